@@ -1,0 +1,201 @@
+/* PCG32 against the reference library's outputs (../shared/testvectors/pcg32.txt), stream
+ * derivation, and the sampling rules of sim/sample.h. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "../sim/rng.h"
+#include "../sim/sample.h"
+
+static const char *vectors_path(void) {
+    const char *dir = getenv("RLGF_SHARED");
+    static char buf[512];
+    snprintf(buf, sizeof buf, "%s/testvectors/pcg32.txt", dir ? dir : "../shared");
+    return buf;
+}
+
+/* Every line "seed stream kind index value": next = index-th output after seeding; bounded_B =
+ * draw number `index` of one generator seeded once and then asked for bounded draws in file order
+ * (8 with bound 1, then 8 with bound 6, ...); after_advance_N = index-th output after advancing N;
+ * after_backstep_N = index-th output after stepping back N. */
+static void test_pcg32_vectors(void **state) {
+    (void)state;
+    FILE *f = fopen(vectors_path(), "r");
+    if (!f) fail_msg("cannot open %s (set RLGF_SHARED to the shared/ folder)", vectors_path());
+    char line[256];
+    int checked = 0;
+    rng_t bounded_gen = {0, 1};
+    while (fgets(line, sizeof line, f)) {
+        if (line[0] == '#' || line[0] == '\n') continue;
+        unsigned long long seed, stream, value;
+        char kind[64];
+        int index;
+        assert_int_equal(sscanf(line, "%llu %llu %63s %d %llu", &seed, &stream, kind, &index, &value), 5);
+        rng_t r;
+        rng_seed(&r, seed, stream);
+        uint32_t got = 0;
+        if (strcmp(kind, "next") == 0) {
+            for (int i = 0; i <= index; i++) got = rng_next(&r);
+        } else if (strncmp(kind, "bounded_", 8) == 0) {
+            uint32_t bound = (uint32_t)strtoull(kind + 8, NULL, 10);
+            if (index == 0) bounded_gen = r;
+            got = rng_bounded(&bounded_gen, bound);
+        } else if (strncmp(kind, "after_advance_", 14) == 0) {
+            rng_advance(&r, strtoull(kind + 14, NULL, 10));
+            for (int i = 0; i <= index; i++) got = rng_next(&r);
+        } else if (strncmp(kind, "after_backstep_", 15) == 0) {
+            rng_backstep(&r, strtoull(kind + 15, NULL, 10));
+            for (int i = 0; i <= index; i++) got = rng_next(&r);
+        } else {
+            fail_msg("unknown kind %s", kind);
+        }
+        if (got != value) fail_msg("mismatch on line: %s got %u", line, got);
+        checked++;
+    }
+    fclose(f);
+    assert_true(checked >= 300);
+    printf("PCG32: %d reference vectors match\n", checked);
+}
+
+static void test_advance_backstep_inverse(void **state) {
+    (void)state;
+    rng_t a, b;
+    rng_seed(&a, 7, 3);
+    b = a;
+    rng_advance(&a, 123456789);
+    rng_backstep(&a, 123456789);
+    assert_memory_equal(&a, &b, sizeof a);
+    for (int i = 0; i < 1000; i++) rng_next(&a);
+    rng_advance(&b, 1000);
+    assert_int_equal(a.state, b.state);
+}
+
+static void test_stream_derivation(void **state) {
+    (void)state;
+    rng_t a = rng_stream(1, RNG_ROLLOUT, 2, 3), b = rng_stream(1, RNG_ROLLOUT, 2, 3);
+    assert_int_equal(rng_next(&a), rng_next(&b));
+    /* Changing any component of the key changes the stream. */
+    rng_t keys[5] = {rng_stream(1, RNG_ROLLOUT, 2, 3), rng_stream(2, RNG_ROLLOUT, 2, 3),
+                     rng_stream(1, RNG_GUIDE, 2, 3), rng_stream(1, RNG_ROLLOUT, 3, 3),
+                     rng_stream(1, RNG_ROLLOUT, 2, 4)};
+    uint32_t first[5];
+    for (int i = 0; i < 5; i++) first[i] = rng_next(&keys[i]);
+    for (int i = 0; i < 5; i++)
+        for (int j = i + 1; j < 5; j++) assert_int_not_equal(first[i], first[j]);
+    /* Pinned value: stream derivation is part of the determinism contract. */
+    rng_t p = rng_stream(0, 1, 0, 0);
+    uint32_t pinned = rng_next(&p);
+    printf("rng_stream(0,1,0,0) first output %u\n", pinned);
+    assert_int_equal(pinned, 3409403430u);
+}
+
+static void test_uniforms(void **state) {
+    (void)state;
+    rng_t r = rng_stream(5, 1, 0, 0);
+    double sum = 0, sumf = 0;
+    for (int i = 0; i < 100000; i++) {
+        double d = rng_double(&r);
+        float f = rng_float(&r);
+        assert_true(d >= 0.0 && d < 1.0);
+        assert_true(f >= 0.0f && f < 1.0f);
+        sum += d;
+        sumf += f;
+    }
+    assert_true(fabs(sum / 100000 - 0.5) < 0.01);
+    assert_true(fabs(sumf / 100000 - 0.5) < 0.01);
+    double m = 0, s2 = 0;
+    for (int i = 0; i < 100000; i++) {
+        double z = rng_normal(&r);
+        m += z;
+        s2 += z * z;
+    }
+    m /= 100000;
+    assert_true(fabs(m) < 0.02);
+    assert_true(fabs(s2 / 100000 - 1.0) < 0.03);
+}
+
+static double draw_freq(const float *logits, int V, sample_cfg_t cfg, int banned, int n, double *freq) {
+    unsigned char scratch[4096] __attribute__((aligned(8)));
+    rng_t r = rng_stream(9, 1, 0, 0);
+    memset(freq, 0, sizeof(double) * (size_t)V);
+    for (int i = 0; i < n; i++) freq[sample_token(logits, V, &cfg, banned, &r, scratch, NULL)] += 1.0 / n;
+    return 0;
+}
+
+static void test_sampling_rules(void **state) {
+    (void)state;
+    /* probs proportional to 4,3,3,2,1,1 (ties between ids 1,2 and 4,5) */
+    float logits[6];
+    double w[6] = {4, 3, 3, 2, 1, 1}, freq[6];
+    for (int i = 0; i < 6; i++) logits[i] = (float)log(w[i]);
+    unsigned char scratch[4096] __attribute__((aligned(8)));
+
+    /* greedy: highest, lowest id on ties; no draw consumed */
+    rng_t r = rng_stream(1, 1, 0, 0), r0 = r;
+    sample_cfg_t greedy = {0.0, 0, 1.0};
+    float tie[3] = {1.0f, 2.0f, 2.0f};
+    assert_int_equal(sample_token(tie, 3, &greedy, -1, &r, scratch, NULL), 1);
+    assert_int_equal(sample_token(tie, 3, &greedy, 1, &r, scratch, NULL), 2);
+    assert_memory_equal(&r, &r0, sizeof r);
+
+    /* unfiltered: frequencies match softmax */
+    draw_freq(logits, 6, (sample_cfg_t){1.0, 0, 1.0}, -1, 200000, freq);
+    for (int i = 0; i < 6; i++) assert_true(fabs(freq[i] - w[i] / 14.0) < 0.005);
+
+    /* top-k 2: ranks are 0 (4), then the tie 1 vs 2 broken by lower id -> {0,1} */
+    draw_freq(logits, 6, (sample_cfg_t){1.0, 2, 1.0}, -1, 100000, freq);
+    assert_true(fabs(freq[0] - 4.0 / 7.0) < 0.01);
+    assert_true(fabs(freq[1] - 3.0 / 7.0) < 0.01);
+    assert_true(freq[2] == 0.0);
+
+    /* top-p 0.5: mass 4/14 = .286 < .5, + 3/14 = .5 exactly reaches it -> {0,1} */
+    draw_freq(logits, 6, (sample_cfg_t){1.0, 0, 0.5}, -1, 100000, freq);
+    assert_true(freq[2] == 0.0 && freq[3] == 0.0);
+    assert_true(fabs(freq[0] - 4.0 / 7.0) < 0.01);
+
+    /* top-p tiny keeps exactly one token */
+    draw_freq(logits, 6, (sample_cfg_t){1.0, 0, 1e-9}, -1, 1000, freq);
+    assert_true(fabs(freq[0] - 1.0) < 1e-9);
+
+    /* banned token never drawn */
+    draw_freq(logits, 6, (sample_cfg_t){1.0, 0, 1.0}, 0, 20000, freq);
+    assert_true(freq[0] == 0.0);
+
+    /* temperature: low temperature concentrates on the argmax */
+    draw_freq(logits, 6, (sample_cfg_t){0.05, 0, 1.0}, -1, 20000, freq);
+    assert_true(freq[0] > 0.99);
+
+    /* prob_out is the renormalised probability */
+    double pr;
+    r = rng_stream(3, 1, 0, 0);
+    sample_cfg_t k2 = {1.0, 2, 1.0};
+    int tok = sample_token(logits, 6, &k2, -1, &r, scratch, &pr);
+    assert_true(fabs(pr - (tok == 0 ? 4.0 / 7.0 : 3.0 / 7.0)) < 1e-6); /* logits are float */
+}
+
+static void test_log_softmax(void **state) {
+    (void)state;
+    float l[4] = {1.0f, 2.0f, 3.0f, 1000.0f};
+    double o[4];
+    log_softmax_row(l, 4, o);
+    assert_true(isfinite(o[0]) && fabs(o[3]) < 1e-12);
+    log_softmax_row(l, 3, o);
+    double s = exp(o[0]) + exp(o[1]) + exp(o[2]);
+    assert_true(fabs(s - 1.0) < 1e-12);
+    assert_true(fabs(o[2] - o[1] - 1.0) < 1e-12);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_pcg32_vectors),    cmocka_unit_test(test_advance_backstep_inverse),
+        cmocka_unit_test(test_stream_derivation), cmocka_unit_test(test_uniforms),
+        cmocka_unit_test(test_sampling_rules),   cmocka_unit_test(test_log_softmax),
+    };
+    return cmocka_run_group_tests_name("rng", tests, NULL, NULL);
+}
