@@ -22,7 +22,7 @@ int err_prefix(err_t *e, const char *fmt, ...) {
         vsnprintf(prefix, sizeof prefix, fmt, ap);
         va_end(ap);
         memcpy(old, e->msg, sizeof old);
-        snprintf(e->msg, sizeof e->msg, "%s: %s", prefix, old);
+        snprintf(e->msg, sizeof e->msg, "%.400s: %.600s", prefix, old); /* bounded: no truncation warning */
     }
     return -1;
 }
