@@ -569,13 +569,26 @@ static char *to_text(const config_t *c, int (*keep)(const char *key)) {
 
 static int affects_sl(const char *key) {
     static const char *const prefixes[] = {"world.", "imdb.", "model.", "sl."};
-    if (strcmp(key, "task") == 0 || strcmp(key, "seed") == 0) return 1;
+    /* SL shares the optimizer settings with PPO (AdamW eps, weight decay, gradient clip) */
+    static const char *const keys[] = {"task", "seed", "ppo.adam_eps", "ppo.weight_decay", "ppo.grad_clip"};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        if (strcmp(key, keys[i]) == 0) return 1;
     for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++)
         if (strncmp(key, prefixes[i], strlen(prefixes[i])) == 0) return 1;
     return 0;
 }
 
 char *cfg_to_text(const config_t *c) { return to_text(c, NULL); }
+
+/* Keys that only say where and how fast a run happens, never what it computes. */
+static int affects_results(const char *key) {
+    static const char *const runtime[] = {"threads", "out", "cache_dir", "log.timing"};
+    for (size_t i = 0; i < sizeof runtime / sizeof runtime[0]; i++)
+        if (strcmp(key, runtime[i]) == 0) return 0;
+    return 1;
+}
+
+char *cfg_run_text(const config_t *c) { return to_text(c, affects_results); }
 
 char *cfg_sl_text(const config_t *c) { return to_text(c, affects_sl); }
 

@@ -106,6 +106,9 @@ int cfg_validate(const config_t *c, err_t *err);
  * config_hash hashes; cfg_load_file accepts it as a config file (dotted keys at top level).
  * Caller frees; NULL when out of memory. */
 char *cfg_to_text(const config_t *c);
+/* Like cfg_to_text without the keys that cannot change results (threads, out, cache_dir,
+ * log.timing): the text a run log stores and hashes, so those never move a digest. */
+char *cfg_run_text(const config_t *c);
 /* Like cfg_to_text but only keys that influence SL (task, world, model, sl, seed), for the cache. */
 char *cfg_sl_text(const config_t *c);
 /* Prints every key with type, default, allowed values and help. */

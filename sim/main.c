@@ -1,6 +1,13 @@
 /* rlgf: the command line. The only place that prints for the user and exits. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "config.h"
+#include "err.h"
+#include "h5log.h"
+#include "train.h"
+#include "../analysis/summary.h"
 
 static const char *const USAGE =
     "rlgf - a deterministic simulation testbed for RL with guided feedback\n"
@@ -8,18 +15,190 @@ static const char *const USAGE =
     "usage: rlgf COMMAND [ARGS...]\n"
     "\n"
     "commands:\n"
-    "  help        this text; `rlgf COMMAND --help` explains one command\n"
-    "  version     print the program version\n";
+    "  train [FILE.ini] [key=value ...]   run SL (cached) then the chosen algorithm; write a run log\n"
+    "  config [FILE.ini] [key=value ...]  print the resolved config; --list: every key, default, help\n"
+    "  digest FILE.h5                     SHA-256 of a run log's content outside /timing\n"
+    "  info FILE.h5                       readable summary of a run log\n"
+    "  summary FILE.h5 ...                validation metrics at the start and end of each run\n"
+    "  bench [key=value ...]              rollout and update throughput, 1 and 2 threads\n"
+    "  version                            print the program version\n"
+    "  help                               this text; `rlgf COMMAND --help` explains one command\n"
+    "\n"
+    "Same binary + config + seed => byte-identical run log, whatever the thread count.\n"
+    "Configs: configs/*.ini; keys: `rlgf config --list`.\n";
+
+static const char *const TRAIN_HELP =
+    "usage: rlgf train [FILE.ini] [key=value ...] [--quiet]\n"
+    "\n"
+    "Resolves the config (built-in defaults < FILE.ini < key=value overrides), trains SL for the\n"
+    "config (or reuses the checkpoint cached in cache_dir under the hash of the SL settings), then\n"
+    "runs `algo` for `iterations` iterations of `trajectories` trajectories, evaluating on the\n"
+    "validation split every eval.every iterations and on the test split at the end.\n"
+    "The run log (HDF5, see README) goes to `out` (default results/<task>-<algo>-s<seed>.h5); it is\n"
+    "written as OUT.partial and renamed only when the run completes.\n"
+    "Progress: one updating line on a terminal, a plain line every 10 s otherwise.\n"
+    "\n"
+    "examples:\n"
+    "  rlgf train configs/imdb.ini seed=3 threads=2\n"
+    "  rlgf train configs/toy_match.ini kl.beta=0.05 out=results/toy.h5\n";
+
+static const char *const CONFIG_HELP =
+    "usage: rlgf config [FILE.ini] [key=value ...]   print the resolved config (canonical text)\n"
+    "       rlgf config --list                       every key with type, default, allowed values, help\n";
+
+static const char *const DIGEST_HELP =
+    "usage: rlgf digest FILE.h5 ...\n"
+    "\n"
+    "Prints `HASH  FILE` per file: SHA-256 over every attribute and dataset outside /timing (names,\n"
+    "types, shapes, values). Equal for two runs of the same binary, config and seed.\n";
+
+static const char *const INFO_HELP =
+    "usage: rlgf info FILE.h5\n"
+    "\n"
+    "Prints the run's attributes and config, whether it completed, the final iteration's metrics,\n"
+    "the evaluation table and every dataset with its shape and type.\n";
+
+static int wants_help(int argc, char **argv) {
+    for (int i = 2; i < argc; i++)
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) return 1;
+    return 0;
+}
+
+/* Builds the config from [FILE.ini] [key=value ...]; flags (starting with --) are skipped. */
+static int resolve_config(int argc, char **argv, int first, config_t *cfg, err_t *err) {
+    cfg_defaults(cfg);
+    for (int i = first; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strncmp(a, "--", 2)) continue;
+        const char *eq = strchr(a, '=');
+        if (!eq) {
+            if (cfg_load_file(cfg, a, err) != 0) return -1;
+            continue;
+        }
+        char key[256];
+        size_t kl = (size_t)(eq - a);
+        if (kl == 0 || kl >= sizeof key)
+            return err_set(err, "command line: '%s' is not key=value", a);
+        memcpy(key, a, kl);
+        key[kl] = 0;
+        if (cfg_set(cfg, key, eq + 1, "command line", err) != 0) return -1;
+    }
+    return cfg_validate(cfg, err);
+}
+
+static int has_flag(int argc, char **argv, const char *flag) {
+    for (int i = 2; i < argc; i++)
+        if (!strcmp(argv[i], flag)) return 1;
+    return 0;
+}
+
+static int check_flags(int argc, char **argv, const char *const *allowed, err_t *err) {
+    for (int i = 2; i < argc; i++) {
+        if (strncmp(argv[i], "--", 2)) continue;
+        int ok = 0;
+        for (int k = 0; allowed[k]; k++) ok |= !strcmp(argv[i], allowed[k]);
+        if (!ok) return err_set(err, "unknown option '%s' (see `rlgf %s --help`)", argv[i], argv[1]);
+    }
+    return 0;
+}
+
+static int cmd_train(int argc, char **argv) {
+    if (wants_help(argc, argv)) return fputs(TRAIN_HELP, stdout), 0;
+    config_t cfg;
+    err_t err;
+    const char *flags[] = {"--quiet", NULL};
+    if (check_flags(argc, argv, flags, &err) || resolve_config(argc, argv, 2, &cfg, &err)) {
+        fprintf(stderr, "rlgf train: %s\n", err.msg);
+        return 2;
+    }
+    train_opts_t opts = {has_flag(argc, argv, "--quiet"), -1, NULL, NULL};
+    if (train_run(&cfg, &opts, &err) != 0) {
+        fprintf(stderr, "rlgf train: %s\n", err.msg);
+        return 1;
+    }
+    char out[1024];
+    train_out_path(&cfg, out, sizeof out);
+    if (!opts.quiet) fprintf(stderr, "run log: %s\n", out);
+    return 0;
+}
+
+static int cmd_config(int argc, char **argv) {
+    if (wants_help(argc, argv)) return fputs(CONFIG_HELP, stdout), 0;
+    if (has_flag(argc, argv, "--list")) {
+        cfg_print_list(stdout);
+        return 0;
+    }
+    config_t cfg;
+    err_t err;
+    const char *flags[] = {"--list", NULL};
+    if (check_flags(argc, argv, flags, &err) || resolve_config(argc, argv, 2, &cfg, &err)) {
+        fprintf(stderr, "rlgf config: %s\n", err.msg);
+        return 2;
+    }
+    char *text = cfg_to_text(&cfg);
+    fputs(text, stdout);
+    free(text);
+    return 0;
+}
+
+static int cmd_digest(int argc, char **argv) {
+    if (wants_help(argc, argv)) return fputs(DIGEST_HELP, stdout), 0;
+    if (argc < 3) return fputs(DIGEST_HELP, stderr), 2;
+    int rc = 0;
+    for (int i = 2; i < argc; i++) {
+        char hex[65];
+        err_t err;
+        if (h5log_digest(argv[i], hex, &err) != 0) {
+            fprintf(stderr, "rlgf digest: %s\n", err.msg);
+            rc = 1;
+            continue;
+        }
+        printf("%s  %s\n", hex, argv[i]);
+    }
+    return rc;
+}
+
+static int cmd_info(int argc, char **argv) {
+    if (wants_help(argc, argv)) return fputs(INFO_HELP, stdout), 0;
+    if (argc != 3) return fputs(INFO_HELP, stderr), 2;
+    err_t err;
+    if (h5log_info(argv[2], stdout, &err) != 0) {
+        fprintf(stderr, "rlgf info: %s\n", err.msg);
+        return 1;
+    }
+    return 0;
+}
+
+static int cmd_summary(int argc, char **argv) {
+    if (wants_help(argc, argv) || argc < 3) {
+        fputs("usage: rlgf summary FILE.h5 ...\n\nFor each run log: the validation evaluation at the start of RL (the SL policy)\n"
+              "and at the end: task reward, output perplexity under the world LM, perplexity of the\n"
+              "held-out references under the policy, KL to pi_ref, distinct-2.\n", argc < 3 ? stderr : stdout);
+        return argc < 3 ? 2 : 0;
+    }
+    err_t err;
+    if (summary_print((const char *const *)argv + 2, argc - 2, stdout, &err)) {
+        fprintf(stderr, "rlgf summary: %s\n", err.msg);
+        return 1;
+    }
+    return 0;
+}
+
+int bench_main(int argc, char **argv);
 
 int main(int argc, char **argv) {
     if (argc < 2 || !strcmp(argv[1], "help") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-        fputs(USAGE, stdout);
+        fputs(USAGE, argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
     }
-    if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version")) {
-        printf("rlgf %s\n", RLGF_VERSION);
-        return 0;
-    }
-    fprintf(stderr, "rlgf: unknown command '%s' (see `rlgf --help`)\n", argv[1]);
+    const char *c = argv[1];
+    if (!strcmp(c, "version") || !strcmp(c, "--version")) return printf("rlgf %s\n", RLGF_VERSION), 0;
+    if (!strcmp(c, "train")) return cmd_train(argc, argv);
+    if (!strcmp(c, "config")) return cmd_config(argc, argv);
+    if (!strcmp(c, "digest")) return cmd_digest(argc, argv);
+    if (!strcmp(c, "info")) return cmd_info(argc, argv);
+    if (!strcmp(c, "bench")) return bench_main(argc, argv);
+    if (!strcmp(c, "summary")) return cmd_summary(argc, argv);
+    fprintf(stderr, "rlgf: unknown command '%s' (see `rlgf --help`)\n", c);
     return 2;
 }

@@ -494,7 +494,11 @@ static void test_sl_text(void **state) {
     assert_contains(s1, "\nimdb.gen_len = 48\n");
     assert_contains(s1, "\nmodel.channels = 32\n");
     assert_contains(s1, "\nsl.lr = 0.003\n");
-    assert_null(strstr(s1, "ppo."));
+    /* SL uses PPO's optimizer settings, and only those */
+    assert_contains(s1, "\nppo.adam_eps = 1e-05\n");
+    assert_contains(s1, "\nppo.grad_clip = 1\n");
+    assert_null(strstr(s1, "ppo.lr"));
+    assert_null(strstr(s1, "ppo.epochs"));
     assert_null(strstr(s1, "algo"));
     assert_null(strstr(s1, "eval."));
     assert_null(strstr(s1, "kl."));
@@ -508,6 +512,13 @@ static void test_sl_text(void **state) {
     c.sl.epochs = 4;
     char *s3 = cfg_sl_text(&c);
     assert_string_not_equal(s1, s3);
+    /* the run text leaves out what cannot change results */
+    char *run = cfg_run_text(&c);
+    assert_null(strstr(run, "threads"));
+    assert_null(strstr(run, "cache_dir"));
+    assert_null(strstr(run, "\nout ="));
+    assert_contains(run, "\nppo.lr = 0.5\n");
+    free(run);
     free(s1);
     free(s2);
     free(s3);

@@ -1,0 +1,128 @@
+#include "sl.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../sim/optim.h"
+#include "../sim/rollout.h"
+#include "../sim/sample.h"
+
+typedef struct {
+    const model_t *policy;
+    const int32_t *data; /* (examples, seq_cap) */
+    const int32_t *len;  /* examples */
+    int seq_cap, V;
+    const int *idx;
+    int count;
+    double ntok; /* target tokens in the step */
+    model_ws_t **ws; /* per worker */
+    float **dout;    /* per worker */
+    int32_t **tokens;
+    double **ls;
+    float *gblk;     /* (blocks, n_params) */
+    double *loss;    /* per block */
+} sl_job_t;
+
+static void sl_block(void *ctx, int blk, int worker) {
+    sl_job_t *j = ctx;
+    int r0 = blk * ROLLOUT_BLOCK, r1 = r0 + ROLLOUT_BLOCK < j->count ? r0 + ROLLOUT_BLOCK : j->count;
+    int B = r1 - r0, T = 1, V = j->V;
+    for (int r = r0; r < r1; r++)
+        if (j->len[j->idx[r]] > T) T = j->len[j->idx[r]];
+    int32_t *tok = j->tokens[worker];
+    for (int r = r0; r < r1; r++)
+        memcpy(tok + (int64_t)(r - r0) * T, j->data + (int64_t)j->idx[r] * j->seq_cap, (size_t)T * sizeof(int32_t));
+    const float *logits = model_forward(j->policy, j->ws[worker], tok, B, T);
+    float *d = j->dout[worker];
+    double *ls = j->ls[worker];
+    memset(d, 0, (size_t)B * (size_t)T * (size_t)V * sizeof(float));
+    double loss = 0.0, c = 1.0 / j->ntok;
+    for (int r = 0; r < B; r++) {
+        int L = j->len[j->idx[r0 + r]];
+        for (int t = 0; t + 1 < L; t++) {
+            int64_t off = ((int64_t)r * T + t) * V;
+            int y = tok[(int64_t)r * T + t + 1];
+            log_softmax_row(logits + off, V, ls);
+            loss -= ls[y];
+            for (int q = 0; q < V; q++) d[off + q] = (float)(c * exp(ls[q]));
+            d[off + y] -= (float)c;
+        }
+    }
+    float *g = j->gblk + (size_t)blk * j->policy->n_params;
+    memset(g, 0, j->policy->n_params * sizeof(float));
+    model_backward(j->policy, j->ws[worker], d, g);
+    j->loss[blk] = loss;
+}
+
+void sl_train(model_t *policy, const task_t *task, pool_t *pool, const config_t *cfg,
+              void (*progress)(const sl_epoch_t *, void *), void *ctx) {
+    int n = cfg->sl.examples, seq_cap = task->prompt_max + task->gen_max, V = task->vocab;
+    int32_t *data = calloc((size_t)n * (size_t)seq_cap, sizeof *data);
+    int32_t *len = calloc((size_t)n, sizeof *len);
+    for (int i = 0; i < n; i++) {
+        int32_t *row = data + (int64_t)i * seq_cap;
+        int p = task->prompt(task, SPLIT_TRAIN, (uint64_t)i, row);
+        len[i] = p + task->reference(task, SPLIT_TRAIN, (uint64_t)i, row + p);
+    }
+    int nw = pool_threads(pool), bs = cfg->sl.batch;
+    int max_blk = (bs + ROLLOUT_BLOCK - 1) / ROLLOUT_BLOCK;
+    sl_job_t j = {.policy = policy, .data = data, .len = len, .seq_cap = seq_cap, .V = V};
+    j.ws = calloc((size_t)nw, sizeof *j.ws);
+    j.dout = calloc((size_t)nw, sizeof *j.dout);
+    j.tokens = calloc((size_t)nw, sizeof *j.tokens);
+    j.ls = calloc((size_t)nw, sizeof *j.ls);
+    for (int w = 0; w < nw; w++) {
+        j.ws[w] = model_ws_create(policy, ROLLOUT_BLOCK, seq_cap);
+        j.dout[w] = malloc((size_t)ROLLOUT_BLOCK * (size_t)seq_cap * (size_t)V * sizeof(float));
+        j.tokens[w] = malloc((size_t)ROLLOUT_BLOCK * (size_t)seq_cap * sizeof(int32_t));
+        j.ls[w] = malloc((size_t)V * sizeof(double));
+    }
+    j.gblk = malloc((size_t)max_blk * policy->n_params * sizeof(float));
+    j.loss = calloc((size_t)max_blk, sizeof *j.loss);
+    int *perm = malloc((size_t)n * sizeof *perm);
+    long steps_per_epoch = (n + bs - 1) / bs, total = steps_per_epoch * cfg->sl.epochs, step = 0;
+    adamw_t opt = {0, 0.9f, 0.999f, (float)cfg->ppo.adam_eps, (float)cfg->ppo.weight_decay};
+
+    for (int epoch = 0; epoch < cfg->sl.epochs; epoch++) {
+        for (int i = 0; i < n; i++) perm[i] = i;
+        rng_t r = rng_stream((uint64_t)cfg->seed, RNG_SL, (uint64_t)epoch, 0);
+        for (int i = n - 1; i > 0; i--) {
+            int k = (int)rng_bounded(&r, (uint32_t)(i + 1)), t = perm[i];
+            perm[i] = perm[k];
+            perm[k] = t;
+        }
+        double eloss = 0.0, etok = 0.0;
+        for (int m0 = 0; m0 < n; m0 += bs) {
+            j.idx = perm + m0;
+            j.count = m0 + bs < n ? bs : n - m0;
+            j.ntok = 0;
+            for (int q = 0; q < j.count; q++) j.ntok += len[j.idx[q]] - 1;
+            int nblk = (j.count + ROLLOUT_BLOCK - 1) / ROLLOUT_BLOCK;
+            pool_run(pool, nblk, sl_block, &j);
+            optim_zero_grads(policy);
+            for (int b = 0; b < nblk; b++) {
+                const float *g = j.gblk + (size_t)b * policy->n_params;
+                for (size_t q = 0; q < policy->n_params; q++) policy->grads[q] += g[q];
+                eloss += j.loss[b];
+            }
+            etok += j.ntok;
+            model_t *ms[1] = {policy};
+            optim_clip_grads(ms, 1, cfg->ppo.grad_clip);
+            opt.lr = optim_lr(LR_LINEAR, (float)cfg->sl.lr, step, total);
+            adamw_step(&opt, policy, ++step);
+        }
+        if (progress) {
+            sl_epoch_t st = {epoch, eloss / etok};
+            progress(&st, ctx);
+        }
+    }
+    for (int w = 0; w < nw; w++) {
+        model_ws_destroy(j.ws[w]);
+        free(j.dout[w]);
+        free(j.tokens[w]);
+        free(j.ls[w]);
+    }
+    free(j.ws); free(j.dout); free(j.tokens); free(j.ls); free(j.gblk); free(j.loss);
+    free(perm); free(data); free(len);
+}

@@ -1,0 +1,300 @@
+/* ckpt: model checkpoints in HDF5 (see ckpt.h).
+ *
+ * Layout:
+ *   /                 attributes config (fixed-length UTF-8 string), step (int64)
+ *   /models/<name>    attributes kind, head, vocab, max_seq, channels, layers, heads (int32; the
+ *                     model_config_t fields, enums as their numeric values), n_params (int64);
+ *                     datasets params, adam_m, adam_v: float32 little-endian, shape (n_params),
+ *                     contiguous and uncompressed (weights are incompressible noise; a checkpoint
+ *                     should load at disk speed)
+ * Written like the run log (libver bounds V18..V18, no object times, tracked creation order), so
+ * equal models give equal checkpoint bytes. Gradients are not saved: they are zeroed every step. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include "ckpt.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <hdf5.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static herr_t walk_first(unsigned n, const H5E_error2_t *e, void *data) {
+    if (n == 0 && e->desc) snprintf((char *)data, 300, "%s", e->desc);
+    return 0;
+}
+static const char *h5_cause(char buf[300]) {
+    buf[0] = 0;
+    H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, walk_first, buf);
+    H5Eclear2(H5E_DEFAULT);
+    if (!buf[0]) snprintf(buf, 300, "HDF5 call failed");
+    return buf;
+}
+
+static hid_t make_gcpl(hid_t cls) {
+    hid_t p = H5Pcreate(cls);
+    if (p < 0) return -1;
+    if (H5Pset_obj_track_times(p, 0) < 0 ||
+        H5Pset_link_creation_order(p, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED) < 0 ||
+        H5Pset_attr_creation_order(p, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED) < 0) {
+        H5Pclose(p);
+        return -1;
+    }
+    return p;
+}
+
+static int write_attr(hid_t obj, const char *name, hid_t ftype, hid_t mtype, const void *buf) {
+    hid_t sp = H5Screate(H5S_SCALAR);
+    if (sp < 0) return -1;
+    hid_t a = H5Acreate2(obj, name, ftype, sp, H5P_DEFAULT, H5P_DEFAULT);
+    int rc = (a >= 0 && H5Awrite(a, mtype, buf) >= 0) ? 0 : -1;
+    if (a >= 0) H5Aclose(a);
+    H5Sclose(sp);
+    return rc;
+}
+
+static int write_str_attr(hid_t obj, const char *name, const char *s) {
+    if (!s) s = "";
+    size_t n = strlen(s);
+    hid_t t = H5Tcopy(H5T_C_S1);
+    if (t < 0) return -1;
+    int rc = -1;
+    if (H5Tset_size(t, n ? n : 1) >= 0 && H5Tset_strpad(t, H5T_STR_NULLPAD) >= 0 &&
+        H5Tset_cset(t, H5T_CSET_UTF8) >= 0)
+        rc = write_attr(obj, name, t, t, n ? s : "\0");
+    H5Tclose(t);
+    return rc;
+}
+
+static int write_i32(hid_t obj, const char *name, int32_t v) {
+    return write_attr(obj, name, H5T_STD_I32LE, H5T_NATIVE_INT32, &v);
+}
+
+static int write_floats(hid_t g, const char *name, const float *v, size_t n) {
+    hsize_t dim = n;
+    hid_t sp = H5Screate_simple(1, &dim, NULL);
+    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    hid_t d = -1;
+    int rc = -1;
+    if (sp >= 0 && dcpl >= 0 && H5Pset_obj_track_times(dcpl, 0) >= 0 &&
+        H5Pset_alloc_time(dcpl, H5D_ALLOC_TIME_LATE) >= 0 && H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER) >= 0)
+        d = H5Dcreate2(g, name, H5T_IEEE_F32LE, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    if (d >= 0 && (n == 0 || H5Dwrite(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) >= 0)) rc = 0;
+    if (d >= 0 && H5Dclose(d) < 0) rc = -1;
+    if (dcpl >= 0) H5Pclose(dcpl);
+    if (sp >= 0) H5Sclose(sp);
+    return rc;
+}
+
+static int valid_name(const char *s) {
+    return s && *s && !strchr(s, '/') && strcmp(s, ".") != 0 && strcmp(s, "..") != 0 && strlen(s) < 200;
+}
+
+static int save_model(hid_t models, const model_t *m, const char *name) {
+    hid_t gcpl = make_gcpl(H5P_GROUP_CREATE);
+    hid_t g = gcpl >= 0 ? H5Gcreate2(models, name, H5P_DEFAULT, gcpl, H5P_DEFAULT) : -1;
+    if (gcpl >= 0) H5Pclose(gcpl);
+    if (g < 0) return -1;
+    int64_t np = (int64_t)m->n_params;
+    int rc = write_i32(g, "kind", (int32_t)m->cfg.kind) < 0 || write_i32(g, "head", (int32_t)m->cfg.head) < 0 ||
+                     write_i32(g, "vocab", m->cfg.vocab) < 0 || write_i32(g, "max_seq", m->cfg.max_seq) < 0 ||
+                     write_i32(g, "channels", m->cfg.channels) < 0 || write_i32(g, "layers", m->cfg.layers) < 0 ||
+                     write_i32(g, "heads", m->cfg.heads) < 0 ||
+                     write_attr(g, "n_params", H5T_STD_I64LE, H5T_NATIVE_INT64, &np) < 0 ||
+                     write_floats(g, "params", m->params, m->n_params) < 0 ||
+                     write_floats(g, "adam_m", m->adam_m, m->n_params) < 0 ||
+                     write_floats(g, "adam_v", m->adam_v, m->n_params) < 0
+                 ? -1 : 0;
+    if (H5Gclose(g) < 0) rc = -1;
+    return rc;
+}
+
+int ckpt_save(const char *path, model_t *const *models, const char *const *names, int n,
+              const char *config_text, int64_t step, err_t *err) {
+    char cause[300];
+    H5Eset_auto(H5E_DEFAULT, NULL, NULL);
+    if (!path || !*path) return err_set(err, "checkpoint: empty file name");
+    if (n < 1) return err_set(err, "%s: no models to save", path);
+    for (int i = 0; i < n; i++) {
+        if (!valid_name(names[i]))
+            return err_set(err, "%s: invalid model name '%s' (non-empty, no '/')", path, names[i] ? names[i] : "(null)");
+        for (int j = 0; j < i; j++)
+            if (strcmp(names[i], names[j]) == 0) return err_set(err, "%s: model name '%s' given twice", path, names[i]);
+    }
+    size_t len = strlen(path);
+    char *tmp = malloc(len + sizeof ".tmp");
+    if (!tmp) return err_set(err, "%s: out of memory", path);
+    memcpy(tmp, path, len);
+    memcpy(tmp + len, ".tmp", sizeof ".tmp");
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0) {
+        err_set(err, "cannot create checkpoint '%s': %s", tmp, strerror(errno));
+        free(tmp);
+        return -1;
+    }
+    close(fd);
+    hid_t fcpl = make_gcpl(H5P_FILE_CREATE), fapl = H5Pcreate(H5P_FILE_ACCESS), f = -1;
+    if (fcpl >= 0 && fapl >= 0 && H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_V18) >= 0 &&
+        H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG) >= 0) {
+#if H5_VERSION_GE(1, 10, 7)
+        H5Pset_file_locking(fapl, 1, 1); /* lock, but work on file systems without flock (NFS) */
+#endif
+        f = H5Fcreate(tmp, H5F_ACC_TRUNC, fcpl, fapl);
+    }
+    if (fcpl >= 0) H5Pclose(fcpl);
+    if (fapl >= 0) H5Pclose(fapl);
+    int rc = 0;
+    if (f < 0) {
+        rc = err_set(err, "cannot create checkpoint '%s': %s", tmp, h5_cause(cause));
+    } else {
+        hid_t gcpl = make_gcpl(H5P_GROUP_CREATE), mg = -1;
+        if (write_str_attr(f, "config", config_text) < 0 ||
+            write_attr(f, "step", H5T_STD_I64LE, H5T_NATIVE_INT64, &step) < 0)
+            rc = err_set(err, "%s: cannot write root attributes: %s", tmp, h5_cause(cause));
+        else if (gcpl < 0 || (mg = H5Gcreate2(f, "models", H5P_DEFAULT, gcpl, H5P_DEFAULT)) < 0)
+            rc = err_set(err, "%s: cannot create group /models: %s", tmp, h5_cause(cause));
+        if (gcpl >= 0) H5Pclose(gcpl);
+        for (int i = 0; rc == 0 && i < n; i++)
+            if (save_model(mg, models[i], names[i]) < 0)
+                rc = err_set(err, "%s: cannot write model '%s': %s", tmp, names[i], h5_cause(cause));
+        if (mg >= 0) H5Gclose(mg);
+        if (H5Fclose(f) < 0 && rc == 0) rc = err_set(err, "%s: cannot close (disk full?): %s", tmp, h5_cause(cause));
+    }
+    if (rc == 0) {
+        fd = open(tmp, O_RDONLY);
+        if (fd < 0 || fsync(fd) != 0) rc = err_set(err, "%s: cannot sync to disk: %s", tmp, strerror(errno));
+        if (fd >= 0) close(fd);
+    }
+    if (rc == 0 && rename(tmp, path) != 0)
+        rc = err_set(err, "cannot rename '%s' to '%s': %s", tmp, path, strerror(errno));
+    if (rc != 0) unlink(tmp);
+    free(tmp);
+    return rc;
+}
+
+static int read_i64_attr(hid_t obj, const char *name, long long *v) {
+    hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
+    if (a < 0) return -1;
+    int rc = H5Aread(a, H5T_NATIVE_LLONG, v) < 0 ? -1 : 0;
+    H5Aclose(a);
+    return rc;
+}
+
+static herr_t name_cb(hid_t g, const char *name, const H5L_info_t *info, void *data) {
+    (void)g;
+    (void)info;
+    char *buf = data;
+    size_t l = strlen(buf);
+    if (l < 400) snprintf(buf + l, 512 - l, "%s'%s'", l ? ", " : "", name);
+    return 0;
+}
+
+static int read_floats(hid_t g, const char *name, float *dst, size_t n) {
+    hid_t d = H5Dopen2(g, name, H5P_DEFAULT);
+    if (d < 0) return -1;
+    hid_t sp = H5Dget_space(d);
+    int rc = -1;
+    if (sp >= 0 && H5Sget_simple_extent_ndims(sp) == 1 && (size_t)H5Sget_simple_extent_npoints(sp) == n)
+        rc = (n == 0 || H5Dread(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, dst) >= 0) ? 0 : -1;
+    else
+        rc = -2;
+    if (sp >= 0) H5Sclose(sp);
+    H5Dclose(d);
+    return rc;
+}
+
+model_t *ckpt_load(const char *path, const char *name, err_t *err) {
+    char cause[300];
+    struct stat st;
+    H5Eset_auto(H5E_DEFAULT, NULL, NULL);
+    if (stat(path, &st) != 0) {
+        err_set(err, "cannot open checkpoint '%s': %s", path, strerror(errno));
+        return NULL;
+    }
+    if (!valid_name(name)) {
+        err_set(err, "%s: invalid model name '%s'", path, name ? name : "(null)");
+        return NULL;
+    }
+#if H5_VERSION_GE(1, 12, 0)
+    htri_t is = H5Fis_accessible(path, H5P_DEFAULT);
+#else
+    htri_t is = H5Fis_hdf5(path);
+#endif
+    if (is == 0) {
+        H5Eclear2(H5E_DEFAULT);
+        err_set(err, "cannot open checkpoint '%s': not an HDF5 file", path);
+        return NULL;
+    }
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+#if H5_VERSION_GE(1, 10, 7)
+    if (fapl >= 0) H5Pset_file_locking(fapl, 1, 1);
+#endif
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, fapl >= 0 ? fapl : H5P_DEFAULT);
+    if (fapl >= 0) H5Pclose(fapl);
+    if (f < 0) {
+        err_set(err, "cannot open checkpoint '%s' (truncated or damaged?): %s", path, h5_cause(cause));
+        return NULL;
+    }
+    model_t *m = NULL;
+    hid_t mg = -1, g = -1;
+    if (H5Lexists(f, "models", H5P_DEFAULT) <= 0 || (mg = H5Gopen2(f, "models", H5P_DEFAULT)) < 0) {
+        err_set(err, "%s: not a checkpoint (no /models group)", path);
+        goto done;
+    }
+    if (H5Lexists(mg, name, H5P_DEFAULT) <= 0 || (g = H5Gopen2(mg, name, H5P_DEFAULT)) < 0) {
+        char have[512] = "";
+        hsize_t idx = 0;
+        H5Eclear2(H5E_DEFAULT);
+        H5Literate(mg, H5_INDEX_NAME, H5_ITER_INC, &idx, name_cb, have);
+        err_set(err, "%s: no model '%s' (it holds %s)", path, name, have[0] ? have : "none");
+        goto done;
+    }
+    static const char *keys[] = {"kind", "head", "vocab", "max_seq", "channels", "layers", "heads", "n_params"};
+    long long v[8];
+    for (int k = 0; k < 8; k++)
+        if (read_i64_attr(g, keys[k], &v[k]) < 0) {
+            err_set(err, "%s: model '%s': missing or unreadable attribute '%s'", path, name, keys[k]);
+            goto done;
+        }
+    model_config_t cfg = {.kind = (model_kind_t)v[0], .head = (head_kind_t)v[1], .vocab = (int)v[2],
+                          .max_seq = (int)v[3], .channels = (int)v[4], .layers = (int)v[5], .heads = (int)v[6]};
+    rng_t throwaway = {0, 1}; /* initial values are overwritten below */
+    char errbuf[512] = "";
+    m = model_create(&cfg, &throwaway, errbuf, sizeof errbuf);
+    if (!m) {
+        err_set(err, "%s: model '%s': invalid stored config: %s", path, name, errbuf);
+        goto done;
+    }
+    if ((long long)m->n_params != v[7]) {
+        err_set(err, "%s: model '%s' stores %lld parameters but its config builds %zu (checkpoint from another version?)",
+                path, name, v[7], m->n_params);
+        model_destroy(m);
+        m = NULL;
+        goto done;
+    }
+    static const char *dsets[] = {"params", "adam_m", "adam_v"};
+    float *dst[] = {m->params, m->adam_m, m->adam_v};
+    for (int k = 0; k < 3; k++) {
+        int rc = read_floats(g, dsets[k], dst[k], m->n_params);
+        if (rc < 0) {
+            if (rc == -2)
+                err_set(err, "%s: model '%s': dataset '%s' does not hold %zu values", path, name, dsets[k], m->n_params);
+            else
+                err_set(err, "%s: model '%s': cannot read dataset '%s': %s", path, name, dsets[k], h5_cause(cause));
+            model_destroy(m);
+            m = NULL;
+            goto done;
+        }
+    }
+    memset(m->grads, 0, m->n_params * sizeof *m->grads);
+done:
+    if (g >= 0) H5Gclose(g);
+    if (mg >= 0) H5Gclose(mg);
+    H5Fclose(f);
+    H5Eclear2(H5E_DEFAULT);
+    return m;
+}

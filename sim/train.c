@@ -1,0 +1,516 @@
+#include "train.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../algos/algo.h"
+#include "../algos/sl.h"
+#include "../envs/task.h"
+#include "batch.h"
+#include "ckpt.h"
+#include "h5log.h"
+#include "optim.h"
+#include "pool.h"
+#include "ppo.h"
+#include "rollout.h"
+
+#ifndef RLGF_VERSION
+#define RLGF_VERSION "unknown"
+#endif
+
+void train_out_path(const config_t *cfg, char *buf, size_t len) {
+    if (cfg->out[0])
+        snprintf(buf, len, "%s", cfg->out);
+    else
+        snprintf(buf, len, "results/%s-%s-s%lld.h5", cfg->task, cfg->algo, (long long)cfg->seed);
+}
+
+static double now_seconds(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts); /* wall clock for progress and /timing only */
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int mkdir_p(const char *path, err_t *err) {
+    char tmp[1024];
+    snprintf(tmp, sizeof tmp, "%s", path);
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = 0;
+        if (mkdir(tmp, 0777) != 0 && errno != EEXIST)
+            return err_set(err, "cannot create directory '%s': %s", tmp, strerror(errno));
+        *p = '/';
+    }
+    if (mkdir(tmp, 0777) != 0 && errno != EEXIST)
+        return err_set(err, "cannot create directory '%s': %s", tmp, strerror(errno));
+    return 0;
+}
+
+static int parent_dir_of(const char *path, char *buf, size_t len) {
+    snprintf(buf, len, "%s", path);
+    char *slash = strrchr(buf, '/');
+    if (!slash) return 0;
+    *slash = 0;
+    return buf[0] != 0;
+}
+
+/* ---------- run-log writing ---------- */
+
+typedef struct {
+    h5log_t *log;
+    const task_t *task;
+    int64_t tokens_logged;
+} runlog_t;
+
+#define TRY(x) do { if ((x) != 0) return -1; } while (0)
+
+static int log_f64(runlog_t *rl, const char *name, double v, err_t *err) {
+    return h5log_append(rl->log, name, H5COL_F64, &v, 1, err);
+}
+static int log_i64(runlog_t *rl, const char *name, int64_t v, err_t *err) {
+    return h5log_append(rl->log, name, H5COL_I64, &v, 1, err);
+}
+
+/* Appends every trajectory of b (and its tokens) to /trajectories. */
+static int log_batch(runlog_t *rl, const batch_t *b, int64_t iteration, err_t *err) {
+    int n = b->n;
+    int64_t *i64 = calloc((size_t)n + 1, sizeof *i64);
+    int32_t *i32 = calloc((size_t)n + 1, sizeof *i32);
+    double *f64 = calloc((size_t)n + 1, sizeof *f64);
+    int64_t ntok = 0;
+    for (int i = 0; i < n; i++) ntok += b->gen_len[i];
+    size_t tcap = (size_t)(ntok > 0 ? ntok : 1);
+    int32_t *ti = malloc(tcap * sizeof *ti);
+    uint8_t *tu = malloc(tcap);
+    float *tf = malloc(tcap * sizeof *tf);
+    int rc = -1;
+#define COL(name, type, arr) if (h5log_append(rl->log, "trajectories/" name, type, arr, (size_t)n, err)) goto done
+#define TOKCOL(name, type, arr) if (h5log_append(rl->log, "trajectories/" name, type, arr, (size_t)ntok, err)) goto done
+    for (int i = 0; i < n; i++) i64[i] = iteration;
+    COL("iteration", H5COL_I64, i64);
+    for (int i = 0; i < n; i++) i32[i] = b->split[i];
+    COL("split", H5COL_I32, i32);
+    COL("prompt_index", H5COL_I64, b->prompt_index);
+    COL("u", H5COL_U8, b->u);
+    COL("k", H5COL_I32, b->k);
+    COL("length", H5COL_I32, b->gen_len);
+    COL("task_reward", H5COL_F64, b->task_reward);
+    COL("return", H5COL_F64, b->ret);
+    for (int m = 0; m < b->n_metrics; m++) {
+        char name[96];
+        snprintf(name, sizeof name, "trajectories/metric_%s", rl->task->metric_names[m]);
+        for (int i = 0; i < n; i++) f64[i] = b->metrics[(int64_t)i * b->n_metrics + m];
+        if (h5log_append(rl->log, name, H5COL_F64, f64, (size_t)n, err)) goto done;
+    }
+    for (int i = 0; i < n; i++) {
+        i64[i] = rl->tokens_logged;
+        rl->tokens_logged += b->gen_len[i];
+    }
+    COL("token_offset", H5COL_I64, i64);
+    /* per token, flattened in trajectory order */
+#define FLAT(src, dst) do { int64_t q = 0; for (int i = 0; i < n; i++) for (int t = 0; t < b->gen_len[i]; t++) dst[q++] = src; } while (0)
+    FLAT(batch_gen(b, i)[t], ti);
+    TOKCOL("token", H5COL_I32, ti);
+    FLAT(b->actor[batch_tok(b, i, t)], tu);
+    TOKCOL("actor", H5COL_U8, tu);
+    FLAT(b->pmask[batch_tok(b, i, t)], tu);
+    TOKCOL("train_mask", H5COL_U8, tu);
+    FLAT(b->vmask[batch_tok(b, i, t)], tu);
+    TOKCOL("value_mask", H5COL_U8, tu);
+    FLAT(b->logp[batch_tok(b, i, t)], tf);
+    TOKCOL("logp", H5COL_F32, tf);
+    FLAT(b->logp_ref[batch_tok(b, i, t)], tf);
+    TOKCOL("logp_ref", H5COL_F32, tf);
+    FLAT(b->value[batch_tok(b, i, t)], tf);
+    TOKCOL("value", H5COL_F32, tf);
+    FLAT(b->reward[batch_tok(b, i, t)], tf);
+    TOKCOL("reward", H5COL_F32, tf);
+    FLAT(b->advantage[batch_tok(b, i, t)], tf);
+    TOKCOL("advantage", H5COL_F32, tf);
+    FLAT(b->returns[batch_tok(b, i, t)], tf);
+    TOKCOL("returns", H5COL_F32, tf);
+#undef FLAT
+#undef COL
+#undef TOKCOL
+    rc = 0;
+done:
+    free(i64); free(i32); free(f64); free(ti); free(tu); free(tf);
+    return rc;
+}
+
+/* ---------- evaluation ---------- */
+
+typedef struct {
+    const config_t *cfg;
+    const task_t *task;
+    rollout_engine_t *engine;
+    batch_t batch;
+    int64_t *prompt_idx;
+    int evals_done; /* evaluation points so far: the key of the eval sampling streams */
+} evaluator_t;
+
+typedef struct {
+    double reward, kl;
+} eval_summary_t;
+
+static int evaluate(evaluator_t *ev, runlog_t *rl, const model_t *policy, const model_t *ref,
+                    int split, int n, int64_t iteration, eval_summary_t *sum, err_t *err) {
+    const config_t *cfg = ev->cfg;
+    batch_t *b = &ev->batch;
+    b->n = n;
+    for (int i = 0; i < n; i++) ev->prompt_idx[i] = i;
+    actor_t learner = {policy, {cfg->eval_sample.temperature, cfg->eval_sample.top_k, cfg->eval_sample.top_p}};
+    const actor_t *actors[2] = {&learner, NULL};
+    rollout_plan_t plan = {-1, ACTOR_LEARNER, 0.0};
+    uint32_t purpose[2] = {RNG_EVAL, RNG_EVAL};
+    rollout_generate(ev->engine, &plan, actors, b, split, ev->prompt_idx, (uint64_t)cfg->seed, purpose,
+                     (uint64_t)ev->evals_done);
+    ev->evals_done++;
+    memset(b->value, 0, (size_t)b->cap * (size_t)b->gen_cap * sizeof(float));
+    rollout_score(ev->engine, b, policy, ref, NULL);
+    if (!ref) memcpy(b->logp_ref, b->logp, (size_t)b->cap * (size_t)b->gen_cap * sizeof(float));
+    for (int i = 0; i < n; i++)
+        for (int t = 0; t < b->gen_cap; t++) b->pmask[batch_tok(b, i, t)] = b->vmask[batch_tok(b, i, t)] = 0;
+    ppo_rewards_and_gae(b, 0.0, 0, 1.0, 1.0); /* rewards and returns of the task reward alone */
+    TRY(log_batch(rl, b, iteration, err));
+
+    /* eval row: mean and std of every metric, KL to pi_ref, length, reference perplexity */
+    int nm = ev->task->n_metrics;
+    TRY(log_i64(rl, "eval/iteration", iteration, err));
+    TRY(log_i64(rl, "eval/split", split, err));
+    TRY(log_i64(rl, "eval/who", 0, err));
+    TRY(log_i64(rl, "eval/n", n, err));
+    for (int m = 0; m < nm + 2; m++) {
+        double s = 0, ss = 0;
+        for (int i = 0; i < n; i++) {
+            double v;
+            if (m < nm) {
+                v = b->metrics[(int64_t)i * nm + m];
+            } else if (m == nm) {
+                v = 0;
+                for (int t = 0; t < b->gen_len[i]; t++) v += (double)b->logp[batch_tok(b, i, t)] - (double)b->logp_ref[batch_tok(b, i, t)];
+            } else {
+                v = b->gen_len[i];
+            }
+            s += v;
+            ss += v * v;
+        }
+        double mean = s / n, var = n > 1 ? (ss - n * mean * mean) / (n - 1) : 0.0;
+        const char *name = m < nm ? ev->task->metric_names[m] : (m == nm ? "kl" : "length");
+        char col[96];
+        snprintf(col, sizeof col, "eval/%s_mean", name);
+        TRY(log_f64(rl, col, mean, err));
+        snprintf(col, sizeof col, "eval/%s_std", name);
+        TRY(log_f64(rl, col, var > 0 ? sqrt(var) : 0.0, err));
+        if (m == 0) sum->reward = mean;
+        if (m == nm) sum->kl = mean;
+    }
+    /* drift: perplexity of the task's held-out reference continuations under the policy */
+    double nll = rollout_reference_nll(ev->engine, policy, split, n);
+    TRY(log_f64(rl, "eval/ref_ppl", exp(nll), err));
+    return 0;
+}
+
+/* ---------- progress ---------- */
+
+typedef struct {
+    int tty, quiet;
+    double t0, last_print;
+} progress_t;
+
+static void progress_line(progress_t *p, int it, int total, double reward, double kl, double tok_s,
+                          double eta, int final) {
+    if (p->quiet) return;
+    double now = now_seconds();
+    char line[256];
+    snprintf(line, sizeof line, "iter %d/%d  reward %.4f  kl %.4f  %.0f tok/s  ETA %.0fs", it, total,
+             reward, kl, tok_s, eta);
+    if (p->tty) {
+        fprintf(stderr, "\r%-79s%s", line, final ? "\n" : "");
+    } else if (final || now - p->last_print >= 10.0 || it == 1) {
+        fprintf(stderr, "%s\n", line);
+        p->last_print = now;
+    }
+    fflush(stderr);
+}
+
+static void sl_progress(const sl_epoch_t *e, void *ctx) {
+    progress_t *p = ctx;
+    if (!p->quiet) fprintf(stderr, "SL epoch %d: loss %.4f\n", e->epoch + 1, e->loss);
+}
+
+/* ---------- models ---------- */
+
+static model_config_t policy_config(const config_t *cfg, const task_t *task, head_kind_t head) {
+    model_config_t mc = {0};
+    mc.kind = strcmp(cfg->model.kind, "tabular") == 0 ? MODEL_TABULAR : MODEL_GPT;
+    mc.head = head;
+    mc.vocab = task->vocab;
+    mc.max_seq = task->prompt_max + task->gen_max;
+    mc.channels = cfg->model.channels;
+    mc.layers = cfg->model.layers;
+    mc.heads = cfg->model.heads;
+    return mc;
+}
+
+static model_t *new_model(const model_config_t *mc, uint64_t seed, uint32_t purpose, uint64_t index, err_t *err) {
+    char eb[512] = "";
+    rng_t r = rng_stream(seed, purpose, 0, index);
+    model_t *m = model_create(mc, &r, eb, sizeof eb);
+    if (!m) err_set(err, "model: %s", eb);
+    return m;
+}
+
+/* The SL checkpoint for this config: loaded from the cache when present, else trained and saved. */
+static model_t *sl_policy(const config_t *cfg, const task_t *task, pool_t *pool, progress_t *prog,
+                          char *cache_path, size_t cache_len, err_t *err) {
+    char *sl_text = cfg_sl_text(cfg);
+    /* The key includes the program version: a checkpoint from other code is not this SL. */
+    size_t kl = strlen(sl_text) + strlen(RLGF_VERSION) + 32;
+    char *key = malloc(kl);
+    snprintf(key, kl, "%sprogram_version = %s\n", sl_text, RLGF_VERSION);
+    char hash[65];
+    sha256_hex(key, strlen(key), hash);
+    free(key);
+    snprintf(cache_path, cache_len, "%s/sl-%.16s.h5", cfg->cache_dir, hash);
+    model_t *policy = NULL;
+    if (access(cache_path, R_OK) == 0) {
+        err_t e2;
+        policy = ckpt_load(cache_path, "policy", &e2);
+        if (policy && !prog->quiet) fprintf(stderr, "SL: using cached checkpoint %s\n", cache_path);
+        if (!policy && !prog->quiet) fprintf(stderr, "SL: ignoring unreadable cache %s (%s)\n", cache_path, e2.msg);
+    }
+    if (!policy) {
+        model_config_t mc = policy_config(cfg, task, HEAD_LM);
+        policy = new_model(&mc, (uint64_t)cfg->seed, RNG_INIT_POLICY, 0, err);
+        if (!policy) goto out;
+        if (!prog->quiet) fprintf(stderr, "SL: training %d epochs on %d examples\n", cfg->sl.epochs, cfg->sl.examples);
+        sl_train(policy, task, pool, cfg, sl_progress, prog);
+        if (mkdir_p(cfg->cache_dir, err) != 0 ||
+            ckpt_save(cache_path, (model_t *const[]){policy}, (const char *const[]){"policy"}, 1, sl_text, 0, err) != 0) {
+            err_prefix(err, "saving the SL checkpoint");
+            model_destroy(policy);
+            policy = NULL;
+            goto out;
+        }
+    }
+out:
+    free(sl_text);
+    return policy;
+}
+
+/* Copies the transformer backbone of src (an LM) into dst (a critic of the same shape): the GPT
+ * arena lays out the backbone first and the scalar head last (sim/gpt.h), so it is a prefix. */
+static void model_copy_backbone(model_t *dst, const model_t *src) {
+    assert(dst->cfg.kind == MODEL_GPT && src->cfg.kind == MODEL_GPT && src->cfg.head == HEAD_LM &&
+           dst->n_params == src->n_params + (size_t)dst->cfg.channels + 1);
+    memcpy(dst->params, src->params, src->n_params * sizeof(float));
+}
+
+/* The critic starts from the policy's backbone (as in the reference code: a separate copy of the
+ * same pretrained LM with a fresh scalar head). */
+static model_t *make_critic(const config_t *cfg, const task_t *task, const model_t *policy, int index, err_t *err) {
+    model_config_t mc = policy_config(cfg, task, HEAD_SCALAR);
+    model_t *c = new_model(&mc, (uint64_t)cfg->seed, RNG_INIT_CRITIC, (uint64_t)index, err);
+    if (c && mc.kind == MODEL_GPT) model_copy_backbone(c, policy);
+    return c;
+}
+
+/* ---------- the run ---------- */
+
+int train_run(const config_t *cfg, const train_opts_t *opts, err_t *err) {
+    char out[1024], dir[1024], cache_path[1200];
+    train_out_path(cfg, out, sizeof out);
+    int rc = -1;
+    task_t *task = NULL;
+    pool_t *pool = NULL;
+    model_t *policy = NULL, *ref = NULL, *critic = NULL;
+    rollout_engine_t *engine = NULL;
+    ppo_trainer_t *ppo = NULL;
+    batch_t batch = {0};
+    evaluator_t ev = {0};
+    runlog_t rl = {0};
+    char *cfg_text = NULL;
+    const algo_t *algo = NULL;
+    int is_sl = strcmp(cfg->algo, "sl") == 0;
+    progress_t prog = {opts->force_tty >= 0 ? opts->force_tty : isatty(2), opts->quiet, now_seconds(), 0};
+
+    if (!is_sl && !(algo = algo_find(cfg->algo)))
+        return err_set(err, "algo '%s' is not implemented yet (implemented: sl, ppo)", cfg->algo);
+    if (parent_dir_of(out, dir, sizeof dir) && mkdir_p(dir, err) != 0) return err_prefix(err, "output '%s'", out);
+
+    task_params_t tp = {cfg->task, (uint64_t)cfg->world.seed, cfg->world.vocab, cfg->imdb.prompt_len, cfg->imdb.gen_len};
+    if (!(task = task_create(&tp, err))) return -1;
+    int is_tabular = strcmp(cfg->model.kind, "tabular") == 0;
+    pool = pool_create(cfg->threads);
+    int seq_cap = task->prompt_max + task->gen_max;
+
+    /* open the run log first, so a bad output path fails before minutes of training */
+    cfg_text = cfg_run_text(cfg);
+    char hash[65];
+    sha256_hex(cfg_text, strlen(cfg_text), hash);
+    h5log_meta_t meta = {cfg->task, cfg->algo, RLGF_VERSION, cfg_text, hash, cfg->seed};
+    if (!(rl.log = h5log_create(out, &meta, err))) goto done;
+    rl.task = task;
+
+    if (is_tabular) {
+        model_config_t mc = policy_config(cfg, task, HEAD_LM);
+        if (!(policy = new_model(&mc, (uint64_t)cfg->seed, RNG_INIT_POLICY, 0, err))) goto done;
+    } else if (!(policy = sl_policy(cfg, task, pool, &prog, cache_path, sizeof cache_path, err))) {
+        goto done;
+    }
+    /* RL starts with a fresh optimizer, as the reference code does */
+    memset(policy->adam_m, 0, 2 * policy->n_params * sizeof(float));
+    ref = model_clone(policy);
+
+    engine = rollout_engine_create(task, pool, seq_cap);
+    ev.cfg = cfg;
+    ev.task = task;
+    ev.engine = engine;
+    int n_eval = cfg->eval.prompts > cfg->eval.test_prompts ? cfg->eval.prompts : cfg->eval.test_prompts;
+    if (batch_init(&ev.batch, n_eval, seq_cap, task->gen_max, task->n_metrics) != 0) {
+        err_set(err, "out of memory for the evaluation batch");
+        goto done;
+    }
+    ev.prompt_idx = calloc((size_t)n_eval, sizeof *ev.prompt_idx);
+    eval_summary_t es = {0};
+
+    if (is_sl) {
+        /* SL as an algorithm: the checkpoint is the result; evaluate it like any learner. */
+        if (evaluate(&ev, &rl, policy, ref, SPLIT_VALID, cfg->eval.prompts, 0, &es, err)) goto done;
+        if (cfg->eval.test_prompts > 0 &&
+            evaluate(&ev, &rl, policy, ref, SPLIT_TEST, cfg->eval.test_prompts, 0, &es, err)) goto done;
+        if (!prog.quiet) fprintf(stderr, "SL: validation reward %.4f\n", es.reward);
+        rc = h5log_close(rl.log, 1, err);
+        rl.log = NULL;
+        goto done;
+    }
+
+    if (!(critic = make_critic(cfg, task, policy, 0, err))) goto done;
+    ppo = ppo_trainer_create(task, pool, seq_cap);
+    if (batch_init(&batch, cfg->trajectories, seq_cap, task->gen_max, task->n_metrics) != 0) {
+        err_set(err, "out of memory for %d trajectories", cfg->trajectories);
+        goto done;
+    }
+    batch.n = cfg->trajectories;
+    int64_t *prompt_idx = calloc((size_t)cfg->trajectories, sizeof *prompt_idx);
+    ppo_params_t pp = {cfg->ppo.gamma, cfg->ppo.lambda, cfg->ppo.clip, cfg->ppo.vf_clip, cfg->ppo.value_clip,
+                       cfg->ppo.vf_coef, cfg->ppo.ent_coef, cfg->ppo.tgt_coef, cfg->ppo.norm_adv,
+                       cfg->ppo.target_kl, cfg->ppo.epochs, cfg->ppo.minibatch, cfg->ppo.grad_clip,
+                       (float)cfg->ppo.weight_decay, (float)cfg->ppo.adam_eps};
+    lr_schedule_t sched = strcmp(cfg->ppo.lr_schedule, "constant") == 0 ? LR_CONSTANT : LR_LINEAR;
+    long pol_step = 0, crit_step = 0;
+    double beta_kl = cfg->kl.beta;
+    int64_t tokens_total = 0, traj_total = 0;
+    actor_t learner = {policy, {cfg->sample.temperature, cfg->sample.top_k, cfg->sample.top_p}};
+    const actor_t *actors[2] = {&learner, NULL};
+    uint32_t purpose[2] = {RNG_ROLLOUT, RNG_GUIDE};
+
+    if (evaluate(&ev, &rl, policy, ref, SPLIT_VALID, cfg->eval.prompts, 0, &es, err)) goto done_rl;
+    if (h5log_flush(rl.log, err)) goto done_rl;
+    double t_start = now_seconds();
+    for (int it = 0; it < cfg->iterations; it++) {
+        double t_it = now_seconds();
+        iter_spec_t spec;
+        algo->iteration(cfg, it, &spec);
+        /* an endless stream of training prompts: iteration it uses the next block of indices */
+        for (int j = 0; j < cfg->trajectories; j++) prompt_idx[j] = (int64_t)it * cfg->trajectories + j;
+        rollout_generate(engine, &spec.plan, actors, &batch, SPLIT_TRAIN, prompt_idx, (uint64_t)cfg->seed,
+                         purpose, (uint64_t)it);
+        rollout_score(engine, &batch, policy, ref, critic);
+        for (int i = 0; i < batch.n; i++)
+            for (int t = 0; t < batch.gen_cap; t++) {
+                int64_t k = batch_tok(&batch, i, t);
+                int live = t < batch.gen_len[i];
+                batch.pmask[k] = (uint8_t)(live && batch.actor[k] == spec.policy_actor);
+                batch.vmask[k] = (uint8_t)(live && batch.actor[k] == spec.value_actor);
+            }
+        ppo_rewards_and_gae(&batch, beta_kl, spec.kl_on_guide, cfg->ppo.gamma, cfg->ppo.lambda);
+        double kl = ppo_mean_kl(&batch), reward = 0;
+        for (int i = 0; i < batch.n; i++) reward += batch.task_reward[i];
+        reward /= batch.n;
+        int64_t it_tokens = 0;
+        for (int i = 0; i < batch.n; i++) it_tokens += batch.gen_len[i];
+        tokens_total += it_tokens;
+        traj_total += batch.n;
+
+        float lr = optim_lr(sched, (float)cfg->ppo.lr, it, cfg->iterations);
+        ppo_stats_t st;
+        ppo_update(ppo, &batch, &pp, lr, policy, critic, &pol_step, &crit_step, (uint64_t)cfg->seed, it, &st);
+
+        if (log_batch(&rl, &batch, it, err)) goto done_rl;
+        if (log_i64(&rl, "iterations/iteration", it, err) || log_i64(&rl, "iterations/tokens", tokens_total, err) ||
+            log_i64(&rl, "iterations/trajectories", traj_total, err) || log_f64(&rl, "iterations/reward", reward, err) ||
+            log_f64(&rl, "iterations/kl", kl, err) || log_f64(&rl, "iterations/beta_kl", beta_kl, err) ||
+            log_f64(&rl, "iterations/lr", lr, err) || log_f64(&rl, "iterations/policy_loss", st.policy_loss, err) ||
+            log_f64(&rl, "iterations/value_loss", st.value_loss, err) || log_f64(&rl, "iterations/entropy", st.entropy, err) ||
+            log_f64(&rl, "iterations/target_loss", st.target_loss, err) || log_f64(&rl, "iterations/approx_kl", st.approx_kl, err) ||
+            log_f64(&rl, "iterations/clip_frac", st.clip_frac, err) || log_f64(&rl, "iterations/value_clip_frac", st.vclip_frac, err) ||
+            log_f64(&rl, "iterations/explained_variance", st.explained_var, err) ||
+            log_f64(&rl, "iterations/grad_norm", st.grad_norm, err) || log_i64(&rl, "iterations/epochs_run", st.epochs_run, err) ||
+            log_i64(&rl, "iterations/mode", spec.mode, err))
+            goto done_rl;
+        /* KL controller (Ziegler et al.): steps once per iteration on the batch's mean KL */
+        if (strcmp(cfg->kl.controller, "adaptive") == 0) {
+            double e = (kl - cfg->kl.target) / cfg->kl.target;
+            e = e < -0.2 ? -0.2 : (e > 0.2 ? 0.2 : e);
+            beta_kl *= 1.0 + cfg->kl.k * e;
+        }
+        if ((it + 1) % cfg->eval.every == 0 || it + 1 == cfg->iterations)
+            if (evaluate(&ev, &rl, policy, ref, SPLIT_VALID, cfg->eval.prompts, it + 1, &es, err)) goto done_rl;
+        double t_now = now_seconds();
+        if (cfg->log.timing) {
+            if (log_f64(&rl, "timing/iteration_seconds", t_now - t_it, err) ||
+                log_f64(&rl, "timing/tokens_per_second", (double)it_tokens / (t_now - t_it), err))
+                goto done_rl;
+        }
+        if (h5log_flush(rl.log, err)) goto done_rl;
+        double elapsed = t_now - t_start;
+        progress_line(&prog, it + 1, cfg->iterations, reward, kl, (double)tokens_total / elapsed,
+                      elapsed / (it + 1) * (cfg->iterations - it - 1), it + 1 == cfg->iterations);
+    }
+    if (cfg->eval.test_prompts > 0 &&
+        evaluate(&ev, &rl, policy, ref, SPLIT_TEST, cfg->eval.test_prompts, cfg->iterations, &es, err))
+        goto done_rl;
+    if (h5log_close(rl.log, 1, err)) {
+        rl.log = NULL;
+        goto done_rl;
+    }
+    rl.log = NULL;
+    rc = 0;
+    if (opts->final_policy) {
+        *opts->final_policy = policy;
+        policy = NULL;
+    }
+    if (opts->final_ref) {
+        *opts->final_ref = ref;
+        ref = NULL;
+    }
+done_rl:
+    free(prompt_idx);
+done:
+    if (rc != 0) err_prefix(err, "run '%s'", out);
+    if (rl.log) {
+        err_t e2;
+        h5log_close(rl.log, 0, &e2); /* leaves only the .partial file: never looks complete */
+    }
+    free(cfg_text);
+    batch_free(&batch);
+    batch_free(&ev.batch);
+    free(ev.prompt_idx);
+    ppo_trainer_destroy(ppo);
+    rollout_engine_destroy(engine);
+    model_destroy(critic);
+    model_destroy(ref);
+    model_destroy(policy);
+    pool_destroy(pool);
+    task_destroy(task);
+    return rc;
+}

@@ -1,0 +1,26 @@
+/* train: one run from a resolved config to a complete run log: SL (cached by the hash of the
+ * settings that affect it, so RL runs reuse the checkpoint), then the chosen RL algorithm, with
+ * evaluations on the validation split every eval.every iterations and on the test split at the
+ * end. Everything in the run log except /timing is a function of the config alone. */
+#ifndef RLGF_TRAIN_H
+#define RLGF_TRAIN_H
+
+#include "config.h"
+#include "err.h"
+#include "model.h"
+
+typedef struct {
+    int quiet;        /* no progress output */
+    int force_tty;    /* -1 auto, 0 plain lines, 1 single updating line */
+    /* when not NULL: receive the final policy and pi_ref (caller destroys them); for tests */
+    model_t **final_policy, **final_ref;
+} train_opts_t;
+
+/* Runs the whole thing; returns 0 and leaves a complete run log at the resolved `out`, or -1 with
+ * a message (and no file at `out` that looks complete). */
+int train_run(const config_t *cfg, const train_opts_t *opts, err_t *err);
+
+/* "results/<task>-<algo>-s<seed>.h5" when cfg->out is empty. */
+void train_out_path(const config_t *cfg, char *buf, size_t len);
+
+#endif

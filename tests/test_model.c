@@ -1,0 +1,663 @@
+/* model: finite-difference gradient checks of every GPT layer and of both whole models (LM and
+ * scalar heads) and of the table; KV cache against the batch forward (bit for bit); causality;
+ * init, clone, copy and config errors. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "../sim/gpt.h"
+#include "../sim/model.h"
+
+#define H gpt_test_hooks
+
+/* ---- helpers ---- */
+
+static float *randn(rng_t *r, size_t n, double std) {
+    float *x = malloc(n * sizeof(float));
+    assert_non_null(x);
+    for (size_t i = 0; i < n; i++) x[i] = (float)(std * rng_normal(r));
+    return x;
+}
+
+static float *zeros(size_t n) {
+    float *x = calloc(n ? n : 1, sizeof(float));
+    assert_non_null(x);
+    return x;
+}
+
+static double dot_loss(const float *out, const float *r, size_t n) {
+    double s = 0.0;
+    for (size_t i = 0; i < n; i++) s += (double)out[i] * (double)r[i];
+    return s;
+}
+
+typedef double (*loss_fn)(void *ctx);
+
+/* Central differences on every element of x (float), the loss evaluated in double; compares with
+ * the analytic gradient g. Passes when |a - n| <= atol + rtol max(|a|, |n|). Returns the largest
+ * |analytic| seen so the caller can check the gradient was not trivially zero. */
+static double fd_check(const char *what, float *x, const float *g, size_t n, loss_fn loss, void *ctx, double eps,
+                       double rtol, double atol) {
+    double max_abs = 0.0, worst = 0.0;
+    int bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        float x0 = x[i];
+        float xp = (float)(x0 + eps), xm = (float)(x0 - eps);
+        x[i] = xp;
+        double lp = loss(ctx);
+        x[i] = xm;
+        double lm = loss(ctx);
+        x[i] = x0;
+        double num = (lp - lm) / ((double)xp - (double)xm);
+        double a = g[i], err = fabs(a - num), tol = atol + rtol * fmax(fabs(a), fabs(num));
+        if (fabs(a) > max_abs) max_abs = fabs(a);
+        if (err / tol > worst) worst = err / tol;
+        if (err > tol) {
+            if (bad < 5) print_error("%s[%zu]: analytic %.8g numeric %.8g\n", what, i, a, num);
+            bad++;
+        }
+    }
+    if (bad) fail_msg("%s: %d of %zu gradients off (worst err/tol %.3g)", what, bad, n, worst);
+    return max_abs;
+}
+
+#define EPS 1e-3
+#define RTOL 1e-2
+#define ATOL 2e-3
+
+/* ---- layers ---- */
+
+typedef struct {
+    int B, T, C, OC, NH, V;
+    float *out, *r, *a, *b, *c, *d, *scratch;
+    int32_t *tok;
+} lctx_t;
+
+static double enc_loss(void *p) {
+    lctx_t *c = p;
+    H.encoder_forward(c->out, c->tok, c->a, c->b, c->B, c->T, c->C);
+    return dot_loss(c->out, c->r, (size_t)c->B * c->T * c->C);
+}
+
+static void test_encoder_grad(void **state) {
+    (void)state;
+    rng_t rg;
+    rng_seed(&rg, 1, 1);
+    lctx_t c = {.B = 2, .T = 4, .C = 5, .V = 3};
+    size_t N = (size_t)c.B * c.T;
+    int32_t tok[8] = {0, 2, 2, 1, 1, 1, 0, 2};
+    c.tok = tok;
+    c.a = randn(&rg, (size_t)c.V * c.C, 1); /* wte */
+    c.b = randn(&rg, (size_t)c.T * c.C, 1); /* wpe */
+    c.r = randn(&rg, N * c.C, 1);
+    c.out = zeros(N * c.C);
+    float *dwte = zeros((size_t)c.V * c.C), *dwpe = zeros((size_t)c.T * c.C);
+    H.encoder_backward(dwte, dwpe, c.r, tok, c.B, c.T, c.C);
+    assert_true(fd_check("encoder dwte", c.a, dwte, (size_t)c.V * c.C, enc_loss, &c, EPS, RTOL, ATOL) > 0.1);
+    assert_true(fd_check("encoder dwpe", c.b, dwpe, (size_t)c.T * c.C, enc_loss, &c, EPS, RTOL, ATOL) > 0.1);
+    free(c.a), free(c.b), free(c.r), free(c.out), free(dwte), free(dwpe);
+}
+
+static double ln_loss(void *p) {
+    lctx_t *c = p;
+    size_t N = (size_t)c->B * c->T;
+    H.layernorm_forward(c->out, c->c, c->d, c->a, c->b, c->scratch, (int)N, c->C);
+    return dot_loss(c->out, c->r, N * c->C);
+}
+
+static void test_layernorm_grad(void **state) {
+    (void)state;
+    rng_t rg;
+    rng_seed(&rg, 2, 1);
+    lctx_t c = {.B = 2, .T = 3, .C = 7};
+    size_t N = (size_t)c.B * c.T;
+    c.a = randn(&rg, N * c.C, 1.5); /* inp */
+    c.b = randn(&rg, c.C, 1);       /* weight */
+    c.scratch = randn(&rg, c.C, 1); /* bias */
+    c.c = zeros(N), c.d = zeros(N);
+    c.r = randn(&rg, N * c.C, 1);
+    c.out = zeros(N * c.C);
+    ln_loss(&c);
+    /* normalised rows: mean 0 and variance 1 before the affine map */
+    for (size_t n = 0; n < N; n++) {
+        double m = 0;
+        for (int i = 0; i < c.C; i++) m += c.a[n * c.C + i];
+        assert_float_equal(c.c[n], m / c.C, 1e-5);
+    }
+    float *dinp = zeros(N * c.C), *dw = zeros(c.C), *db = zeros(c.C);
+    H.layernorm_backward(dinp, dw, db, c.r, c.a, c.b, c.c, c.d, (int)N, c.C);
+    assert_true(fd_check("layernorm dinp", c.a, dinp, N * c.C, ln_loss, &c, EPS, RTOL, ATOL) > 0.1);
+    assert_true(fd_check("layernorm dweight", c.b, dw, c.C, ln_loss, &c, EPS, RTOL, ATOL) > 0.1);
+    assert_true(fd_check("layernorm dbias", c.scratch, db, c.C, ln_loss, &c, EPS, RTOL, ATOL) > 0.1);
+    free(c.a), free(c.b), free(c.scratch), free(c.c), free(c.d), free(c.r), free(c.out);
+    free(dinp), free(dw), free(db);
+}
+
+static double mm_loss(void *p) {
+    lctx_t *c = p;
+    size_t N = (size_t)c->B * c->T;
+    H.matmul_forward(c->out, c->a, c->b, c->c, c->scratch, (int)N, c->C, c->OC);
+    return dot_loss(c->out, c->r, N * c->OC);
+}
+
+static void check_matmul(int B, int T, int C, int OC, uint64_t seed) {
+    rng_t rg;
+    rng_seed(&rg, seed, 1);
+    lctx_t c = {.B = B, .T = T, .C = C, .OC = OC};
+    size_t N = (size_t)c.B * c.T, OCp = ((size_t)OC + 7) / 8 * 8;
+    c.a = randn(&rg, N * c.C, 1);
+    c.b = randn(&rg, (size_t)c.OC * c.C, 1);
+    c.c = randn(&rg, c.OC, 1);
+    c.r = randn(&rg, N * c.OC, 1);
+    c.out = zeros(N * c.OC);
+    c.scratch = zeros((size_t)C * OCp);
+    /* the tiled path on transposed weights and the plain dot-product path give the same bits */
+    float *out_dot = zeros(N * c.OC);
+    H.matmul_forward(c.out, c.a, c.b, c.c, c.scratch, (int)N, c.C, c.OC);
+    H.matmul_forward(out_dot, c.a, c.b, c.c, NULL, (int)N, c.C, c.OC);
+    assert_memory_equal(c.out, out_dot, N * c.OC * sizeof(float));
+    H.matmul_forward(c.out, c.a, c.b, NULL, c.scratch, (int)N, c.C, c.OC);
+    H.matmul_forward(out_dot, c.a, c.b, NULL, NULL, (int)N, c.C, c.OC);
+    assert_memory_equal(c.out, out_dot, N * c.OC * sizeof(float));
+    /* and the value: out[N-1][OC-1] by hand */
+    double e = c.c[OC - 1];
+    for (int i = 0; i < c.C; i++) e += (double)c.a[(N - 1) * c.C + i] * c.b[(size_t)(OC - 1) * c.C + i];
+    H.matmul_forward(c.out, c.a, c.b, c.c, c.scratch, (int)N, c.C, c.OC);
+    assert_float_equal(c.out[(N - 1) * c.OC + OC - 1], e, 1e-5);
+
+    /* a zero row of dout is skipped: set row 0 to zero in the check too (when there are others) */
+    if (N > 1) memset(c.r, 0, (size_t)OC * sizeof(float));
+    float *dinp = zeros(N * c.C), *dw = zeros((size_t)c.OC * c.C), *db = zeros(c.OC);
+    H.matmul_backward(dinp, dw, db, c.r, c.a, c.b, (int)N, c.C, c.OC);
+    for (int i = 0; i < C && N > 1; i++) assert_true(dinp[i] == 0.0f);
+    assert_true(fd_check("matmul dinp", c.a, dinp, N * c.C, mm_loss, &c, EPS, RTOL, ATOL) > 0.1);
+    assert_true(fd_check("matmul dweight", c.b, dw, (size_t)c.OC * c.C, mm_loss, &c, EPS, RTOL, ATOL) > 0.1);
+    assert_true(fd_check("matmul dbias", c.c, db, c.OC, mm_loss, &c, EPS, RTOL, ATOL) > 0.1);
+    free(c.a), free(c.b), free(c.c), free(c.r), free(c.out), free(c.scratch), free(out_dot);
+    free(dinp), free(dw), free(db);
+}
+
+/* Shapes that hit every tile and remainder of the kernels: rows 4k and not, outputs 8k and not,
+ * channels 8k and not. */
+static void test_matmul_grad(void **state) {
+    (void)state;
+    check_matmul(2, 3, 5, 9, 3);
+    check_matmul(3, 3, 16, 13, 4);
+    check_matmul(2, 4, 24, 8, 5);
+    check_matmul(1, 1, 8, 1, 6);
+}
+
+static double att_loss(void *p) {
+    lctx_t *c = p;
+    H.attention_forward(c->out, c->b, c->a, c->B, c->T, c->C, c->NH);
+    return dot_loss(c->out, c->r, (size_t)c->B * c->T * c->C);
+}
+
+static void test_attention_grad(void **state) {
+    (void)state;
+    rng_t rg;
+    rng_seed(&rg, 4, 1);
+    lctx_t c = {.B = 2, .T = 5, .C = 6, .NH = 2};
+    size_t N = (size_t)c.B * c.T;
+    c.a = randn(&rg, N * 3 * c.C, 1);                         /* qkv */
+    c.b = zeros((size_t)c.B * c.NH * c.T * c.T);              /* att */
+    c.r = randn(&rg, N * c.C, 1);
+    c.out = zeros(N * c.C);
+    att_loss(&c);
+    /* each softmax row sums to 1 over t2 <= t */
+    for (int bh = 0; bh < c.B * c.NH; bh++)
+        for (int t = 0; t < c.T; t++) {
+            double s = 0;
+            for (int t2 = 0; t2 <= t; t2++) s += c.b[((size_t)bh * c.T + t) * c.T + t2];
+            assert_float_equal(s, 1.0, 1e-5);
+        }
+    /* position 0 attends only to itself: its output is its own value vector */
+    for (int i = 0; i < c.C; i++) assert_float_equal(c.out[i], c.a[2 * c.C + i], 1e-6);
+    float *dinp = zeros(N * 3 * c.C), *scratch = zeros(c.T);
+    H.attention_backward(dinp, scratch, c.r, c.a, c.b, c.B, c.T, c.C, c.NH);
+    assert_true(fd_check("attention dinp", c.a, dinp, N * 3 * c.C, att_loss, &c, EPS, RTOL, ATOL) > 0.1);
+    free(c.a), free(c.b), free(c.r), free(c.out), free(dinp), free(scratch);
+}
+
+static double gelu_loss(void *p) {
+    lctx_t *c = p;
+    H.gelu_forward(c->out, c->a, c->C);
+    return dot_loss(c->out, c->r, c->C);
+}
+
+static void test_gelu_grad(void **state) {
+    (void)state;
+    rng_t rg;
+    rng_seed(&rg, 5, 1);
+    lctx_t c = {.C = 40};
+    c.a = randn(&rg, c.C, 2);
+    c.a[0] = 0.0f;
+    c.a[1] = 6.0f;
+    c.a[2] = -6.0f;
+    c.r = randn(&rg, c.C, 1);
+    c.out = zeros(c.C);
+    gelu_loss(&c);
+    assert_float_equal(c.out[0], 0.0, 0.0);
+    assert_float_equal(c.out[1], 6.0, 1e-5); /* ~identity far right */
+    assert_float_equal(c.out[2], 0.0, 1e-5); /* ~zero far left */
+    float *dinp = zeros(c.C);
+    H.gelu_backward(dinp, c.a, c.r, c.C);
+    assert_true(fd_check("gelu dinp", c.a, dinp, c.C, gelu_loss, &c, EPS, RTOL, ATOL) > 0.1);
+    free(c.a), free(c.r), free(c.out), free(dinp);
+}
+
+static double res_loss(void *p) {
+    lctx_t *c = p;
+    H.residual_forward(c->out, c->a, c->b, c->C);
+    return dot_loss(c->out, c->r, c->C);
+}
+
+static void test_residual_grad(void **state) {
+    (void)state;
+    rng_t rg;
+    rng_seed(&rg, 6, 1);
+    lctx_t c = {.C = 10};
+    c.a = randn(&rg, c.C, 1);
+    c.b = randn(&rg, c.C, 1);
+    c.r = randn(&rg, c.C, 1);
+    c.out = zeros(c.C);
+    float *d1 = zeros(c.C), *d2 = zeros(c.C);
+    H.residual_backward(d1, d2, c.r, c.C);
+    assert_true(fd_check("residual dinp1", c.a, d1, c.C, res_loss, &c, EPS, RTOL, ATOL) > 0.1);
+    assert_true(fd_check("residual dinp2", c.b, d2, c.C, res_loss, &c, EPS, RTOL, ATOL) > 0.1);
+    free(c.a), free(c.b), free(c.r), free(c.out), free(d1), free(d2);
+}
+
+/* The libm-free exp and tanh stay within a few float ulps of the double-precision functions. */
+static void test_det_math(void **state) {
+    (void)state;
+    double worst_e = 0, worst_t = 0;
+    for (int k = -870000; k <= 880000; k += 7) {
+        float x = (float)k * 1e-4f;
+        double e = exp((double)x), got = H.det_expf(x);
+        double rel = fabs(got - e) / e;
+        if (e > 1.2e-38 && rel > worst_e) worst_e = rel;
+    }
+    for (int k = -200000; k <= 200000; k += 3) {
+        float x = (float)k * 1e-4f;
+        double t = tanh((double)x), got = H.det_tanhf(x);
+        double err = fabs(got - t) / fmax(fabs(t), 1e-30);
+        if (err > worst_t) worst_t = err;
+    }
+    assert_true(H.det_expf(0.0f) == 1.0f);
+    assert_true(H.det_expf(-100.0f) == 0.0f);
+    assert_true(H.det_tanhf(0.0f) == 0.0f && H.det_tanhf(20.0f) == 1.0f && H.det_tanhf(-20.0f) == -1.0f);
+    if (worst_e > 4e-7 || worst_t > 4e-7) fail_msg("exp rel err %.3g, tanh rel err %.3g", worst_e, worst_t);
+}
+
+/* ---- whole models ---- */
+
+static model_config_t small_cfg(head_kind_t head) {
+    model_config_t c = {.kind = MODEL_GPT, .head = head, .vocab = 11, .max_seq = 6, .channels = 8, .layers = 2,
+                        .heads = 2};
+    return c;
+}
+
+static model_t *make(const model_config_t *cfg, uint64_t seed) {
+    rng_t r;
+    rng_seed(&r, seed, 7);
+    char err[256] = "";
+    model_t *m = model_create(cfg, &r, err, sizeof err);
+    if (!m) fail_msg("model_create: %s", err);
+    return m;
+}
+
+/* Moves every parameter away from its init (gains off 1, biases and the zero scalar head off 0),
+ * so every path of the gradient is exercised. */
+static void perturb(model_t *m, uint64_t seed, double std) {
+    rng_t r;
+    rng_seed(&r, seed, 99);
+    for (size_t i = 0; i < m->n_params; i++) m->params[i] += (float)(std * rng_normal(&r));
+}
+
+typedef struct {
+    model_t *m;
+    model_ws_t *ws;
+    const int32_t *tok;
+    int B, T;
+    const float *r;
+} mctx_t;
+
+static double model_loss(void *p) {
+    mctx_t *c = p;
+    const float *out = model_forward(c->m, c->ws, c->tok, c->B, c->T);
+    return dot_loss(out, c->r, (size_t)c->B * c->T * model_out_dim(c->m));
+}
+
+static void check_model_grad(model_t *m, const char *what, const int32_t *tok, int B, int T) {
+    rng_t rg;
+    rng_seed(&rg, 8, 1);
+    size_t nout = (size_t)B * T * model_out_dim(m);
+    float *r = randn(&rg, nout, 1);
+    model_ws_t *ws = model_ws_create(m, B + 1, m->cfg.max_seq); /* larger than used: layout by max */
+    mctx_t c = {m, ws, tok, B, T, r};
+    float *g = zeros(m->n_params);
+    model_loss(&c);
+    model_backward(m, ws, r, g);
+    double mx = fd_check(what, m->params, g, m->n_params, model_loss, &c, EPS, RTOL, ATOL);
+    assert_true(mx > 0.1);
+    /* no tensor is left without gradient: count zero grads (only wpe rows past T and wte rows of
+     * unused tokens may be zero). The key biases are skipped: a constant added to every key shifts
+     * all scores of a query equally, so their true gradient is 0 and float noise may or may not be. */
+    gpt_params_t gp;
+    gpt_point(&m->cfg, g, &gp);
+    size_t nz = 0, C3 = 3 * (size_t)m->cfg.channels;
+    for (size_t i = 0; i < m->n_params; i++) {
+        size_t qb = (size_t)(gp.qkvb - g);
+        if (i >= qb && i < qb + m->cfg.layers * C3 && (i - qb) % C3 >= C3 / 3 && (i - qb) % C3 < 2 * C3 / 3) continue;
+        nz += g[i] == 0.0f;
+    }
+    size_t C = (size_t)m->cfg.channels, unused_pos = (size_t)(m->cfg.max_seq - T) * C;
+    int used[64] = {0};
+    for (int i = 0; i < B * T; i++) used[tok[i]] = 1;
+    size_t unused_tok = 0;
+    for (int v = 0; v < m->cfg.vocab; v++) unused_tok += !used[v];
+    /* with the tied LM head every wte row gets gradient through the logits */
+    size_t expect = unused_pos + (m->cfg.head == HEAD_SCALAR ? unused_tok * C : 0);
+    assert_int_equal(nz, expect);
+    /* backward accumulates: a second call doubles the gradient */
+    float *g2 = malloc(m->n_params * sizeof(float));
+    memcpy(g2, g, m->n_params * sizeof(float));
+    model_forward(m, ws, tok, B, T);
+    model_backward(m, ws, r, g2);
+    for (size_t i = 0; i < m->n_params; i++) assert_float_equal(g2[i], 2.0 * g[i], 1e-6 + 1e-5 * fabs(g[i]));
+    free(g), free(g2), free(r);
+    model_ws_destroy(ws);
+}
+
+static const int32_t TOK[10] = {1, 4, 4, 9, 0, 10, 3, 2, 2, 7};
+
+static void test_gpt_lm_grad(void **state) {
+    (void)state;
+    model_config_t cfg = small_cfg(HEAD_LM);
+    model_t *m = make(&cfg, 1);
+    perturb(m, 1, 0.2);
+    check_model_grad(m, "gpt lm", TOK, 2, 5);
+    model_destroy(m);
+}
+
+static void test_gpt_scalar_grad(void **state) {
+    (void)state;
+    model_config_t cfg = small_cfg(HEAD_SCALAR);
+    model_t *m = make(&cfg, 2);
+    perturb(m, 2, 0.2);
+    check_model_grad(m, "gpt scalar", TOK, 2, 5);
+    model_destroy(m);
+}
+
+static void test_tabular_grad(void **state) {
+    (void)state;
+    for (int head = 0; head < 2; head++) {
+        model_config_t cfg = {.kind = MODEL_TABULAR, .head = (head_kind_t)head, .vocab = 3, .max_seq = 4};
+        model_t *m = make(&cfg, 3);
+        perturb(m, 3, 1.0);
+        int32_t tok[8] = {0, 2, 1, 1, 0, 2, 2, 2}; /* shares the prefix "0 2" between rows */
+        rng_t rg;
+        rng_seed(&rg, 8, 2);
+        float *r = randn(&rg, (size_t)8 * model_out_dim(m), 1);
+        model_ws_t *ws = model_ws_create(m, 2, 4);
+        mctx_t c = {m, ws, tok, 2, 4, r};
+        float *g = zeros(m->n_params);
+        model_loss(&c);
+        model_backward(m, ws, r, g);
+        assert_true(fd_check(head ? "tabular scalar" : "tabular lm", m->params, g, m->n_params, model_loss, &c, EPS,
+                             RTOL, ATOL) > 0.1);
+        /* the shared prefix rows "0" and "0 2" got both sequences' gradient */
+        int OD = model_out_dim(m);
+        int64_t row01 = tab_row_next(tab_row_next(0, 0, 0, 3), 1, 2, 3);
+        assert_int_equal(row01, 3 * 1 + 2);
+        assert_float_equal(g[row01 * OD], (double)r[1 * OD] + r[5 * OD], 1e-6);
+        free(r), free(g);
+        model_ws_destroy(ws);
+        model_destroy(m);
+    }
+}
+
+/* Every prefix of length 1..max_seq gets its own row and the rows are exactly 0..n_rows-1. */
+static void test_tabular_rows(void **state) {
+    (void)state;
+    int V = 3, S = 4;
+    model_config_t cfg = {.kind = MODEL_TABULAR, .head = HEAD_SCALAR, .vocab = V, .max_seq = S};
+    model_t *m = make(&cfg, 4);
+    size_t n_rows = 3 + 9 + 27 + 81;
+    assert_int_equal(m->n_params, n_rows);
+    for (size_t i = 0; i < m->n_params; i++) {
+        assert_true(m->params[i] == 0.0f);
+        assert_int_equal(m->decay_mask[i], 0);
+        m->params[i] = (float)i; /* out = row index */
+    }
+    char *seen = calloc(n_rows, 1);
+    model_ws_t *ws = model_ws_create(m, 1, S);
+    model_kv_t *kv = model_kv_create(m, S);
+    for (int code = 0; code < 81; code++) { /* all sequences of length 4; prefixes cover the rest */
+        int32_t tok[4] = {code / 27, code / 9 % 3, code / 3 % 3, code % 3};
+        const float *out = model_forward(m, ws, tok, 1, S);
+        model_kv_reset(kv);
+        for (int t = 0; t < S; t++) {
+            const float *o = model_kv_step(m, kv, tok[t]);
+            assert_true(o[0] == out[t]);
+            seen[(size_t)out[t]] = 1;
+        }
+        /* row = offset(len) + base-V value */
+        assert_int_equal((int)out[3], 3 + 9 + 27 + code);
+    }
+    for (size_t i = 0; i < n_rows; i++) assert_int_equal(seen[i], 1);
+    free(seen);
+    model_kv_destroy(kv);
+    model_ws_destroy(ws);
+    model_destroy(m);
+}
+
+static void test_tabular_too_big(void **state) {
+    (void)state;
+    model_config_t cfg = {.kind = MODEL_TABULAR, .head = HEAD_LM, .vocab = 8, .max_seq = 12};
+    rng_t r;
+    rng_seed(&r, 1, 1);
+    char err[512] = "";
+    assert_null(model_create(&cfg, &r, err, sizeof err));
+    assert_non_null(strstr(err, "rows"));
+    assert_non_null(strstr(err, "max_seq 12"));
+    cfg.vocab = 4; /* 4 + ... + 4^10 = 1398100 rows: fine */
+    cfg.max_seq = 10;
+    model_t *m = model_create(&cfg, &r, err, sizeof err);
+    assert_non_null(m);
+    assert_int_equal(m->n_params, (size_t)1398100 * 4);
+    model_destroy(m);
+}
+
+/* KV steps reproduce the batch forward bit for bit at every position (same operation order). */
+static void check_kv(model_t *m, int B, int T, uint64_t seed) {
+    rng_t rg;
+    rng_seed(&rg, seed, 3);
+    int32_t *tok = malloc((size_t)B * T * sizeof(int32_t));
+    for (int i = 0; i < B * T; i++) tok[i] = (int32_t)rng_bounded(&rg, (uint32_t)m->cfg.vocab);
+    model_ws_t *ws = model_ws_create(m, B, T);
+    const float *out = model_forward(m, ws, tok, B, T);
+    model_kv_t *kv = model_kv_create(m, T);
+    int D = model_out_dim(m);
+    for (int b = 0; b < B; b++) {
+        model_kv_reset(kv);
+        for (int t = 0; t < T; t++) {
+            const float *o = model_kv_step(m, kv, tok[b * T + t]);
+            assert_memory_equal(o, out + ((size_t)b * T + t) * D, (size_t)D * sizeof(float));
+        }
+    }
+    model_kv_destroy(kv);
+    model_ws_destroy(ws);
+    free(tok);
+}
+
+static void test_kv_equals_forward(void **state) {
+    (void)state;
+    model_config_t cfg = small_cfg(HEAD_LM);
+    model_t *m = make(&cfg, 5);
+    perturb(m, 5, 0.1);
+    check_kv(m, 3, 6, 1);
+    model_destroy(m);
+    cfg = small_cfg(HEAD_SCALAR);
+    m = make(&cfg, 6);
+    perturb(m, 6, 0.1);
+    check_kv(m, 3, 6, 2);
+    model_destroy(m);
+    /* the typical size: batch path (transposed weights) vs one-row path over a longer sequence */
+    model_config_t big = {.kind = MODEL_GPT, .head = HEAD_LM, .vocab = 512, .max_seq = 40, .channels = 32, .layers = 2,
+                          .heads = 4};
+    m = make(&big, 7);
+    check_kv(m, 2, 40, 3);
+    model_destroy(m);
+    model_config_t tab = {.kind = MODEL_TABULAR, .head = HEAD_LM, .vocab = 3, .max_seq = 5};
+    m = make(&tab, 8);
+    perturb(m, 8, 1.0);
+    check_kv(m, 4, 5, 4);
+    model_destroy(m);
+}
+
+/* Changing the token at position k leaves outputs before k bit-identical and changes position k. */
+static void test_causality(void **state) {
+    (void)state;
+    for (int head = 0; head < 2; head++) {
+        model_config_t cfg = small_cfg((head_kind_t)head);
+        model_t *m = make(&cfg, 9);
+        perturb(m, 9, 0.2);
+        int T = 6, D = model_out_dim(m);
+        int32_t a[6] = {3, 1, 4, 1, 5, 9};
+        model_ws_t *ws = model_ws_create(m, 1, T);
+        float *ref = malloc((size_t)T * D * sizeof(float));
+        memcpy(ref, model_forward(m, ws, a, 1, T), (size_t)T * D * sizeof(float));
+        for (int k = 0; k < T; k++) {
+            int32_t b[6];
+            memcpy(b, a, sizeof b);
+            b[k] = (b[k] + 5) % cfg.vocab;
+            const float *out = model_forward(m, ws, b, 1, T);
+            assert_memory_equal(out, ref, (size_t)k * D * sizeof(float));
+            assert_memory_not_equal(out + (size_t)k * D, ref + (size_t)k * D, (size_t)D * sizeof(float));
+        }
+        /* a shorter batch gives the same prefix outputs */
+        const float *out = model_forward(m, ws, a, 1, 3);
+        assert_memory_equal(out, ref, (size_t)3 * D * sizeof(float));
+        free(ref);
+        model_ws_destroy(ws);
+        model_destroy(m);
+    }
+}
+
+static void test_init(void **state) {
+    (void)state;
+    model_config_t cfg = {.kind = MODEL_GPT, .head = HEAD_SCALAR, .vocab = 512, .max_seq = 112, .channels = 32,
+                          .layers = 2, .heads = 4};
+    model_t *m = make(&cfg, 10), *m2 = make(&cfg, 10), *m3 = make(&cfg, 11);
+    assert_true(((uintptr_t)m->arena & 63) == 0);
+    size_t V = 512, S = 112, C = 32, L = 2;
+    size_t expect_n = V * C + S * C + L * (12 * C * C + 13 * C) + 2 * C + C + 1;
+    assert_int_equal(m->n_params, expect_n);
+    assert_memory_equal(m->params, m2->params, m->n_params * sizeof(float)); /* same seed, same bits */
+    assert_memory_not_equal(m->params, m3->params, m->n_params * sizeof(float));
+    for (size_t i = m->n_params; i < 4 * m->n_params; i++) assert_true(m->arena[i] == 0.0f);
+    gpt_params_t p;
+    gpt_point(&cfg, m->params, &p);
+    /* standard deviations of the normal tensors */
+    double s = 0, s2 = 0;
+    for (size_t i = 0; i < V * C; i++) s += p.wte[i], s2 += (double)p.wte[i] * p.wte[i];
+    assert_float_equal(sqrt(s2 / (V * C)), 0.02, 0.001);
+    assert_float_equal(s / (V * C), 0.0, 0.001);
+    s2 = 0;
+    for (size_t i = 0; i < L * 4 * C * C; i++) s2 += (double)p.fcprojw[i] * p.fcprojw[i];
+    assert_float_equal(sqrt(s2 / (L * 4 * C * C)), 0.02 / 2.0, 0.0005); /* 0.02 / sqrt(2L), L = 2 */
+    for (size_t i = 0; i < L * C; i++) {
+        assert_true(p.ln1w[i] == 1.0f && p.ln2w[i] == 1.0f && p.ln1b[i] == 0.0f && p.attprojb[i] == 0.0f);
+    }
+    for (size_t i = 0; i < C; i++) assert_true(p.lnfw[i] == 1.0f && p.vw[i] == 0.0f);
+    assert_true(p.vb[0] == 0.0f);
+    /* decay mask: weight matrices, embeddings and the value weights */
+    size_t ones = 0;
+    for (size_t i = 0; i < m->n_params; i++) ones += m->decay_mask[i];
+    assert_int_equal(ones, V * C + S * C + L * 12 * C * C + C);
+    assert_int_equal(m->decay_mask[p.qkvw - m->params], 1);
+    assert_int_equal(m->decay_mask[p.qkvb - m->params], 0);
+    assert_int_equal(m->decay_mask[p.lnfw - m->params], 0);
+    assert_int_equal(m->decay_mask[p.vb - m->params], 0);
+    assert_int_equal(m->decay_mask[p.vw - m->params], 1);
+    /* the untrained critic predicts 0 everywhere */
+    model_ws_t *ws = model_ws_create(m, 1, 4);
+    int32_t tok[4] = {1, 2, 3, 4};
+    const float *out = model_forward(m, ws, tok, 1, 4);
+    for (int t = 0; t < 4; t++) assert_true(out[t] == 0.0f);
+    model_ws_destroy(ws);
+    model_destroy(m), model_destroy(m2), model_destroy(m3);
+}
+
+static void test_clone_and_copy(void **state) {
+    (void)state;
+    model_config_t cfg = small_cfg(HEAD_LM);
+    model_t *m = make(&cfg, 12);
+    perturb(m, 12, 0.1);
+    for (size_t i = 0; i < 3 * m->n_params; i++) m->grads[i] = (float)i * 0.5f; /* grads and moments too */
+    model_t *c = model_clone(m);
+    assert_non_null(c);
+    assert_int_equal(c->n_params, m->n_params);
+    assert_memory_equal(c->arena, m->arena, 4 * m->n_params * sizeof(float));
+    assert_memory_equal(c->decay_mask, m->decay_mask, m->n_params);
+    assert_ptr_not_equal(c->arena, m->arena);
+    assert_true(((uintptr_t)c->arena & 63) == 0);
+    int32_t tok[5] = {1, 2, 3, 4, 5};
+    model_ws_t *w1 = model_ws_create(m, 1, 5), *w2 = model_ws_create(c, 1, 5);
+    assert_memory_equal(model_forward(m, w1, tok, 1, 5), model_forward(c, w2, tok, 1, 5), 5 * 11 * sizeof(float));
+    /* the clone is independent: its impl points into its own params */
+    c->params[0] += 1.0f;
+    assert_memory_not_equal(model_forward(m, w1, tok, 1, 5), model_forward(c, w2, tok, 1, 5), 5 * 11 * sizeof(float));
+    /* copy back params and moments */
+    model_t *d = make(&cfg, 13);
+    model_copy_params(d, m);
+    assert_memory_equal(d->params, m->params, m->n_params * sizeof(float));
+    assert_memory_equal(d->adam_m, m->adam_m, m->n_params * sizeof(float));
+    assert_memory_equal(d->adam_v, m->adam_v, m->n_params * sizeof(float));
+    model_ws_destroy(w1), model_ws_destroy(w2);
+    model_destroy(m), model_destroy(c), model_destroy(d);
+}
+
+static void test_config_errors(void **state) {
+    (void)state;
+    rng_t r;
+    rng_seed(&r, 1, 1);
+    char err[512] = "";
+    model_config_t cfg = small_cfg(HEAD_LM);
+    cfg.heads = 3; /* does not divide 8 */
+    assert_null(model_create(&cfg, &r, err, sizeof err));
+    assert_non_null(strstr(err, "heads (3) must divide channels (8)"));
+    cfg = small_cfg(HEAD_LM);
+    cfg.layers = 0;
+    assert_null(model_create(&cfg, &r, err, sizeof err));
+    assert_non_null(strstr(err, "layers"));
+    cfg = small_cfg(HEAD_LM);
+    cfg.kind = (model_kind_t)7;
+    assert_null(model_create(&cfg, &r, NULL, 0)); /* no buffer: still fails cleanly */
+    model_config_t tab = {.kind = MODEL_TABULAR, .head = HEAD_SCALAR, .vocab = 2, .max_seq = 2};
+    model_t *m = make(&tab, 1);
+    assert_int_equal(model_out_dim(m), 1);
+    model_destroy(m);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_det_math),         cmocka_unit_test(test_encoder_grad),     cmocka_unit_test(test_layernorm_grad),
+        cmocka_unit_test(test_matmul_grad),      cmocka_unit_test(test_attention_grad),
+        cmocka_unit_test(test_gelu_grad),        cmocka_unit_test(test_residual_grad),
+        cmocka_unit_test(test_gpt_lm_grad),      cmocka_unit_test(test_gpt_scalar_grad),
+        cmocka_unit_test(test_tabular_grad),     cmocka_unit_test(test_tabular_rows),
+        cmocka_unit_test(test_tabular_too_big),  cmocka_unit_test(test_kv_equals_forward),
+        cmocka_unit_test(test_causality),        cmocka_unit_test(test_init),
+        cmocka_unit_test(test_clone_and_copy),   cmocka_unit_test(test_config_errors),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
