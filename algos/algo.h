@@ -20,17 +20,32 @@ typedef struct {
     int value_actor;  /* tokens written by this actor get the value loss */
     int mode;         /* MODE_*, logged per iteration */
     int kl_on_guide;  /* KL shaping also on guide-written tokens */
+    int kl_off;       /* no KL shaping at all (kl_in_guided_reward = false, as the reference code) */
 } iter_spec_t;
 
 typedef struct {
     const char *name;
     const char *help;
-    int needs_guide;
+    int two_critics; /* a separate guide critic (LOLS, D2LOLS) */
     /* fills spec for iteration `it` (0-based) of a run with this config */
     void (*iteration)(const config_t *cfg, int it, iter_spec_t *spec);
 } algo_t;
 
 /* NULL when the name is not an implemented RL algorithm. */
 const algo_t *algo_find(const char *name);
+
+/* The two building blocks of the guided algorithms (spec/algorithms.md):
+ * PPO++: guide roll-in w.p. beta, learner roll-out; policy and value loss on learner tokens.
+ * AggreVaTeD: learner roll-in w.p. beta, guide roll-out; policy loss on the learner prefix, value
+ * loss on guide tokens (so the critic estimates the guide's value). */
+void algo_spec_ppopp(const config_t *cfg, double beta, int critic, iter_spec_t *spec);
+void algo_spec_aggrevated(const config_t *cfg, double beta, int critic, iter_spec_t *spec);
+
+/* beta / tau from the config, or the spec's per-task default for this algorithm when -1. */
+double algo_beta(const config_t *cfg, const char *algo);
+double algo_tau(const config_t *cfg, const char *algo);
+
+/* Sets b->pmask / b->vmask of every live token from the actor that wrote it. */
+void algo_apply_masks(const iter_spec_t *spec, batch_t *b);
 
 #endif

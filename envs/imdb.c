@@ -28,13 +28,14 @@
  *  - Expert ("most positive plausible token"): among the successors of the previous token that
  *    are plausible under POSITIVE sentiment (world probability >= IMDB_EXPERT_MIN_PROB and >=
  *    IMDB_EXPERT_REL times the most probable successor's) and are not among the last
- *    IMDB_EXPERT_NO_REPEAT generated tokens, the one with the highest TRUE polarity (ties: higher
- *    probability, then lower id); if none qualifies, the most probable successor. Deterministic
- *    and myopic. Good but beatable: it ignores negation (after a negator it still picks a
- *    positive token, which then reads negative), the classifier's noise (the classifier rewards
- *    some tokens far more than others) and everything beyond the next token. Measured over 400
- *    validation prompts on world seeds 1..8 (V 512): mean reward 0.81..1.00 (0.92 on average),
- *    references 0.75, world text 0.50; the one-token exploit reaches 1.00. */
+ *    IMDB_EXPERT_NO_REPEAT generated tokens, the one whose polarity, after a negator just before
+ *    it flips it, is the most positive (ties: higher probability, then lower id); if none
+ *    qualifies, the most probable successor. Deterministic and myopic. Good but beatable: it
+ *    ignores the classifier's noise (the classifier rewards some tokens far more than others)
+ *    and everything beyond the next token. Measured on 64 validation prompts (world seed 1, V 512,
+ *    SL base policy, guide top-p .92): oracle guide reward q=0 .72, .5 .88, .75 .93, 1 .975; SL
+ *    .70; the one-token exploit reaches 1.00. (IMDB_EXPERT_REL 0.5 with negation ignored gave a
+ *    q=1 expert below q=.75: too few candidates, so the greedy path stalled on neutral tokens.) */
 #include <assert.h>
 #include <stdio.h>
 #include <math.h>
@@ -48,7 +49,7 @@
 #define IMDB_CALIB_TARGET 0.75
 #define IMDB_EXPERT_MIN_PROB 0.02
 #define IMDB_EXPERT_NO_REPEAT 4
-#define IMDB_EXPERT_REL 0.5
+#define IMDB_EXPERT_REL 0.3
 #define IMDB_DEFAULT_VOCAB 512
 #define IMDB_DEFAULT_PROMPT 64
 #define IMDB_DEFAULT_GEN 48
@@ -191,7 +192,8 @@ static int imdb_expert_next(const task_t *t, int split, uint64_t index, const in
         int recent = 0;
         for (int k = glen - IMDB_EXPERT_NO_REPEAT; k < glen; k++) recent |= k >= 0 && gen[k] == id;
         if (recent) continue;
-        int pol = w->polarity[id];
+        /* the polarity this token will carry: a negator just before flips it */
+        int pol = w->negator[prev] ? -w->polarity[id] : w->polarity[id];
         if (pol > best_pol || (pol == best_pol && p > best_p)) {
             best = id;
             best_pol = pol;

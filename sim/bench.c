@@ -97,7 +97,7 @@ int bench_main(int argc, char **argv) {
         b.n = cfg.trajectories;
         int64_t *idx = calloc((size_t)b.n, sizeof *idx);
         for (int i = 0; i < b.n; i++) idx[i] = i;
-        actor_t a = {policy, {cfg.sample.temperature, cfg.sample.top_k, cfg.sample.top_p}};
+        actor_t a = {policy, {cfg.sample.temperature, cfg.sample.top_k, cfg.sample.top_p}, 0.0};
         const actor_t *actors[2] = {&a, NULL};
         rollout_plan_t plan = {-1, ACTOR_LEARNER, 0};
         uint32_t purpose[2] = {RNG_ROLLOUT, RNG_GUIDE};

@@ -52,6 +52,27 @@ static const cfg_key_t KEYS[] = {
     K_STR("out", out, "", NULL, "run-log path; empty = results/<task>-<algo>-s<seed>.h5"),
     K_STR("cache_dir", cache_dir, "results/cache", "nonempty",
           "directory for cached SL checkpoints"),
+    K_DBL("beta", beta, "-1", -1, 1,
+          "P(roll-in) per trajectory for ppopp/aggrevated/lols/d2lols; -1 = the spec's default for "
+          "task and algo (IMDB: ppopp .6, aggrevated .8, lols/d2lols .8)"),
+    K_DBL("tau", tau, "-1", -1, NOMAX,
+          "lols: P(PPO++ iteration) in [0,1]; d2lols: iteration of the switch from AggreVaTeD to "
+          "PPO++; -1 = default (lols .8; d2lols IMDB 20)"),
+    K_BOOL("kl_in_guided_reward", kl_in_guided_reward, "true",
+           "KL shaping on the learner's tokens in the guided algorithms too (false = reference code)"),
+    K_BOOL("save_policy", save_policy, "true",
+           "save the final policy to <out>.policy.h5 (usable as guide.type=checkpoint)"),
+    K_CHO("guide.type", guide.type, "oracle", "oracle|checkpoint",
+          "oracle: follow the task's expert w.p. guide.quality per token, else sample the base "
+          "policy; checkpoint: sample the policy saved in guide.path"),
+    K_DBL("guide.quality", guide.quality, "0.5", 0, 1,
+          "oracle guide quality q: probability of taking the expert's token at each step"),
+    K_STR("guide.path", guide.path, "", NULL,
+          "policy checkpoint for guide.type=checkpoint (e.g. a run's .policy.h5); for the oracle, "
+          "its base policy (empty = the SL checkpoint)"),
+    K_DBLX("guide.temperature", guide.temperature, "1", 0, 10, "guide sampling temperature"),
+    K_INT("guide.top_k", guide.top_k, "50", 0, 100000, "guide top-k (0 = off; reference IMDB 50)"),
+    K_DBLX("guide.top_p", guide.top_p, "0.92", 0, 1, "guide nucleus top-p (reference .92)"),
     K_BOOL("log.timing", log.timing, "false",
            "record wall-clock timings in the run log (makes the log non-reproducible)"),
     K_INT("eval.every", eval.every, "10", 1, INT_MAX,
@@ -547,6 +568,19 @@ int cfg_validate(const config_t *c, err_t *err) {
     if (strcmp(c->model.kind, "tabular") == 0 && strncmp(c->task, "toy_", 4) != 0)
         return err_set(err, "config: model.kind = tabular works only for the toy tasks (task = %s)",
                        c->task);
+    if (c->beta != -1 && c->beta < 0)
+        return err_set(err, "config: beta = %g must be -1 (default) or in [0, 1]", c->beta);
+    if (c->tau != -1 && c->tau < 0)
+        return err_set(err, "config: tau = %g must be -1 (default) or >= 0", c->tau);
+    if (strcmp(c->algo, "lols") == 0 && c->tau > 1)
+        return err_set(err, "config: tau = %g: for algo = lols it is a probability in [0, 1]", c->tau);
+    if (strcmp(c->algo, "d2lols") == 0 && c->tau != -1 && c->tau != (double)(long)c->tau)
+        return err_set(err, "config: tau = %g: for algo = d2lols it is an iteration number", c->tau);
+    if (strcmp(c->guide.type, "checkpoint") == 0 && !c->guide.path[0])
+        return err_set(err, "config: guide.type = checkpoint needs guide.path (a policy checkpoint)");
+    if (c->guide.top_k > c->world.vocab)
+        return err_set(err, "config: guide.top_k = %d is larger than world.vocab = %d (0 = off)",
+                       c->guide.top_k, c->world.vocab);
     if (strcmp(c->kl.controller, "adaptive") == 0 && c->kl.beta <= 0)
         return err_set(err, "config: kl.controller = adaptive needs kl.beta > 0 (it scales beta)");
     return 0;
@@ -582,7 +616,7 @@ char *cfg_to_text(const config_t *c) { return to_text(c, NULL); }
 
 /* Keys that only say where and how fast a run happens, never what it computes. */
 static int affects_results(const char *key) {
-    static const char *const runtime[] = {"threads", "out", "cache_dir", "log.timing"};
+    static const char *const runtime[] = {"threads", "out", "cache_dir", "log.timing", "save_policy"};
     for (size_t i = 0; i < sizeof runtime / sizeof runtime[0]; i++)
         if (strcmp(key, runtime[i]) == 0) return 0;
     return 1;

@@ -29,6 +29,19 @@ typedef struct {
     int threads;          /* 1..64 */
     char out[CFG_STR];    /* run-log path; "" = results/<task>-<algo>-s<seed>.h5 */
     char cache_dir[CFG_STR]; /* where SL checkpoints are cached; default results/cache */
+    double beta;          /* P(roll-in) of the guided algorithms; -1 = per-task/algo default */
+    double tau;           /* LOLS: P(PPO++ iteration); D2LOLS: switch iteration; -1 = default */
+    int kl_in_guided_reward; /* bool, true: KL shaping also in PPO++/AggreVaTeD/LOLS/D2LOLS */
+    int save_policy;      /* bool, true: write the final policy to <out>.policy.h5 */
+
+    struct {
+        char type[CFG_STR];  /* oracle | checkpoint */
+        double quality;      /* q in [0,1]: P(follow the task's expert) per token (oracle) */
+        char path[CFG_STR];  /* checkpoint guide: file holding a policy (and base of oracle if set) */
+        double temperature;  /* guide sampling */
+        int top_k;
+        double top_p;
+    } guide;
 
     struct { int timing; } log;                  /* log.timing: bool, default 0 */
     struct { int every; int prompts; int test_prompts; } eval; /* eval.every (10), eval.prompts (32 validation), eval.test_prompts (32) */

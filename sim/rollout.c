@@ -84,15 +84,22 @@ void rollout_engine_destroy(rollout_engine_t *e) {
     free(e);
 }
 
-int actor_generate(const actor_t *a, model_kv_t *kv, void *scratch, const int32_t *ctx, int ctx_len,
-                   int min_new, int max_new, int eos, rng_t *rng, int32_t *out) {
+int actor_generate(const actor_t *a, const task_t *task, int split, uint64_t index, model_kv_t *kv,
+                   void *scratch, const int32_t *ctx, int prompt_len, int ctx_len, int min_new,
+                   int max_new, rng_t *rng, int32_t *out) {
     model_kv_reset(kv);
     const float *logits = NULL;
     for (int i = 0; i < ctx_len; i++) logits = model_kv_step(a->model, kv, ctx[i]);
-    int V = a->model->cfg.vocab, n = 0;
+    int V = a->model->cfg.vocab, n = 0, eos = task->eos, forced = ctx_len - prompt_len;
     while (n < max_new) {
         int banned = (eos >= 0 && n < min_new) ? eos : -1;
-        int tok = sample_token(logits, V, &a->sampling, banned, rng, scratch, NULL);
+        int tok;
+        if (a->expert_q > 0 && rng_double(rng) < a->expert_q) {
+            tok = task->expert_next(task, split, index, out - forced, forced + n);
+            if (tok == banned) tok = sample_token(logits, V, &a->sampling, banned, rng, scratch, NULL);
+        } else {
+            tok = sample_token(logits, V, &a->sampling, banned, rng, scratch, NULL);
+        }
         out[n++] = tok;
         if (tok == eos) break;
         if (n < max_new) logits = model_kv_step(a->model, kv, tok);
@@ -132,8 +139,9 @@ static void gen_one(void *ctx, int j, int worker) {
         if (u) {
             const actor_t *in = job->actors[plan->rollin];
             rng_t rs = rng_stream(job->seed, job->purpose[plan->rollin], job->key, (uint64_t)j);
-            int L = actor_generate(in, kv_for(e, w, in->model), w->sample_scratch, w->ctx, plen,
-                                   task->gen_min, task->gen_max, task->eos, &rs, w->rollin);
+            int L = actor_generate(in, task, job->split, (uint64_t)pidx, kv_for(e, w, in->model),
+                                   w->sample_scratch, w->ctx, plen, plen, task->gen_min, task->gen_max, &rs,
+                                   w->rollin);
             if (L >= 2) {
                 k = 1 + (int)rng_bounded(&r, (uint32_t)(L - 1));
                 memcpy(row + plen, w->rollin, (size_t)k * sizeof *row);
@@ -148,8 +156,9 @@ static void gen_one(void *ctx, int j, int worker) {
     const actor_t *outa = job->actors[plan->rollout];
     rng_t rs = rng_stream(job->seed, job->purpose[plan->rollout], job->key, (uint64_t)j);
     int min_new = task->gen_min - k > 0 ? task->gen_min - k : 0;
-    int n = actor_generate(outa, kv_for(e, w, outa->model), w->sample_scratch, w->ctx, plen + k,
-                           min_new, task->gen_max - k, task->eos, &rs, row + plen + k);
+    int n = actor_generate(outa, task, job->split, (uint64_t)pidx, kv_for(e, w, outa->model),
+                           w->sample_scratch, w->ctx, plen, plen + k, min_new, task->gen_max - k, &rs,
+                           row + plen + k);
     for (int t = k; t < k + n; t++) b->actor[batch_tok(b, j, t)] = (uint8_t)plan->rollout;
     int L = k + n;
     /* Zero the padding so a batch's bytes never depend on what the buffer held before. */

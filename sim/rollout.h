@@ -23,8 +23,10 @@
 /* Something that can "continue this prefix": the only interface an algorithm has to a policy or
  * a guide. */
 typedef struct {
-    const model_t *model;
+    const model_t *model;  /* the policy sampled from (for the oracle guide: its base policy) */
     sample_cfg_t sampling;
+    double expert_q;       /* oracle guide: each token is the task's expert token w.p. q (one
+                              decision draw per token), else sampled from model; 0 = plain policy */
 } actor_t;
 
 typedef struct {
@@ -54,9 +56,13 @@ void rollout_score(rollout_engine_t *e, batch_t *b, const model_t *policy, const
  * prompts 0..n-1 under the policy, exp of it is the "policy perplexity on held-out references". */
 double rollout_reference_nll(rollout_engine_t *e, const model_t *policy, int split, int n);
 
-/* Generates one continuation (exposed for tests): returns its length. */
-int actor_generate(const actor_t *a, model_kv_t *kv, void *scratch, const int32_t *ctx, int ctx_len,
-                   int min_new, int max_new, int eos, rng_t *rng, int32_t *out);
+/* Generates one continuation of ctx (prompt of prompt_len tokens + forced tokens up to ctx_len)
+ * into out; returns its length. The expert (when a->expert_q > 0) sees the generation so far as
+ * out - (ctx_len - prompt_len): out must directly follow the forced tokens in memory, as in a
+ * batch row (or ctx_len == prompt_len). */
+int actor_generate(const actor_t *a, const task_t *task, int split, uint64_t index, model_kv_t *kv,
+                   void *scratch, const int32_t *ctx, int prompt_len, int ctx_len, int min_new,
+                   int max_new, rng_t *rng, int32_t *out);
 
 #define ROLLOUT_BLOCK 8 /* trajectories per scoring/update block; fixed, so bits never depend on threads */
 

@@ -79,7 +79,7 @@ static int log_i64(runlog_t *rl, const char *name, int64_t v, err_t *err) {
 }
 
 /* Appends every trajectory of b (and its tokens) to /trajectories. */
-static int log_batch(runlog_t *rl, const batch_t *b, int64_t iteration, err_t *err) {
+static int log_batch(runlog_t *rl, const batch_t *b, int64_t iteration, int who, err_t *err) {
     int n = b->n;
     int64_t *i64 = calloc((size_t)n + 1, sizeof *i64);
     int32_t *i32 = calloc((size_t)n + 1, sizeof *i32);
@@ -97,6 +97,8 @@ static int log_batch(runlog_t *rl, const batch_t *b, int64_t iteration, err_t *e
     COL("iteration", H5COL_I64, i64);
     for (int i = 0; i < n; i++) i32[i] = b->split[i];
     COL("split", H5COL_I32, i32);
+    for (int i = 0; i < n; i++) i32[i] = who;
+    COL("who", H5COL_I32, i32);
     COL("prompt_index", H5COL_I64, b->prompt_index);
     COL("u", H5COL_U8, b->u);
     COL("k", H5COL_I32, b->k);
@@ -160,32 +162,42 @@ typedef struct {
     double reward, kl;
 } eval_summary_t;
 
-static int evaluate(evaluator_t *ev, runlog_t *rl, const model_t *policy, const model_t *ref,
+enum { WHO_LEARNER = 0, WHO_GUIDE = 1, WHO_REF = 2 };
+
+/* Generates from validation/test prompts 0..n-1 with `actor` (the learner, the guide or pi_ref),
+ * logs the trajectories and one eval/ row. The learner's streams are keyed by the evaluation
+ * count, the guide's and pi_ref's by `who`, so adding baselines never moves the learner's bits.
+ * A black-box guide has no log-probabilities: its logp and KL are NaN. */
+static int evaluate(evaluator_t *ev, runlog_t *rl, const actor_t *actor, const model_t *ref, int who,
                     int split, int n, int64_t iteration, eval_summary_t *sum, err_t *err) {
     const config_t *cfg = ev->cfg;
     batch_t *b = &ev->batch;
     b->n = n;
     for (int i = 0; i < n; i++) ev->prompt_idx[i] = i;
-    actor_t learner = {policy, {cfg->eval_sample.temperature, cfg->eval_sample.top_k, cfg->eval_sample.top_p}};
-    const actor_t *actors[2] = {&learner, NULL};
+    const actor_t *actors[2] = {actor, actor};
     rollout_plan_t plan = {-1, ACTOR_LEARNER, 0.0};
-    uint32_t purpose[2] = {RNG_EVAL, RNG_EVAL};
-    rollout_generate(ev->engine, &plan, actors, b, split, ev->prompt_idx, (uint64_t)cfg->seed, purpose,
-                     (uint64_t)ev->evals_done);
-    ev->evals_done++;
+    uint32_t purpose[2] = {who == WHO_LEARNER ? RNG_EVAL : RNG_EVAL_BASELINE, 0};
+    purpose[1] = purpose[0];
+    uint64_t key = who == WHO_LEARNER ? (uint64_t)ev->evals_done++ : (uint64_t)who;
+    rollout_generate(ev->engine, &plan, actors, b, split, ev->prompt_idx, (uint64_t)cfg->seed, purpose, key);
     memset(b->value, 0, (size_t)b->cap * (size_t)b->gen_cap * sizeof(float));
-    rollout_score(ev->engine, b, policy, ref, NULL);
-    if (!ref) memcpy(b->logp_ref, b->logp, (size_t)b->cap * (size_t)b->gen_cap * sizeof(float));
+    rollout_score(ev->engine, b, who == WHO_GUIDE ? ref : actor->model, ref, NULL);
     for (int i = 0; i < n; i++)
-        for (int t = 0; t < b->gen_cap; t++) b->pmask[batch_tok(b, i, t)] = b->vmask[batch_tok(b, i, t)] = 0;
+        for (int t = 0; t < b->gen_cap; t++) {
+            int64_t k = batch_tok(b, i, t);
+            b->pmask[k] = b->vmask[k] = 0;
+            b->actor[k] = who == WHO_GUIDE ? ACTOR_GUIDE : ACTOR_LEARNER;
+        }
     ppo_rewards_and_gae(b, 0.0, 0, 1.0, 1.0); /* rewards and returns of the task reward alone */
-    TRY(log_batch(rl, b, iteration, err));
+    if (who == WHO_GUIDE)
+        for (int64_t k = 0; k < (int64_t)b->cap * b->gen_cap; k++) b->logp[k] = NAN;
+    TRY(log_batch(rl, b, iteration, who, err));
 
     /* eval row: mean and std of every metric, KL to pi_ref, length, reference perplexity */
     int nm = ev->task->n_metrics;
     TRY(log_i64(rl, "eval/iteration", iteration, err));
     TRY(log_i64(rl, "eval/split", split, err));
-    TRY(log_i64(rl, "eval/who", 0, err));
+    TRY(log_i64(rl, "eval/who", who, err));
     TRY(log_i64(rl, "eval/n", n, err));
     for (int m = 0; m < nm + 2; m++) {
         double s = 0, ss = 0;
@@ -213,7 +225,7 @@ static int evaluate(evaluator_t *ev, runlog_t *rl, const model_t *policy, const 
         if (m == nm) sum->kl = mean;
     }
     /* drift: perplexity of the task's held-out reference continuations under the policy */
-    double nll = rollout_reference_nll(ev->engine, policy, split, n);
+    double nll = who == WHO_GUIDE ? NAN : rollout_reference_nll(ev->engine, actor->model, split, n);
     TRY(log_f64(rl, "eval/ref_ppl", exp(nll), err));
     return 0;
 }
@@ -323,6 +335,40 @@ static model_t *make_critic(const config_t *cfg, const task_t *task, const model
     return c;
 }
 
+/* The guide: a black box that continues prefixes. `oracle` follows the task's expert with
+ * probability guide.quality per token and otherwise samples its base policy (guide.path, or the
+ * SL checkpoint = pi_ref); `checkpoint` samples the policy saved in guide.path. A loaded model is
+ * returned in *owned for the caller to destroy. */
+static int make_guide(const config_t *cfg, const task_t *task, const model_t *ref, model_t **owned,
+                      actor_t *guide, err_t *err) {
+    const model_t *base = ref;
+    *owned = NULL;
+    if (cfg->guide.path[0]) {
+        if (!(*owned = ckpt_load(cfg->guide.path, "policy", err))) return err_prefix(err, "guide.path");
+        const model_config_t *mc = &(*owned)->cfg;
+        if (mc->vocab != task->vocab || mc->max_seq < task->prompt_max + task->gen_max || mc->head != HEAD_LM)
+            return err_set(err, "guide.path '%s': the policy there has vocab %d and max_seq %d; task %s needs "
+                           "vocab %d and max_seq >= %d", cfg->guide.path, mc->vocab, mc->max_seq, task->name,
+                           task->vocab, task->prompt_max + task->gen_max);
+        base = *owned;
+    }
+    guide->model = base;
+    guide->sampling = (sample_cfg_t){cfg->guide.temperature, cfg->guide.top_k, cfg->guide.top_p};
+    guide->expert_q = strcmp(cfg->guide.type, "oracle") == 0 ? cfg->guide.quality : 0.0;
+    if (guide->expert_q > 0 && !task->expert_next)
+        return err_set(err, "guide.type = oracle: task %s has no expert", task->name);
+    return 0;
+}
+
+/* <out>.policy.h5 (".h5" replaced): the final policy, loadable as guide.type=checkpoint. */
+static int save_final_policy(const char *out, model_t *policy, const char *cfg_text, long step, err_t *err) {
+    char path[1100];
+    size_t n = strlen(out);
+    int has_ext = n > 3 && !strcmp(out + n - 3, ".h5");
+    snprintf(path, sizeof path, "%.*s.policy.h5", (int)(has_ext ? n - 3 : n), out);
+    return ckpt_save(path, (model_t *const[]){policy}, (const char *const[]){"policy"}, 1, cfg_text, step, err);
+}
+
 /* ---------- the run ---------- */
 
 int train_run(const config_t *cfg, const train_opts_t *opts, err_t *err) {
@@ -331,7 +377,8 @@ int train_run(const config_t *cfg, const train_opts_t *opts, err_t *err) {
     int rc = -1;
     task_t *task = NULL;
     pool_t *pool = NULL;
-    model_t *policy = NULL, *ref = NULL, *critic = NULL;
+    model_t *policy = NULL, *ref = NULL, *critics[2] = {NULL, NULL}, *guide_model = NULL;
+    int64_t *prompt_idx = NULL;
     rollout_engine_t *engine = NULL;
     ppo_trainer_t *ppo = NULL;
     batch_t batch = {0};
@@ -343,7 +390,7 @@ int train_run(const config_t *cfg, const train_opts_t *opts, err_t *err) {
     progress_t prog = {opts->force_tty >= 0 ? opts->force_tty : isatty(2), opts->quiet, now_seconds(), 0};
 
     if (!is_sl && !(algo = algo_find(cfg->algo)))
-        return err_set(err, "algo '%s' is not implemented yet (implemented: sl, ppo)", cfg->algo);
+        return err_set(err, "algo '%s' is not implemented", cfg->algo);
     if (parent_dir_of(out, dir, sizeof dir) && mkdir_p(dir, err) != 0) return err_prefix(err, "output '%s'", out);
 
     task_params_t tp = {cfg->task, (uint64_t)cfg->world.seed, cfg->world.vocab, cfg->imdb.prompt_len, cfg->imdb.gen_len};
@@ -382,57 +429,71 @@ int train_run(const config_t *cfg, const train_opts_t *opts, err_t *err) {
     ev.prompt_idx = calloc((size_t)n_eval, sizeof *ev.prompt_idx);
     eval_summary_t es = {0};
 
+    /* the guide, and the start-of-run evaluations of the learner (= pi_ref), guide and pi_ref */
+    actor_t learner = {policy, {cfg->sample.temperature, cfg->sample.top_k, cfg->sample.top_p}, 0.0};
+    actor_t learner_eval = {policy, {cfg->eval_sample.temperature, cfg->eval_sample.top_k, cfg->eval_sample.top_p}, 0.0};
+    actor_t ref_eval = learner_eval;
+    ref_eval.model = ref;
+    actor_t guide;
+    if (make_guide(cfg, task, ref, &guide_model, &guide, err)) goto done;
+    eval_summary_t es_guide, es_ref;
+    if (evaluate(&ev, &rl, &learner_eval, ref, WHO_LEARNER, SPLIT_VALID, cfg->eval.prompts, 0, &es, err) ||
+        evaluate(&ev, &rl, &guide, ref, WHO_GUIDE, SPLIT_VALID, cfg->eval.prompts, 0, &es_guide, err) ||
+        evaluate(&ev, &rl, &ref_eval, ref, WHO_REF, SPLIT_VALID, cfg->eval.prompts, 0, &es_ref, err))
+        goto done;
+    if (!prog.quiet)
+        fprintf(stderr, "validation reward: start %.4f, guide (%s, q=%g) %.4f\n", es.reward, cfg->guide.type,
+                guide.expert_q, es_guide.reward);
+
     if (is_sl) {
-        /* SL as an algorithm: the checkpoint is the result; evaluate it like any learner. */
-        if (evaluate(&ev, &rl, policy, ref, SPLIT_VALID, cfg->eval.prompts, 0, &es, err)) goto done;
+        /* SL as an algorithm: the checkpoint is the result, evaluated like any learner. */
         if (cfg->eval.test_prompts > 0 &&
-            evaluate(&ev, &rl, policy, ref, SPLIT_TEST, cfg->eval.test_prompts, 0, &es, err)) goto done;
-        if (!prog.quiet) fprintf(stderr, "SL: validation reward %.4f\n", es.reward);
-        rc = h5log_close(rl.log, 1, err);
+            evaluate(&ev, &rl, &learner_eval, ref, WHO_LEARNER, SPLIT_TEST, cfg->eval.test_prompts, 0, &es, err))
+            goto done;
+        if (h5log_close(rl.log, 1, err)) {
+            rl.log = NULL;
+            goto done;
+        }
         rl.log = NULL;
+        rc = 0;
         goto done;
     }
 
-    if (!(critic = make_critic(cfg, task, policy, 0, err))) goto done;
+    /* critics[CRITIC_LEARNER], and critics[CRITIC_GUIDE] for LOLS/D2LOLS */
+    if (!(critics[0] = make_critic(cfg, task, policy, 0, err))) goto done;
+    if (algo->two_critics && !(critics[1] = make_critic(cfg, task, policy, 1, err))) goto done;
     ppo = ppo_trainer_create(task, pool, seq_cap);
     if (batch_init(&batch, cfg->trajectories, seq_cap, task->gen_max, task->n_metrics) != 0) {
         err_set(err, "out of memory for %d trajectories", cfg->trajectories);
         goto done;
     }
     batch.n = cfg->trajectories;
-    int64_t *prompt_idx = calloc((size_t)cfg->trajectories, sizeof *prompt_idx);
+    prompt_idx = calloc((size_t)cfg->trajectories, sizeof *prompt_idx);
     ppo_params_t pp = {cfg->ppo.gamma, cfg->ppo.lambda, cfg->ppo.clip, cfg->ppo.vf_clip, cfg->ppo.value_clip,
                        cfg->ppo.vf_coef, cfg->ppo.ent_coef, cfg->ppo.tgt_coef, cfg->ppo.norm_adv,
                        cfg->ppo.target_kl, cfg->ppo.epochs, cfg->ppo.minibatch, cfg->ppo.grad_clip,
                        (float)cfg->ppo.weight_decay, (float)cfg->ppo.adam_eps};
     lr_schedule_t sched = strcmp(cfg->ppo.lr_schedule, "constant") == 0 ? LR_CONSTANT : LR_LINEAR;
-    long pol_step = 0, crit_step = 0;
+    long pol_step = 0, crit_step[2] = {0, 0};
     double beta_kl = cfg->kl.beta;
     int64_t tokens_total = 0, traj_total = 0;
-    actor_t learner = {policy, {cfg->sample.temperature, cfg->sample.top_k, cfg->sample.top_p}};
-    const actor_t *actors[2] = {&learner, NULL};
+    const actor_t *actors[2] = {&learner, &guide};
     uint32_t purpose[2] = {RNG_ROLLOUT, RNG_GUIDE};
 
-    if (evaluate(&ev, &rl, policy, ref, SPLIT_VALID, cfg->eval.prompts, 0, &es, err)) goto done_rl;
-    if (h5log_flush(rl.log, err)) goto done_rl;
+    if (h5log_flush(rl.log, err)) goto done;
     double t_start = now_seconds();
     for (int it = 0; it < cfg->iterations; it++) {
         double t_it = now_seconds();
         iter_spec_t spec;
         algo->iteration(cfg, it, &spec);
+        model_t *critic = critics[spec.critic];
         /* an endless stream of training prompts: iteration it uses the next block of indices */
         for (int j = 0; j < cfg->trajectories; j++) prompt_idx[j] = (int64_t)it * cfg->trajectories + j;
         rollout_generate(engine, &spec.plan, actors, &batch, SPLIT_TRAIN, prompt_idx, (uint64_t)cfg->seed,
                          purpose, (uint64_t)it);
         rollout_score(engine, &batch, policy, ref, critic);
-        for (int i = 0; i < batch.n; i++)
-            for (int t = 0; t < batch.gen_cap; t++) {
-                int64_t k = batch_tok(&batch, i, t);
-                int live = t < batch.gen_len[i];
-                batch.pmask[k] = (uint8_t)(live && batch.actor[k] == spec.policy_actor);
-                batch.vmask[k] = (uint8_t)(live && batch.actor[k] == spec.value_actor);
-            }
-        ppo_rewards_and_gae(&batch, beta_kl, spec.kl_on_guide, cfg->ppo.gamma, cfg->ppo.lambda);
+        algo_apply_masks(&spec, &batch);
+        ppo_rewards_and_gae(&batch, spec.kl_off ? 0.0 : beta_kl, spec.kl_on_guide, cfg->ppo.gamma, cfg->ppo.lambda);
         double kl = ppo_mean_kl(&batch), reward = 0;
         for (int i = 0; i < batch.n; i++) reward += batch.task_reward[i];
         reward /= batch.n;
@@ -443,9 +504,10 @@ int train_run(const config_t *cfg, const train_opts_t *opts, err_t *err) {
 
         float lr = optim_lr(sched, (float)cfg->ppo.lr, it, cfg->iterations);
         ppo_stats_t st;
-        ppo_update(ppo, &batch, &pp, lr, policy, critic, &pol_step, &crit_step, (uint64_t)cfg->seed, it, &st);
+        ppo_update(ppo, &batch, &pp, lr, policy, critic, &pol_step, &crit_step[spec.critic], (uint64_t)cfg->seed,
+                   it, &st);
 
-        if (log_batch(&rl, &batch, it, err)) goto done_rl;
+        if (log_batch(&rl, &batch, it, WHO_LEARNER, err)) goto done;
         if (log_i64(&rl, "iterations/iteration", it, err) || log_i64(&rl, "iterations/tokens", tokens_total, err) ||
             log_i64(&rl, "iterations/trajectories", traj_total, err) || log_f64(&rl, "iterations/reward", reward, err) ||
             log_f64(&rl, "iterations/kl", kl, err) || log_f64(&rl, "iterations/beta_kl", beta_kl, err) ||
@@ -455,8 +517,9 @@ int train_run(const config_t *cfg, const train_opts_t *opts, err_t *err) {
             log_f64(&rl, "iterations/clip_frac", st.clip_frac, err) || log_f64(&rl, "iterations/value_clip_frac", st.vclip_frac, err) ||
             log_f64(&rl, "iterations/explained_variance", st.explained_var, err) ||
             log_f64(&rl, "iterations/grad_norm", st.grad_norm, err) || log_i64(&rl, "iterations/epochs_run", st.epochs_run, err) ||
-            log_i64(&rl, "iterations/mode", spec.mode, err))
-            goto done_rl;
+            log_i64(&rl, "iterations/mode", spec.mode, err) || log_i64(&rl, "iterations/critic", spec.critic, err) ||
+            log_f64(&rl, "iterations/beta", spec.plan.rollin >= 0 ? spec.plan.beta : 0.0, err))
+            goto done;
         /* KL controller (Ziegler et al.): steps once per iteration on the batch's mean KL */
         if (strcmp(cfg->kl.controller, "adaptive") == 0) {
             double e = (kl - cfg->kl.target) / cfg->kl.target;
@@ -464,24 +527,26 @@ int train_run(const config_t *cfg, const train_opts_t *opts, err_t *err) {
             beta_kl *= 1.0 + cfg->kl.k * e;
         }
         if ((it + 1) % cfg->eval.every == 0 || it + 1 == cfg->iterations)
-            if (evaluate(&ev, &rl, policy, ref, SPLIT_VALID, cfg->eval.prompts, it + 1, &es, err)) goto done_rl;
+            if (evaluate(&ev, &rl, &learner_eval, ref, WHO_LEARNER, SPLIT_VALID, cfg->eval.prompts, it + 1, &es, err))
+                goto done;
         double t_now = now_seconds();
         if (cfg->log.timing) {
             if (log_f64(&rl, "timing/iteration_seconds", t_now - t_it, err) ||
                 log_f64(&rl, "timing/tokens_per_second", (double)it_tokens / (t_now - t_it), err))
-                goto done_rl;
+                goto done;
         }
-        if (h5log_flush(rl.log, err)) goto done_rl;
+        if (h5log_flush(rl.log, err)) goto done;
         double elapsed = t_now - t_start;
         progress_line(&prog, it + 1, cfg->iterations, reward, kl, (double)tokens_total / elapsed,
                       elapsed / (it + 1) * (cfg->iterations - it - 1), it + 1 == cfg->iterations);
     }
     if (cfg->eval.test_prompts > 0 &&
-        evaluate(&ev, &rl, policy, ref, SPLIT_TEST, cfg->eval.test_prompts, cfg->iterations, &es, err))
-        goto done_rl;
+        evaluate(&ev, &rl, &learner_eval, ref, WHO_LEARNER, SPLIT_TEST, cfg->eval.test_prompts, cfg->iterations, &es, err))
+        goto done;
+    if (cfg->save_policy && save_final_policy(out, policy, cfg_text, pol_step, err)) goto done;
     if (h5log_close(rl.log, 1, err)) {
         rl.log = NULL;
-        goto done_rl;
+        goto done;
     }
     rl.log = NULL;
     rc = 0;
@@ -493,9 +558,8 @@ int train_run(const config_t *cfg, const train_opts_t *opts, err_t *err) {
         *opts->final_ref = ref;
         ref = NULL;
     }
-done_rl:
-    free(prompt_idx);
 done:
+    free(prompt_idx);
     if (rc != 0) err_prefix(err, "run '%s'", out);
     if (rl.log) {
         err_t e2;
@@ -507,7 +571,9 @@ done:
     free(ev.prompt_idx);
     ppo_trainer_destroy(ppo);
     rollout_engine_destroy(engine);
-    model_destroy(critic);
+    model_destroy(critics[0]);
+    model_destroy(critics[1]);
+    model_destroy(guide_model);
     model_destroy(ref);
     model_destroy(policy);
     pool_destroy(pool);

@@ -2,3 +2,17 @@
 . tests/lib.sh
 check help "$RLGF" --help
 expect_fail unknown-command "unknown command 'frobnicate'" "$RLGF" frobnicate
+
+# every algorithm runs end to end on IMDB-sim and its run log passes `rlgf info`, which shows the
+# guide's and pi_ref's evaluation rows
+for a in sl ppo ppopp aggrevated lols d2lols; do
+  check "train-$a" $RLGF train configs/imdb_small.ini algo=$a cache_dir=$TMP/cache out=$TMP/$a.h5 --quiet
+  if $RLGF info $TMP/$a.h5 > $TMP/info 2>&1 && grep -q "complete:  *yes" $TMP/info && grep -q " guide " $TMP/info \
+     && grep -q "pi_ref" $TMP/info; then ok "info-$a"; else fail "info-$a" "$(head -3 $TMP/info)"; fi
+done
+[ -f $TMP/ppo.policy.h5 ] && ok final-policy-saved || fail final-policy-saved "no $TMP/ppo.policy.h5"
+# a saved policy serves as a guide
+check checkpoint-guide $RLGF train configs/imdb_small.ini algo=ppopp guide.type=checkpoint guide.path=$TMP/ppo.policy.h5 cache_dir=$TMP/cache out=$TMP/ck.h5 --quiet
+expect_fail guide-missing-path "guide.type = checkpoint needs guide.path" $RLGF train configs/imdb_small.ini guide.type=checkpoint
+expect_fail guide-bad-file "guide.path.*nope.h5" $RLGF train configs/imdb_small.ini cache_dir=$TMP/cache out=$TMP/x.h5 guide.path=$TMP/nope.h5
+check config-list-has-guide sh -c "$RLGF config --list | grep -q guide.quality"
