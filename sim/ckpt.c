@@ -113,8 +113,34 @@ static int save_model(hid_t models, const model_t *m, const char *name) {
     return rc;
 }
 
+/* /state: the scalars as float64 attributes and the blob as a uint8 dataset. */
+static int save_state(hid_t f, const ckpt_extra_t *x) {
+    hid_t gcpl = make_gcpl(H5P_GROUP_CREATE);
+    hid_t g = gcpl >= 0 ? H5Gcreate2(f, "state", H5P_DEFAULT, gcpl, H5P_DEFAULT) : -1;
+    if (gcpl >= 0) H5Pclose(gcpl);
+    if (g < 0) return -1;
+    int rc = 0;
+    for (int i = 0; rc == 0 && i < x->n_scalars; i++)
+        rc = write_attr(g, x->scalar_names[i], H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &x->scalars[i]);
+    if (rc == 0) {
+        hsize_t n = x->blob_len;
+        hid_t sp = H5Screate_simple(1, &n, NULL);
+        hid_t d = sp >= 0 ? H5Dcreate2(g, "blob", H5T_STD_U8LE, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT) : -1;
+        if (d < 0 || (n > 0 && H5Dwrite(d, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, x->blob) < 0)) rc = -1;
+        if (d >= 0) H5Dclose(d);
+        if (sp >= 0) H5Sclose(sp);
+    }
+    H5Gclose(g);
+    return rc;
+}
+
 int ckpt_save(const char *path, model_t *const *models, const char *const *names, int n,
               const char *config_text, int64_t step, err_t *err) {
+    return ckpt_save_ex(path, models, names, n, config_text, step, NULL, err);
+}
+
+int ckpt_save_ex(const char *path, model_t *const *models, const char *const *names, int n,
+                 const char *config_text, int64_t step, const ckpt_extra_t *extra, err_t *err) {
     char cause[300];
     H5Eset_auto(H5E_DEFAULT, NULL, NULL);
     if (!path || !*path) return err_set(err, "checkpoint: empty file name");
@@ -162,6 +188,8 @@ int ckpt_save(const char *path, model_t *const *models, const char *const *names
             if (save_model(mg, models[i], names[i]) < 0)
                 rc = err_set(err, "%s: cannot write model '%s': %s", tmp, names[i], h5_cause(cause));
         if (mg >= 0) H5Gclose(mg);
+        if (rc == 0 && extra && save_state(f, extra) < 0)
+            rc = err_set(err, "%s: cannot write the run state: %s", tmp, h5_cause(cause));
         if (H5Fclose(f) < 0 && rc == 0) rc = err_set(err, "%s: cannot close (disk full?): %s", tmp, h5_cause(cause));
     }
     if (rc == 0) {
@@ -297,4 +325,76 @@ done:
     H5Fclose(f);
     H5Eclear2(H5E_DEFAULT);
     return m;
+}
+
+static hid_t open_ckpt_ro(const char *path, err_t *err) {
+    char cause[300];
+    H5Eset_auto(H5E_DEFAULT, NULL, NULL);
+    if (access(path, R_OK) != 0) return err_set(err, "cannot open checkpoint '%s': %s", path, strerror(errno));
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (f < 0) return err_set(err, "cannot open checkpoint '%s' as HDF5: %s", path, h5_cause(cause));
+    return f;
+}
+
+int ckpt_read_state(const char *path, const char *name, double *value, err_t *err) {
+    hid_t f = open_ckpt_ro(path, err);
+    if (f < 0) return -1;
+    hid_t g = H5Gopen2(f, "state", H5P_DEFAULT);
+    hid_t a = g >= 0 ? H5Aopen(g, name, H5P_DEFAULT) : -1;
+    int rc = a >= 0 && H5Aread(a, H5T_NATIVE_DOUBLE, value) >= 0 ? 0 : -1;
+    if (a >= 0) H5Aclose(a);
+    if (g >= 0) H5Gclose(g);
+    H5Fclose(f);
+    if (rc) return err_set(err, "checkpoint '%s' has no run state '%s'", path, name);
+    return 0;
+}
+
+int ckpt_read_blob(const char *path, void **blob, size_t *len, err_t *err) {
+    *blob = NULL;
+    *len = 0;
+    hid_t f = open_ckpt_ro(path, err);
+    if (f < 0) return -1;
+    hid_t d = H5Dopen2(f, "state/blob", H5P_DEFAULT);
+    int rc = -1;
+    if (d >= 0) {
+        hid_t sp = H5Dget_space(d);
+        hssize_t n = H5Sget_simple_extent_npoints(sp);
+        *blob = malloc((size_t)n + 1);
+        if (*blob && (n == 0 || H5Dread(d, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, *blob) >= 0)) {
+            *len = (size_t)n;
+            rc = 0;
+        }
+        H5Sclose(sp);
+        H5Dclose(d);
+    }
+    H5Fclose(f);
+    if (rc) {
+        free(*blob);
+        *blob = NULL;
+        return err_set(err, "checkpoint '%s': cannot read its saved run log", path);
+    }
+    return 0;
+}
+
+int ckpt_read_config(const char *path, char **text, err_t *err) {
+    *text = NULL;
+    hid_t f = open_ckpt_ro(path, err);
+    if (f < 0) return -1;
+    hid_t a = H5Aopen(f, "config", H5P_DEFAULT);
+    int rc = -1;
+    if (a >= 0) {
+        hid_t t = H5Aget_type(a);
+        size_t n = H5Tget_size(t);
+        *text = calloc(n + 1, 1);
+        if (*text && H5Aread(a, t, *text) >= 0) rc = 0;
+        H5Tclose(t);
+        H5Aclose(a);
+    }
+    H5Fclose(f);
+    if (rc) {
+        free(*text);
+        *text = NULL;
+        return err_set(err, "checkpoint '%s' has no config", path);
+    }
+    return 0;
 }

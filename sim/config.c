@@ -73,6 +73,8 @@ static const cfg_key_t KEYS[] = {
     K_DBLX("guide.temperature", guide.temperature, "1", 0, 10, "guide sampling temperature"),
     K_INT("guide.top_k", guide.top_k, "50", 0, 100000, "guide top-k (0 = off; reference IMDB 50)"),
     K_DBLX("guide.top_p", guide.top_p, "0.92", 0, 1, "guide nucleus top-p (reference .92)"),
+    K_INT("checkpoint.every", checkpoint.every, "10", 0, INT_MAX,
+          "write a resumable checkpoint (<out>.resume.h5) every this many iterations; 0 = never"),
     K_BOOL("log.timing", log.timing, "false",
            "record wall-clock timings in the run log (makes the log non-reproducible)"),
     K_INT("eval.every", eval.every, "10", 1, INT_MAX,
@@ -616,7 +618,8 @@ char *cfg_to_text(const config_t *c) { return to_text(c, NULL); }
 
 /* Keys that only say where and how fast a run happens, never what it computes. */
 static int affects_results(const char *key) {
-    static const char *const runtime[] = {"threads", "out", "cache_dir", "log.timing", "save_policy"};
+    static const char *const runtime[] = {"threads", "out", "cache_dir", "log.timing", "save_policy",
+                                          "checkpoint.every"};
     for (size_t i = 0; i < sizeof runtime / sizeof runtime[0]; i++)
         if (strcmp(key, runtime[i]) == 0) return 0;
     return 1;

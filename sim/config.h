@@ -43,6 +43,7 @@ typedef struct {
         double top_p;
     } guide;
 
+    struct { int every; } checkpoint;             /* checkpoint.every: resumable checkpoint period, 0 = off */
     struct { int timing; } log;                  /* log.timing: bool, default 0 */
     struct { int every; int prompts; int test_prompts; } eval; /* eval.every (10), eval.prompts (32 validation), eval.test_prompts (32) */
     struct { int64_t seed; int vocab; } world;   /* world.seed (1), world.vocab (512, 64..4096) */

@@ -1212,3 +1212,106 @@ int h5log_read_column(const char *path, const char *dataset, double **values, si
     *n = (size_t)c.n;
     return 0;
 }
+
+/* ---------------------------------------------------------------- reopen -------------------- */
+
+typedef struct {
+    h5log_t *L;
+    int g;
+    err_t *err;
+    int failed;
+} reopen_t;
+
+static herr_t reopen_col_cb(hid_t gid, const char *name, const H5L_info_t *info, void *data) {
+    (void)info;
+    reopen_t *r = data;
+    h5log_t *L = r->L;
+    if (L->ncols == L->capcols) {
+        int cap = L->capcols ? 2 * L->capcols : 64;
+        col_t *c = realloc(L->cols, (size_t)cap * sizeof *c);
+        if (!c) return r->failed = 1, -1;
+        L->cols = c;
+        L->capcols = cap;
+    }
+    hid_t d = H5Dopen2(gid, name, H5P_DEFAULT);
+    if (d < 0) return r->failed = 1, -1;
+    hid_t t = H5Dget_type(d), sp = H5Dget_space(d);
+    h5col_type_t type = H5COL_F64;
+    size_t sz = H5Tget_size(t);
+    H5T_class_t cls = H5Tget_class(t);
+    if (cls == H5T_FLOAT) type = sz == 4 ? H5COL_F32 : H5COL_F64;
+    else if (sz == 8) type = H5COL_I64;
+    else if (sz == 4) type = H5COL_I32;
+    else type = H5COL_U8;
+    hsize_t len = 0;
+    H5Sget_simple_extent_dims(sp, &len, NULL);
+    H5Tclose(t);
+    H5Sclose(sp);
+    char full[1024];
+    snprintf(full, sizeof full, "%s/%s", L->grps[r->g].name, name);
+    col_t *c = &L->cols[L->ncols];
+    c->name = xstrdup(full);
+    c->id = d;
+    c->type = type;
+    c->len = len;
+    c->grp = r->g;
+    if (L->grps[r->g].key < 0) L->grps[r->g].key = L->ncols;
+    L->ncols++;
+    return 0;
+}
+
+static herr_t reopen_grp_cb(hid_t fid, const char *name, const H5L_info_t *info, void *data) {
+    (void)info;
+    reopen_t *r = data;
+    h5log_t *L = r->L;
+    if (L->ngrps == L->capgrps) {
+        int cap = L->capgrps ? 2 * L->capgrps : 8;
+        grp_t *g = realloc(L->grps, (size_t)cap * sizeof *g);
+        if (!g) return r->failed = 1, -1;
+        L->grps = g;
+        L->capgrps = cap;
+    }
+    hid_t id = H5Gopen2(fid, name, H5P_DEFAULT);
+    if (id < 0) return r->failed = 1, -1;
+    grp_t *g = &L->grps[L->ngrps];
+    g->name = xstrdup(name);
+    g->id = id;
+    g->table = strcmp(name, "iterations") == 0 || strcmp(name, "eval") == 0;
+    g->key = -1;
+    r->g = L->ngrps++;
+    hsize_t idx = 0;
+    if (H5Literate(id, H5_INDEX_CRT_ORDER, H5_ITER_INC, &idx, reopen_col_cb, r) < 0) return r->failed = 1, -1;
+    return 0;
+}
+
+h5log_t *h5log_reopen(const char *path, err_t *err) {
+    char cause[300];
+    quiet_hdf5();
+    h5log_t *L = calloc(1, sizeof *L);
+    if (!L) {
+        err_set(err, "%s: out of memory", path);
+        return NULL;
+    }
+    L->file = -1;
+    size_t n = strlen(path);
+    L->path = xstrdup(path);
+    L->partial = malloc(n + sizeof ".partial");
+    memcpy(L->partial, path, n);
+    memcpy(L->partial + n, ".partial", sizeof ".partial");
+    hid_t fapl = make_fapl_rw();
+    if (fapl >= 0) L->file = H5Fopen(L->partial, H5F_ACC_RDWR, fapl);
+    if (fapl >= 0) H5Pclose(fapl);
+    if (L->file < 0) {
+        err_set(err, "cannot reopen run log '%s': %s", L->partial, h5_cause(cause));
+        free_log(L);
+        return NULL;
+    }
+    reopen_t r = {L, -1, err, 0};
+    hsize_t idx = 0;
+    if (H5Literate(L->file, H5_INDEX_CRT_ORDER, H5_ITER_INC, &idx, reopen_grp_cb, &r) < 0 || r.failed) {
+        err_set(err, "%s: cannot read back the run log's datasets: %s", L->partial, h5_cause(cause));
+        h5log_close(L, 0, err);
+        return NULL;
+    }
+    return L;
+}

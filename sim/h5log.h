@@ -47,6 +47,9 @@ h5log_t *h5log_create(const char *path, const h5log_meta_t *meta, err_t *err);
 int h5log_append(h5log_t *log, const char *dataset, h5col_type_t type, const void *values,
                  size_t n, err_t *err);
 int h5log_flush(h5log_t *log, err_t *err);
+/* Reopens "path.partial" (left by a run that flushed and stopped) to append to it again; the
+ * columns and row counts are read back from the file. Used by `rlgf train --resume`. */
+h5log_t *h5log_reopen(const char *path, err_t *err);
 /* Closes; complete=1 marks the run complete and renames the partial file to its final name. */
 int h5log_close(h5log_t *log, int complete, err_t *err);
 

@@ -28,7 +28,7 @@ static const char *const USAGE =
     "Configs: configs/*.ini; keys: `rlgf config --list`.\n";
 
 static const char *const TRAIN_HELP =
-    "usage: rlgf train [FILE.ini] [key=value ...] [--quiet]\n"
+    "usage: rlgf train [FILE.ini] [key=value ...] [--quiet] [--resume]\n"
     "\n"
     "Resolves the config (built-in defaults < FILE.ini < key=value overrides), trains SL for the\n"
     "config (or reuses the checkpoint cached in cache_dir under the hash of the SL settings), then\n"
@@ -37,6 +37,9 @@ static const char *const TRAIN_HELP =
     "The run log (HDF5, see README) goes to `out` (default results/<task>-<algo>-s<seed>.h5); it is\n"
     "written as OUT.partial and renamed only when the run completes.\n"
     "Progress: one updating line on a terminal, a plain line every 10 s otherwise.\n"
+    "Every checkpoint.every iterations (default 10) the run saves OUT.resume.h5 (models, optimizer\n"
+    "moments, loop state and a copy of the log so far); after a crash or kill, the same command with\n"
+    "--resume continues from it and ends with the same run log as an uninterrupted run.\n"
     "\n"
     "examples:\n"
     "  rlgf train configs/imdb.ini seed=3 threads=2\n"
@@ -106,12 +109,12 @@ static int cmd_train(int argc, char **argv) {
     if (wants_help(argc, argv)) return fputs(TRAIN_HELP, stdout), 0;
     config_t cfg;
     err_t err;
-    const char *flags[] = {"--quiet", NULL};
+    const char *flags[] = {"--quiet", "--resume", NULL};
     if (check_flags(argc, argv, flags, &err) || resolve_config(argc, argv, 2, &cfg, &err)) {
         fprintf(stderr, "rlgf train: %s\n", err.msg);
         return 2;
     }
-    train_opts_t opts = {has_flag(argc, argv, "--quiet"), -1, NULL, NULL};
+    train_opts_t opts = {has_flag(argc, argv, "--quiet"), -1, has_flag(argc, argv, "--resume"), NULL, NULL};
     if (train_run(&cfg, &opts, &err) != 0) {
         fprintf(stderr, "rlgf train: %s\n", err.msg);
         return 1;

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -369,6 +370,97 @@ static int save_final_policy(const char *out, model_t *policy, const char *cfg_t
     return ckpt_save(path, (model_t *const[]){policy}, (const char *const[]){"policy"}, 1, cfg_text, step, err);
 }
 
+/* ---------- resumable checkpoints ---------- */
+
+/* Everything besides the models and the run log that the loop carries from one iteration to the
+ * next. Random streams need no state: every draw comes from a stream keyed by (seed, purpose,
+ * iteration, index), so a resumed run draws exactly what an uninterrupted one would. */
+typedef struct {
+    double next_it, pol_step, crit_step0, crit_step1, beta_kl, tokens_total, traj_total, evals_done,
+        tokens_logged;
+} run_state_t;
+
+static const char *const STATE_NAMES[] = {"next_iteration", "policy_adam_steps", "critic_adam_steps",
+                                          "guide_critic_adam_steps", "beta_kl", "tokens", "trajectories",
+                                          "evaluations", "tokens_logged"};
+#define N_STATE 9
+
+static void resume_path(const char *out, char *buf, size_t len) {
+    size_t n = strlen(out);
+    int has_ext = n > 3 && !strcmp(out + n - 3, ".h5");
+    snprintf(buf, len, "%.*s.resume.h5", (int)(has_ext ? n - 3 : n), out);
+}
+
+static int read_file(const char *path, void **data, size_t *len, err_t *err) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return err_set(err, "cannot read '%s': %s", path, strerror(errno));
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    *data = malloc((size_t)(n > 0 ? n : 1));
+    size_t got = *data ? fread(*data, 1, (size_t)n, f) : 0;
+    fclose(f);
+    if (n < 0 || got != (size_t)n) {
+        free(*data);
+        return err_set(err, "cannot read '%s'", path);
+    }
+    *len = (size_t)n;
+    return 0;
+}
+
+static int write_file(const char *path, const void *data, size_t len, err_t *err) {
+    FILE *f = fopen(path, "wb");
+    if (!f) return err_set(err, "cannot write '%s': %s", path, strerror(errno));
+    size_t put = fwrite(data, 1, len, f);
+    if (fclose(f) != 0 || put != len) return err_set(err, "cannot write '%s' (disk full?)", path);
+    return 0;
+}
+
+/* The models, the loop state and a copy of the flushed run log, in one file written atomically. */
+static int save_resume(const char *out, const char *cfg_text, model_t *policy, model_t *ref, model_t *const critics[2],
+                       const run_state_t *st, err_t *err) {
+    char path[1100], partial[1100];
+    resume_path(out, path, sizeof path);
+    snprintf(partial, sizeof partial, "%s.partial", out);
+    void *blob = NULL;
+    size_t blen = 0;
+    if (read_file(partial, &blob, &blen, err)) return -1;
+    model_t *models[4] = {policy, ref, critics[0], critics[1]};
+    const char *names[4] = {"policy", "ref", "critic", "guide_critic"};
+    ckpt_extra_t x = {N_STATE, STATE_NAMES, &st->next_it, blob, blen};
+    int rc = ckpt_save_ex(path, models, names, critics[1] ? 4 : 3, cfg_text, (int64_t)st->next_it, &x, err);
+    free(blob);
+    return rc;
+}
+
+static int load_resume(const char *out, const char *cfg_text, model_t **policy, model_t **ref, model_t *critics[2],
+                       run_state_t *st, err_t *err) {
+    char path[1100], partial[1100];
+    resume_path(out, path, sizeof path);
+    snprintf(partial, sizeof partial, "%s.partial", out);
+    char *saved_cfg = NULL;
+    if (ckpt_read_config(path, &saved_cfg, err)) return -1;
+    int same = strcmp(saved_cfg, cfg_text) == 0;
+    free(saved_cfg);
+    if (!same)
+        return err_set(err, "checkpoint '%s' was written by a run with another config (only threads, out, "
+                       "cache_dir, log.timing and checkpoint.every may change on resume)", path);
+    double *v = &st->next_it;
+    for (int i = 0; i < N_STATE; i++)
+        if (ckpt_read_state(path, STATE_NAMES[i], &v[i], err)) return -1;
+    if (!(*policy = ckpt_load(path, "policy", err)) || !(*ref = ckpt_load(path, "ref", err)) ||
+        !(critics[0] = ckpt_load(path, "critic", err)))
+        return -1;
+    err_t none;
+    critics[1] = ckpt_load(path, "guide_critic", &none); /* only LOLS/D2LOLS have one */
+    void *blob = NULL;
+    size_t blen = 0;
+    if (ckpt_read_blob(path, &blob, &blen, err)) return -1;
+    int rc = write_file(partial, blob, blen, err);
+    free(blob);
+    return rc;
+}
+
 /* ---------- the run ---------- */
 
 int train_run(const config_t *cfg, const train_opts_t *opts, err_t *err) {
@@ -404,18 +496,40 @@ int train_run(const config_t *cfg, const train_opts_t *opts, err_t *err) {
     char hash[65];
     sha256_hex(cfg_text, strlen(cfg_text), hash);
     h5log_meta_t meta = {cfg->task, cfg->algo, RLGF_VERSION, cfg_text, hash, cfg->seed};
-    if (!(rl.log = h5log_create(out, &meta, err))) goto done;
+    char resume_file[1100];
+    resume_path(out, resume_file, sizeof resume_file);
+    run_state_t rs = {0, 0, 0, 0, cfg->kl.beta, 0, 0, 0, 0};
+    int resuming = opts->resume && !is_sl && access(resume_file, R_OK) == 0;
+    if (opts->resume && !resuming && access(out, F_OK) == 0) {
+        /* a file at `out` is only ever a complete run log (it is renamed there at the end) */
+        if (!prog.quiet) fprintf(stderr, "%s is complete: nothing to resume\n", out);
+        rc = 0;
+        goto done;
+    }
     rl.task = task;
+    if (resuming) {
+        if (load_resume(out, cfg_text, &policy, &ref, critics, &rs, err) || !(rl.log = h5log_reopen(out, err)))
+            goto done;
+        ev.evals_done = (int)rs.evals_done;
+        rl.tokens_logged = (int64_t)rs.tokens_logged;
+        if (!prog.quiet) fprintf(stderr, "resuming %s from iteration %d (%s)\n", out, (int)rs.next_it, resume_file);
+    } else if (!(rl.log = h5log_create(out, &meta, err))) {
+        goto done;
+    }
 
-    if (is_tabular) {
+    if (resuming) {
+        /* models come from the checkpoint */
+    } else if (is_tabular) {
         model_config_t mc = policy_config(cfg, task, HEAD_LM);
         if (!(policy = new_model(&mc, (uint64_t)cfg->seed, RNG_INIT_POLICY, 0, err))) goto done;
     } else if (!(policy = sl_policy(cfg, task, pool, &prog, cache_path, sizeof cache_path, err))) {
         goto done;
     }
-    /* RL starts with a fresh optimizer, as the reference code does */
-    memset(policy->adam_m, 0, 2 * policy->n_params * sizeof(float));
-    ref = model_clone(policy);
+    if (!resuming) {
+        /* RL starts with a fresh optimizer, as the reference code does */
+        memset(policy->adam_m, 0, 2 * policy->n_params * sizeof(float));
+        ref = model_clone(policy);
+    }
 
     engine = rollout_engine_create(task, pool, seq_cap);
     ev.cfg = cfg;
@@ -437,11 +551,12 @@ int train_run(const config_t *cfg, const train_opts_t *opts, err_t *err) {
     actor_t guide;
     if (make_guide(cfg, task, ref, &guide_model, &guide, err)) goto done;
     eval_summary_t es_guide, es_ref;
-    if (evaluate(&ev, &rl, &learner_eval, ref, WHO_LEARNER, SPLIT_VALID, cfg->eval.prompts, 0, &es, err) ||
-        evaluate(&ev, &rl, &guide, ref, WHO_GUIDE, SPLIT_VALID, cfg->eval.prompts, 0, &es_guide, err) ||
-        evaluate(&ev, &rl, &ref_eval, ref, WHO_REF, SPLIT_VALID, cfg->eval.prompts, 0, &es_ref, err))
+    if (!resuming &&
+        (evaluate(&ev, &rl, &learner_eval, ref, WHO_LEARNER, SPLIT_VALID, cfg->eval.prompts, 0, &es, err) ||
+         evaluate(&ev, &rl, &guide, ref, WHO_GUIDE, SPLIT_VALID, cfg->eval.prompts, 0, &es_guide, err) ||
+         evaluate(&ev, &rl, &ref_eval, ref, WHO_REF, SPLIT_VALID, cfg->eval.prompts, 0, &es_ref, err)))
         goto done;
-    if (!prog.quiet)
+    if (!prog.quiet && !resuming)
         fprintf(stderr, "validation reward: start %.4f, guide (%s, q=%g) %.4f\n", es.reward, cfg->guide.type,
                 guide.expert_q, es_guide.reward);
 
@@ -460,8 +575,8 @@ int train_run(const config_t *cfg, const train_opts_t *opts, err_t *err) {
     }
 
     /* critics[CRITIC_LEARNER], and critics[CRITIC_GUIDE] for LOLS/D2LOLS */
-    if (!(critics[0] = make_critic(cfg, task, policy, 0, err))) goto done;
-    if (algo->two_critics && !(critics[1] = make_critic(cfg, task, policy, 1, err))) goto done;
+    if (!resuming && !(critics[0] = make_critic(cfg, task, policy, 0, err))) goto done;
+    if (!resuming && algo->two_critics && !(critics[1] = make_critic(cfg, task, policy, 1, err))) goto done;
     ppo = ppo_trainer_create(task, pool, seq_cap);
     if (batch_init(&batch, cfg->trajectories, seq_cap, task->gen_max, task->n_metrics) != 0) {
         err_set(err, "out of memory for %d trajectories", cfg->trajectories);
@@ -474,15 +589,18 @@ int train_run(const config_t *cfg, const train_opts_t *opts, err_t *err) {
                        cfg->ppo.target_kl, cfg->ppo.epochs, cfg->ppo.minibatch, cfg->ppo.grad_clip,
                        (float)cfg->ppo.weight_decay, (float)cfg->ppo.adam_eps};
     lr_schedule_t sched = strcmp(cfg->ppo.lr_schedule, "constant") == 0 ? LR_CONSTANT : LR_LINEAR;
-    long pol_step = 0, crit_step[2] = {0, 0};
-    double beta_kl = cfg->kl.beta;
-    int64_t tokens_total = 0, traj_total = 0;
+    long pol_step = (long)rs.pol_step, crit_step[2] = {(long)rs.crit_step0, (long)rs.crit_step1};
+    double beta_kl = rs.beta_kl;
+    int64_t tokens_total = (int64_t)rs.tokens_total, traj_total = (int64_t)rs.traj_total;
     const actor_t *actors[2] = {&learner, &guide};
     uint32_t purpose[2] = {RNG_ROLLOUT, RNG_GUIDE};
 
     if (h5log_flush(rl.log, err)) goto done;
     double t_start = now_seconds();
-    for (int it = 0; it < cfg->iterations; it++) {
+    int it0 = (int)rs.next_it;
+    const char *ka = getenv("RLGF_KILL_AFTER");
+    int kill_after = ka && *ka ? atoi(ka) : -1;
+    for (int it = it0; it < cfg->iterations; it++) {
         double t_it = now_seconds();
         iter_spec_t spec;
         algo->iteration(cfg, it, &spec);
@@ -536,9 +654,25 @@ int train_run(const config_t *cfg, const train_opts_t *opts, err_t *err) {
                 goto done;
         }
         if (h5log_flush(rl.log, err)) goto done;
+        /* fault injection for the resume tests: RLGF_KILL_AFTER=N dies by SIGKILL right after
+         * iteration N's log flush, before any checkpoint of that iteration */
+        if (kill_after >= 0 && it == kill_after) raise(SIGKILL);
+        if (cfg->checkpoint.every > 0 && (it + 1) % cfg->checkpoint.every == 0 && it + 1 < cfg->iterations) {
+            run_state_t now = {it + 1, pol_step, crit_step[0], crit_step[1], beta_kl, (double)tokens_total,
+                               (double)traj_total, ev.evals_done, (double)rl.tokens_logged};
+            /* Close, snapshot, reopen: a resumed run restarts from exactly these bytes with a freshly
+             * opened HDF5 library state, so going through the same reopen here keeps the final file
+             * byte-identical whether or not the run was interrupted. */
+            int closed = h5log_close(rl.log, 0, err);
+            rl.log = NULL;
+            if (closed || save_resume(out, cfg_text, policy, ref, critics, &now, err) ||
+                !(rl.log = h5log_reopen(out, err)))
+                goto done;
+        }
         double elapsed = t_now - t_start;
-        progress_line(&prog, it + 1, cfg->iterations, reward, kl, (double)tokens_total / elapsed,
-                      elapsed / (it + 1) * (cfg->iterations - it - 1), it + 1 == cfg->iterations);
+        int done_here = it + 1 - it0;
+        progress_line(&prog, it + 1, cfg->iterations, reward, kl, (double)(tokens_total - (int64_t)rs.tokens_total) / elapsed,
+                      elapsed / done_here * (cfg->iterations - it - 1), it + 1 == cfg->iterations);
     }
     if (cfg->eval.test_prompts > 0 &&
         evaluate(&ev, &rl, &learner_eval, ref, WHO_LEARNER, SPLIT_TEST, cfg->eval.test_prompts, cfg->iterations, &es, err))
@@ -549,6 +683,7 @@ int train_run(const config_t *cfg, const train_opts_t *opts, err_t *err) {
         goto done;
     }
     rl.log = NULL;
+    unlink(resume_file); /* the run is complete: its resume point is no longer needed */
     rc = 0;
     if (opts->final_policy) {
         *opts->final_policy = policy;

@@ -12,6 +12,7 @@
 typedef struct {
     int quiet;        /* no progress output */
     int force_tty;    /* -1 auto, 0 plain lines, 1 single updating line */
+    int resume;       /* continue from <out>.resume.h5 when present (done if <out> is complete) */
     /* when not NULL: receive the final policy and pi_ref (caller destroys them); for tests */
     model_t **final_policy, **final_ref;
 } train_opts_t;
