@@ -13,6 +13,7 @@
 #define _GNU_SOURCE
 #endif
 #include "ckpt.h"
+#include "h5log.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -23,17 +24,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static herr_t walk_first(unsigned n, const H5E_error2_t *e, void *data) {
-    if (n == 0 && e->desc) snprintf((char *)data, 300, "%s", e->desc);
-    return 0;
-}
-static const char *h5_cause(char buf[300]) {
-    buf[0] = 0;
-    H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, walk_first, buf);
-    H5Eclear2(H5E_DEFAULT);
-    if (!buf[0]) snprintf(buf, 300, "HDF5 call failed");
-    return buf;
-}
+#define h5_cause h5log_error_cause
 
 static hid_t make_gcpl(hid_t cls) {
     hid_t p = H5Pcreate(cls);
@@ -151,6 +142,9 @@ int ckpt_save_ex(const char *path, model_t *const *models, const char *const *na
         for (int j = 0; j < i; j++)
             if (strcmp(names[i], names[j]) == 0) return err_set(err, "%s: model name '%s' given twice", path, names[i]);
     }
+    size_t need = 65536 + (extra ? extra->blob_len + 64 * (size_t)extra->n_scalars : 0);
+    for (int i = 0; i < n; i++) need += 3 * models[i]->n_params * sizeof(float) + 4096;
+    if (h5log_check_room(path, need, err)) return err_prefix(err, "checkpoint");
     size_t len = strlen(path);
     char *tmp = malloc(len + sizeof ".tmp");
     if (!tmp) return err_set(err, "%s: out of memory", path);

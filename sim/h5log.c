@@ -35,6 +35,8 @@
 #endif
 #include "h5log.h"
 
+#define h5_cause h5log_error_cause
+
 #include <errno.h>
 #include <fcntl.h>
 #include <hdf5.h>
@@ -42,7 +44,9 @@
 #include <nettle/sha2.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #define H5LOG_SCHEMA_VERSION 1
@@ -58,11 +62,23 @@ static herr_t walk_first(unsigned n, const H5E_error2_t *e, void *data) {
     if (n == 0 && e->desc) snprintf((char *)data, 300, "%s", e->desc);
     return 0;
 }
-static const char *h5_cause(char buf[300]) {
+const char *h5log_error_cause(char buf[300]) {
     buf[0] = 0;
     H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, walk_first, buf);
     H5Eclear2(H5E_DEFAULT);
     if (!buf[0]) snprintf(buf, 300, "HDF5 call failed");
+    /* The file driver's messages embed a dump ("file write failed: time = ..., error message =
+     * 'File too large', ..."): keep the operation and the system's reason. */
+    const char *em = strstr(buf, "error message = '");
+    if (em) {
+        char op[120], why[120];
+        const char *colon = strchr(buf, ':');
+        snprintf(op, sizeof op, "%.*s", colon ? (int)(colon - buf) : 0, buf);
+        em += strlen("error message = '");
+        const char *end = strchr(em, '\'');
+        snprintf(why, sizeof why, "%.*s", end ? (int)(end - em) : (int)strlen(em), em);
+        snprintf(buf, 300, "%s: %s", op[0] ? op : "write failed", why);
+    }
     return buf;
 }
 
@@ -231,6 +247,7 @@ struct h5log {
     col_t *cols;
     int ncols, capcols;
     int last; /* index of the last column appended to: appends come in a fixed cycle */
+    int failed; /* a write or flush failed: HDF5 must not touch the file again (see h5log_close) */
 };
 
 static char *xstrdup(const char *s) {
@@ -478,7 +495,7 @@ int h5log_append(h5log_t *L, const char *dataset, h5col_type_t type, const void 
     if (n == 0) return 0;
     hsize_t start = c->len, count = n, newlen = c->len + n;
     if (H5Dset_extent(c->id, &newlen) < 0)
-        return err_set(err, "%s: cannot extend dataset '/%s' to %llu rows: %s", L->partial, dataset,
+        return L->failed = 1, err_set(err, "%s: cannot extend dataset '/%s' to %llu rows: %s", L->partial, dataset,
                        (unsigned long long)newlen, h5_cause(cause));
     hid_t fs = H5Dget_space(c->id);
     hid_t ms = H5Screate_simple(1, &count, NULL);
@@ -489,6 +506,7 @@ int h5log_append(h5log_t *L, const char *dataset, h5col_type_t type, const void 
     if (!ok) {
         err_set(err, "%s: cannot write %zu value(s) to dataset '/%s': %s", L->partial, n, dataset,
                 h5_cause(cause));
+        L->failed = 1;
         H5Dset_extent(c->id, &start); /* best effort: keep the extent equal to what was written */
         H5Eclear2(H5E_DEFAULT);
         return -1;
@@ -499,13 +517,31 @@ int h5log_append(h5log_t *L, const char *dataset, h5col_type_t type, const void 
 
 int h5log_flush(h5log_t *L, err_t *err) {
     char cause[300];
-    if (H5Fflush(L->file, H5F_SCOPE_GLOBAL) < 0)
+    if (H5Fflush(L->file, H5F_SCOPE_GLOBAL) < 0) {
+        L->failed = 1;
         return err_set(err, "%s: cannot flush run log: %s", L->partial, h5_cause(cause));
+    }
     return 0;
+}
+
+void h5log_init(void) {
+    /* No library-wide flush at exit: after a failed write (full disk, file-size limit) HDF5 1.10
+     * can crash re-flushing the dirty file, and every file we want written is closed explicitly. */
+    H5dont_atexit();
+    quiet_hdf5();
 }
 
 int h5log_close(h5log_t *L, int complete, err_t *err) {
     if (!L) return 0;
+    if (L->failed) {
+        /* Leave the file as it was at the last successful flush: closing would make HDF5 retry
+         * the failed writes (and 1.10 can crash doing so). The handles are abandoned; the
+         * process is about to report the error and exit. */
+        for (int i = 0; i < L->ncols; i++) L->cols[i].id = -1;
+        for (int i = 0; i < L->ngrps; i++) L->grps[i].id = -1;
+        free_log(L);
+        return complete ? err_set(err, "run log: an earlier write failed; it was not completed") : 0;
+    }
     char cause[300];
     int rc = 0;
     if (complete) {
@@ -1314,4 +1350,31 @@ h5log_t *h5log_reopen(const char *path, err_t *err) {
         return NULL;
     }
     return L;
+}
+
+int h5log_check_room(const char *path, size_t need, err_t *err) {
+    struct rlimit rl;
+    struct stat st;
+    size_t have = stat(path, &st) == 0 ? (size_t)st.st_size : 0;
+    if (getrlimit(RLIMIT_FSIZE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && have + need > rl.rlim_cur)
+        return err_set(err, "'%s' would grow past the file-size limit (ulimit -f: %llu bytes; it has %zu and needs about %zu more)",
+                       path, (unsigned long long)rl.rlim_cur, have, need);
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash) *slash = 0;
+    else snprintf(dir, sizeof dir, ".");
+    struct statvfs sv;
+    if (statvfs(dir[0] ? dir : "/", &sv) == 0 && (unsigned long long)sv.f_bavail * sv.f_frsize < need)
+        return err_set(err, "'%s': No space left on device (needs about %zu bytes, %llu free)", path, need,
+                       (unsigned long long)sv.f_bavail * sv.f_frsize);
+    return 0;
+}
+
+int h5log_reserve(h5log_t *L, size_t bytes, err_t *err) {
+    /* a flush may rewrite every partly filled compressed chunk at a new address */
+    size_t need = 2 * bytes + (size_t)L->ncols * 16384 + 65536;
+    if (h5log_check_room(L->partial, need, err)) return err_prefix(err, "run log stopped before it filled up; "
+                                                                     "it stays readable up to the last iteration");
+    return 0;
 }

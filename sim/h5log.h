@@ -40,6 +40,13 @@ typedef struct {
     int64_t seed;
 } h5log_meta_t;
 
+/* The innermost HDF5 error message (the file driver's dump reduced to "operation: reason"), for
+ * error messages of code that calls HDF5 directly; clears the error stack. */
+const char *h5log_error_cause(char buf[300]);
+
+/* Once at program start, before any other HDF5 use (the command line calls it). */
+void h5log_init(void);
+
 /* Creates (truncates) path. Writes to "path.partial" and renames on close, so a file at `path` is
  * always complete; a killed run leaves "path.partial" readable. */
 h5log_t *h5log_create(const char *path, const h5log_meta_t *meta, err_t *err);
@@ -47,6 +54,12 @@ h5log_t *h5log_create(const char *path, const h5log_meta_t *meta, err_t *err);
 int h5log_append(h5log_t *log, const char *dataset, h5col_type_t type, const void *values,
                  size_t n, err_t *err);
 int h5log_flush(h5log_t *log, err_t *err);
+/* Checks, before an iteration is written, that the file-size limit (ulimit -f) and the free space
+ * of the file system leave room for about `bytes` of new data plus what a flush may rewrite: HDF5
+ * flushes are not atomic, so running out of space mid-flush could leave an unreadable file. */
+int h5log_reserve(h5log_t *log, size_t bytes, err_t *err);
+/* The same check for any file about to grow by `need` bytes. */
+int h5log_check_room(const char *path, size_t need, err_t *err);
 /* Reopens "path.partial" (left by a run that flushed and stopped) to append to it again; the
  * columns and row counts are read back from the file. Used by `rlgf train --resume`. */
 h5log_t *h5log_reopen(const char *path, err_t *err);

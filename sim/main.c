@@ -1,4 +1,5 @@
 /* rlgf: the command line. The only place that prints for the user and exits. */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -189,7 +190,12 @@ static int cmd_summary(int argc, char **argv) {
 
 int bench_main(int argc, char **argv);
 
+
+
 int main(int argc, char **argv) {
+    /* A file-size limit or quota must surface as a write error with a message, not kill us. */
+    signal(SIGXFSZ, SIG_IGN);
+    h5log_init();
     if (argc < 2 || !strcmp(argv[1], "help") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         fputs(USAGE, argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
@@ -201,7 +207,9 @@ int main(int argc, char **argv) {
     if (!strcmp(c, "digest")) return cmd_digest(argc, argv);
     if (!strcmp(c, "info")) return cmd_info(argc, argv);
     if (!strcmp(c, "bench")) return bench_main(argc, argv);
+
     if (!strcmp(c, "summary")) return cmd_summary(argc, argv);
+
     fprintf(stderr, "rlgf: unknown command '%s' (see `rlgf --help`)\n", c);
     return 2;
 }

@@ -602,6 +602,10 @@ int train_run(const config_t *cfg, const train_opts_t *opts, err_t *err) {
     int kill_after = ka && *ka ? atoi(ka) : -1;
     for (int it = it0; it < cfg->iterations; it++) {
         double t_it = now_seconds();
+        /* about what this iteration will add to the log: its trajectories and tokens, with
+         * evaluations (a fraction of iterations) counted generously */
+        size_t it_bytes = (size_t)(cfg->trajectories + 2 * cfg->eval.prompts) * (200 + (size_t)task->gen_max * 40);
+        if (h5log_reserve(rl.log, it_bytes, err)) goto done;
         iter_spec_t spec;
         algo->iteration(cfg, it, &spec);
         model_t *critic = critics[spec.critic];
