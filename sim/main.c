@@ -21,6 +21,7 @@ static const char *const USAGE =
     "  digest FILE.h5                     SHA-256 of a run log's content outside /timing\n"
     "  info FILE.h5                       readable summary of a run log\n"
     "  summary FILE.h5 ...                validation metrics at the start and end of each run\n"
+    "  score --hyp H.txt --refs R.txt     text metrics (BLEU, ROUGE, METEOR, CIDEr-D, ...) of token-id files\n"
     "  bench [key=value ...]              rollout and update throughput, 1 and 2 threads\n"
     "  version                            print the program version\n"
     "  help                               this text; `rlgf COMMAND --help` explains one command\n"
@@ -189,6 +190,7 @@ static int cmd_summary(int argc, char **argv) {
 }
 
 int bench_main(int argc, char **argv);
+int score_main(int argc, char **argv);
 
 
 
@@ -209,6 +211,7 @@ int main(int argc, char **argv) {
     if (!strcmp(c, "bench")) return bench_main(argc, argv);
 
     if (!strcmp(c, "summary")) return cmd_summary(argc, argv);
+    if (!strcmp(c, "score")) return score_main(argc, argv);
 
     fprintf(stderr, "rlgf: unknown command '%s' (see `rlgf --help`)\n", c);
     return 2;

@@ -1,0 +1,45 @@
+/* score: `rlgf score`, the metric suite of envs/metrics.h on files of token ids, so that rlgf's
+ * metrics can be compared with any other implementation.
+ *
+ * Files: line i of the hypothesis file is hypothesis i (token ids, non-negative integers,
+ * separated by spaces or tabs; an empty line is an empty hypothesis); line i of the references
+ * file holds its references separated by '|' (an empty line: no reference). The concepts file
+ * (optional, for spice_f1) lists concept token ids separated by white space. */
+#ifndef RLGF_SCORE_H
+#define RLGF_SCORE_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "../envs/metrics.h"
+#include "../sim/err.h"
+
+typedef struct {
+    metric_corpus_t corpus; /* points into the arrays below */
+    seq_t *hyp;             /* [n] */
+    seq_t *refs;            /* [ref_start[n]] */
+    int *ref_start;         /* [n + 1] */
+    int32_t *tok;           /* every token, hypotheses then references */
+} score_data_t;
+
+/* Reads the hypothesis and references files (format above). Errors name the file and line:
+ * a missing file, a token that is not a non-negative integer id, different line counts. */
+int score_read(const char *hyp_path, const char *refs_path, score_data_t *d, err_t *err);
+void score_free(score_data_t *d);
+
+/* Reads a concepts file into a table is_concept[0..*vocab) (max id + 1). */
+int score_read_concepts(const char *path, uint8_t **is_concept, int *vocab, err_t *err);
+
+/* The metric names, in output order; NULL-terminated. */
+extern const char *const score_metric_names[];
+
+/* Prints the selected metrics (want[k] != 0 for score_metric_names[k]): `name value` lines, or
+ * with per_line a header and one row per hypothesis. Returns -1 only when memory runs out. */
+int score_print(const score_data_t *d, const int *want, int per_line, const uint8_t *is_concept, int vocab,
+                FILE *out, err_t *err);
+
+/* The command: parses argv (argv[1] == "score"), prints, returns the exit code (0 ok, 2 bad
+ * usage or input, 1 out of memory). */
+int score_main(int argc, char **argv);
+
+#endif
