@@ -23,7 +23,7 @@ ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-s
 ASAN_OBJ := $(LIB_SRC:%.c=$(A)/%.o)
 ASAN_TESTS := $(TEST_SRC:tests/%.c=$(A)/tests/%)
 
-.PHONY: all deps test unit asan e2e demo bench clean
+.PHONY: all deps test unit asan e2e demo bench fuzz fuzz-build clean
 all: rlgf
 
 deps:
@@ -83,6 +83,34 @@ demo: deps
 bench: deps
 	@$(MAKE) --no-print-directory rlgf
 	./rlgf bench
+
+# Fuzzing (libFuzzer, clang from Debian): one harness per hostile input (configs, score files,
+# run logs), each run for FUZZ_SECONDS from the committed corpus in tests/fuzz/corpus/.
+F := build/fuzz
+FUZZ_CC ?= clang
+FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -pthread -ffp-contract=off -O1 -g -fno-omit-frame-pointer \
+              -fsanitize=address,undefined -fno-sanitize-recover=undefined -DRLGF_VERSION=\"fuzz\"
+FUZZ_OBJ := $(LIB_SRC:%.c=$(F)/%.o)
+FUZZERS := $(patsubst tests/fuzz/%.c,$(F)/%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_SECONDS ?= 60
+
+$(F)/%.o: %.c $(wildcard sim/*.h envs/*.h algos/*.h analysis/*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link $(PKG_CFLAGS) -c $< -o $@
+
+$(F)/librlgf.a: $(FUZZ_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(F)/fuzz_%: tests/fuzz/fuzz_%.c $(F)/librlgf.a
+	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer $(PKG_CFLAGS) $< $(F)/librlgf.a $(PKG_LIBS) -o $@
+
+fuzz-build: deps
+	@command -v $(FUZZ_CC) >/dev/null || { echo "make fuzz needs clang (apt-get install clang)"; exit 1; }
+	@$(MAKE) --no-print-directory $(FUZZERS)
+
+fuzz: fuzz-build
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) tools/fuzz.sh $(FUZZERS)
 
 clean:
 	rm -rf build rlgf

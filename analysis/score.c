@@ -207,8 +207,9 @@ int score_read(const char *hyp_path, const char *refs_path, score_data_t *d, err
     starts[nstarts] = (int)rs.n;
     d->ref_start = starts;
     starts = NULL;
-    d->tok = toks.v;
+    d->tok = toks.v ? toks.v : calloc(1, sizeof *d->tok); /* no tokens at all: offsets on NULL are UB */
     toks.v = NULL;
+    if (!d->tok) goto oom;
     d->hyp = calloc(hs.n ? hs.n : 1, sizeof *d->hyp);
     d->refs = calloc(rs.n ? rs.n : 1, sizeof *d->refs);
     if (!d->hyp || !d->refs) goto oom;

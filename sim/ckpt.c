@@ -145,11 +145,12 @@ int ckpt_save_ex(const char *path, model_t *const *models, const char *const *na
     size_t need = 65536 + (extra ? extra->blob_len + 64 * (size_t)extra->n_scalars : 0);
     for (int i = 0; i < n; i++) need += 3 * models[i]->n_params * sizeof(float) + 4096;
     if (h5log_check_room(path, need, err)) return err_prefix(err, "checkpoint");
-    size_t len = strlen(path);
-    char *tmp = malloc(len + sizeof ".tmp");
+    /* A per-process temporary name: concurrent runs with a cold SL cache write the same
+     * checkpoint; each renames its own complete file into place (the contents are equal). */
+    size_t len = strlen(path) + 32;
+    char *tmp = malloc(len);
     if (!tmp) return err_set(err, "%s: out of memory", path);
-    memcpy(tmp, path, len);
-    memcpy(tmp + len, ".tmp", sizeof ".tmp");
+    snprintf(tmp, len, "%s.tmp.%ld", path, (long)getpid());
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (fd < 0) {
         err_set(err, "cannot create checkpoint '%s': %s", tmp, strerror(errno));

@@ -46,6 +46,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
@@ -816,7 +817,7 @@ static void to_hex(const uint8_t *b, size_t n, char *hex) {
     hex[2 * n] = 0;
 }
 
-int h5log_digest(const char *path, char hex[65], err_t *err) {
+static int digest_direct(const char *path, char hex[65], err_t *err) {
     hex[0] = 0;
     hid_t f = open_ro(path, err);
     if (f < 0) return -1;
@@ -1102,7 +1103,7 @@ static size_t ends_with(const char *s, const char *suf) {
     return a >= b && strcmp(s + a - b, suf) == 0;
 }
 
-int h5log_info(const char *path, FILE *out, err_t *err) {
+static int info_direct(const char *path, FILE *out, err_t *err) {
     hid_t f = open_ro(path, err);
     if (f < 0) return -1;
     static const char *keys[] = {"schema_version", "program_version", "task", "algo", "seed", "config_hash"};
@@ -1232,7 +1233,7 @@ int h5log_info(const char *path, FILE *out, err_t *err) {
     return rc;
 }
 
-int h5log_read_column(const char *path, const char *dataset, double **values, size_t *n, err_t *err) {
+static int read_column_direct(const char *path, const char *dataset, double **values, size_t *n, err_t *err) {
     *values = NULL;
     *n = 0;
     hid_t f = open_ro(path, err);
@@ -1377,4 +1378,124 @@ int h5log_reserve(h5log_t *L, size_t bytes, err_t *err) {
     if (h5log_check_room(L->partial, need, err)) return err_prefix(err, "run log stopped before it filled up; "
                                                                      "it stays readable up to the last iteration");
     return 0;
+}
+
+/* ---------------------------------------------------------------- isolation ----------------- */
+
+/* Readers of files a user hands us run in a child process: HDF5 1.10 is not hardened against
+ * hostile or damaged files and can crash parsing one (fuzzing found such crashes inside
+ * H5Literate). A crash in the child becomes an error naming the file; output comes back through
+ * a pipe. */
+typedef int (*isolated_fn)(const void *ctx, FILE *out, err_t *err);
+
+static int run_isolated(const char *path, isolated_fn fn, const void *ctx, FILE *out, err_t *err) {
+    int pout[2], perr[2];
+    if (pipe(pout) != 0) return err_set(err, "'%s': cannot create a pipe: %s", path, strerror(errno));
+    if (pipe(perr) != 0) {
+        close(pout[0]);
+        close(pout[1]);
+        return err_set(err, "'%s': cannot create a pipe: %s", path, strerror(errno));
+    }
+    fflush(out);
+    fflush(stderr);
+    pid_t pid = fork();
+    if (pid < 0) return err_set(err, "'%s': cannot fork: %s", path, strerror(errno));
+    if (pid == 0) {
+        close(pout[0]);
+        close(perr[0]);
+        FILE *o = fdopen(pout[1], "w");
+        err_t e = {""};
+        int rc = o ? fn(ctx, o, &e) : -1;
+        if (o) fclose(o);
+        if (rc) {
+            ssize_t w = write(perr[1], e.msg, strlen(e.msg));
+            (void)w;
+        }
+        _exit(rc ? 1 : 0);
+    }
+    close(pout[1]);
+    close(perr[1]);
+    char buf[65536];
+    ssize_t r;
+    while ((r = read(pout[0], buf, sizeof buf)) > 0 || (r < 0 && errno == EINTR))
+        if (r > 0) fwrite(buf, 1, (size_t)r, out);
+    char msg[sizeof err->msg];
+    size_t m = 0;
+    while (m + 1 < sizeof msg && ((r = read(perr[0], msg + m, sizeof msg - 1 - m)) > 0 || (r < 0 && errno == EINTR)))
+        if (r > 0) m += (size_t)r;
+    msg[m] = 0;
+    close(pout[0]);
+    close(perr[0]);
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (WIFSIGNALED(status))
+        return err_set(err, "'%s': damaged HDF5 file: the HDF5 library crashed reading it (signal %d)", path,
+                       WTERMSIG(status));
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return err_set(err, "%s", m ? msg : "reading failed");
+    return 0;
+}
+
+typedef struct {
+    const char *path, *dataset;
+} col_req_t;
+
+static int digest_child(const void *ctx, FILE *out, err_t *err) {
+    char hex[65];
+    if (digest_direct(ctx, hex, err)) return -1;
+    fputs(hex, out);
+    return 0;
+}
+
+static int info_child(const void *ctx, FILE *out, err_t *err) { return info_direct(ctx, out, err); }
+
+static int column_child(const void *ctx, FILE *out, err_t *err) {
+    const col_req_t *q = ctx;
+    double *v;
+    size_t n;
+    if (read_column_direct(q->path, q->dataset, &v, &n, err)) return -1;
+    fwrite(&n, sizeof n, 1, out);
+    if (n) fwrite(v, sizeof *v, n, out);
+    free(v);
+    return 0;
+}
+
+int h5log_digest(const char *path, char hex[65], err_t *err) {
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&buf, &len);
+    if (!mem) return err_set(err, "'%s': out of memory", path);
+    int rc = run_isolated(path, digest_child, path, mem, err);
+    fclose(mem);
+    if (rc == 0 && len != 64) rc = err_set(err, "'%s': digest failed", path);
+    if (rc == 0) {
+        memcpy(hex, buf, 64);
+        hex[64] = 0;
+    }
+    free(buf);
+    return rc;
+}
+
+int h5log_info(const char *path, FILE *out, err_t *err) { return run_isolated(path, info_child, path, out, err); }
+
+int h5log_read_column(const char *path, const char *dataset, double **values, size_t *n, err_t *err) {
+    *values = NULL;
+    *n = 0;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&buf, &len);
+    if (!mem) return err_set(err, "'%s': out of memory", path);
+    col_req_t q = {path, dataset};
+    int rc = run_isolated(path, column_child, &q, mem, err);
+    fclose(mem);
+    size_t cnt = 0;
+    if (rc == 0 && (len < sizeof cnt || (memcpy(&cnt, buf, sizeof cnt), len != sizeof cnt + cnt * sizeof(double))))
+        rc = err_set(err, "'%s': reading '%s' failed", path, dataset);
+    if (rc == 0) {
+        *values = malloc(cnt ? cnt * sizeof(double) : 1);
+        if (cnt) memcpy(*values, buf + sizeof cnt, cnt * sizeof(double));
+        *n = cnt;
+    }
+    free(buf);
+    return rc;
 }

@@ -22,6 +22,7 @@ static const char *const USAGE =
     "  info FILE.h5                       readable summary of a run log\n"
     "  summary FILE.h5 ...                validation metrics at the start and end of each run\n"
     "  score --hyp H.txt --refs R.txt     text metrics (BLEU, ROUGE, METEOR, CIDEr-D, ...) of token-id files\n"
+    "  sweep SPEC.ini [--jobs N] ...      run every combination of a sweep spec; --resume, --slurm, --mpi\n"
     "  bench [key=value ...]              rollout and update throughput, 1 and 2 threads\n"
     "  version                            print the program version\n"
     "  help                               this text; `rlgf COMMAND --help` explains one command\n"
@@ -191,6 +192,7 @@ static int cmd_summary(int argc, char **argv) {
 
 int bench_main(int argc, char **argv);
 int score_main(int argc, char **argv);
+int sweep_main(int argc, char **argv);
 
 
 
@@ -212,6 +214,7 @@ int main(int argc, char **argv) {
 
     if (!strcmp(c, "summary")) return cmd_summary(argc, argv);
     if (!strcmp(c, "score")) return score_main(argc, argv);
+    if (!strcmp(c, "sweep")) return sweep_main(argc, argv);
 
     fprintf(stderr, "rlgf: unknown command '%s' (see `rlgf --help`)\n", c);
     return 2;

@@ -12,6 +12,8 @@ PKGS=(
   libinih-dev       # INI config parsing
   nettle-dev        # SHA-256 for digests and config hashes
   gnuplot-nox       # figures
+  openmpi-bin       # mpirun, for `rlgf sweep --mpi` across machines (rlgf itself does not link MPI)
+  clang             # libFuzzer for `make fuzz`
 )
 missing=()
 for p in "${PKGS[@]}"; do
