@@ -8,6 +8,7 @@
 #include "err.h"
 #include "h5log.h"
 #include "train.h"
+#include "../analysis/minari.h"
 #include "../analysis/summary.h"
 
 static const char *const USAGE =
@@ -23,6 +24,7 @@ static const char *const USAGE =
     "  summary FILE.h5 ...                validation metrics at the start and end of each run\n"
     "  score --hyp H.txt --refs R.txt     text metrics (BLEU, ROUGE, METEOR, CIDEr-D, ...) of token-id files\n"
     "  sweep SPEC.ini [--jobs N] ...      run every combination of a sweep spec; --resume, --slurm, --mpi\n"
+    "  export-minari RUN.h5 DIR           the run's trajectories in the Minari dataset layout\n"
     "  bench [key=value ...]              rollout and update throughput, 1 and 2 threads\n"
     "  version                            print the program version\n"
     "  help                               this text; `rlgf COMMAND --help` explains one command\n"
@@ -190,6 +192,38 @@ static int cmd_summary(int argc, char **argv) {
     return 0;
 }
 
+static int cmd_export_minari(int argc, char **argv) {
+    if (wants_help(argc, argv) || argc < 4) {
+        fputs("usage: rlgf export-minari RUN.h5 DIR [--split train|validation|test]\n\n"
+              "Writes the Minari dataset layout: DIR/data/main_data.hdf5 with one episode_N group per\n"
+              "trajectory (actions = tokens, observations = [prompt_index, step], shaped rewards,\n"
+              "terminations, infos: actor, logp, logp_ref, value, advantage) and DIR/data/metadata.json.\n",
+              argc < 4 ? stderr : stdout);
+        return argc < 4 ? 2 : 0;
+    }
+    int split = -1;
+    for (int i = 4; i < argc; i++) {
+        if (!strcmp(argv[i], "--split") && i + 1 < argc) {
+            const char *v = argv[++i];
+            split = !strcmp(v, "train") ? 0 : !strcmp(v, "validation") ? 1 : !strcmp(v, "test") ? 2 : -2;
+            if (split == -2) {
+                fprintf(stderr, "rlgf export-minari: --split '%s': expected train, validation or test\n", v);
+                return 2;
+            }
+        } else {
+            fprintf(stderr, "rlgf export-minari: unknown argument '%s' (see --help)\n", argv[i]);
+            return 2;
+        }
+    }
+    err_t err;
+    if (minari_export(argv[2], argv[3], split, &err)) {
+        fprintf(stderr, "rlgf export-minari: %s\n", err.msg);
+        return 1;
+    }
+    printf("wrote %s/data/main_data.hdf5 and %s/data/metadata.json\n", argv[3], argv[3]);
+    return 0;
+}
+
 int bench_main(int argc, char **argv);
 int score_main(int argc, char **argv);
 int sweep_main(int argc, char **argv);
@@ -213,6 +247,7 @@ int main(int argc, char **argv) {
     if (!strcmp(c, "bench")) return bench_main(argc, argv);
 
     if (!strcmp(c, "summary")) return cmd_summary(argc, argv);
+    if (!strcmp(c, "export-minari")) return cmd_export_minari(argc, argv);
     if (!strcmp(c, "score")) return score_main(argc, argv);
     if (!strcmp(c, "sweep")) return sweep_main(argc, argv);
 
