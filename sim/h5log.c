@@ -216,10 +216,9 @@ static hid_t open_ro(const char *path, err_t *err) {
         return err_set(err, "'%s' is not an HDF5 file (no HDF5 signature)", path);
     }
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, fapl);
+    if (f < 0) h5_cause(cause); /* before H5Pclose, which clears the error stack */
     H5Pclose(fapl);
-    if (f < 0)
-        return err_set(err, "cannot open '%s' as HDF5 (truncated or damaged file?): %s", path,
-                       h5_cause(cause));
+    if (f < 0) return err_set(err, "cannot open '%s' as HDF5 (truncated or damaged file?): %s", path, cause);
     return f;
 }
 

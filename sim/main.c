@@ -25,6 +25,7 @@ static const char *const USAGE =
     "  score --hyp H.txt --refs R.txt     text metrics (BLEU, ROUGE, METEOR, CIDEr-D, ...) of token-id files\n"
     "  sweep SPEC.ini [--jobs N] ...      run every combination of a sweep spec; --resume, --slurm, --mpi\n"
     "  export-minari RUN.h5 DIR           the run's trajectories in the Minari dataset layout\n"
+    "  analyze RUNS... -o DIR             statistics across seeds (IQM, bootstrap CIs), tables, gnuplot figures\n"
     "  bench [key=value ...]              rollout and update throughput, 1 and 2 threads\n"
     "  version                            print the program version\n"
     "  help                               this text; `rlgf COMMAND --help` explains one command\n"
@@ -225,6 +226,7 @@ static int cmd_export_minari(int argc, char **argv) {
 }
 
 int bench_main(int argc, char **argv);
+int analyze_main(int argc, char **argv);
 int score_main(int argc, char **argv);
 int sweep_main(int argc, char **argv);
 
@@ -247,6 +249,7 @@ int main(int argc, char **argv) {
     if (!strcmp(c, "bench")) return bench_main(argc, argv);
 
     if (!strcmp(c, "summary")) return cmd_summary(argc, argv);
+    if (!strcmp(c, "analyze")) return analyze_main(argc, argv);
     if (!strcmp(c, "export-minari")) return cmd_export_minari(argc, argv);
     if (!strcmp(c, "score")) return score_main(argc, argv);
     if (!strcmp(c, "sweep")) return sweep_main(argc, argv);
