@@ -19,7 +19,7 @@ typedef struct {
     const char *name;      /* "imdb", "toy_match", "toy_lock" */
     uint64_t world_seed;   /* the hidden world (language, classifier, lock combination) */
     int vocab;             /* world vocabulary size for imdb (>= 64); ignored by toy tasks */
-    int prompt_len;        /* imdb: prompt tokens (default 64) */
+    int prompt_len;        /* imdb: prompt tokens (default 64); tldr: post length */
     int gen_len;           /* imdb: generated tokens, exactly (default 48) */
 } task_params_t;
 

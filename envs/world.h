@@ -44,6 +44,14 @@ enum {
     WORLD_RNG_IMDB_CLS = 103,    /* imdb classifier weights: (0, 0) */
     WORLD_RNG_IMDB_CALIB = 104,  /* imdb classifier calibration documents: (i, part) */
     WORLD_RNG_TOY = 105,         /* toy hidden targets: (task kind, prompt) */
+    WORLD_RNG_CG_BUILD = 106,    /* commongen concept vocabulary: (0, 0) */
+    WORLD_RNG_CG_PROMPT = 107,   /* commongen concept set of a prompt: (split, index) */
+    WORLD_RNG_CG_SPLIT = 108,    /* commongen split of a concept set: (packed ids, k | 5th id) */
+    WORLD_RNG_CG_REF = 109,      /* commongen hidden references: (split, index) */
+    WORLD_RNG_CG_COMPANION = 110,/* commongen fixed CIDEr-D companion sets: (i, part) */
+    WORLD_RNG_TLDR_BUILD = 111,  /* tldr topics and reward-model noise: (0, part) */
+    WORLD_RNG_TLDR_POST = 112,   /* tldr post + its latent topics: (split, index) */
+    WORLD_RNG_TLDR_CALIB = 113,  /* tldr reward/gold normalisation summaries: (i, part) */
 };
 
 #define WORLD_FLOOR 0.02      /* unigram smoothing weight */
@@ -93,5 +101,7 @@ int world_succ_index(const world_t *w, int prev, int next);
 /* Task constructors used by task_create (envs/ internal). */
 task_t *imdb_task_create(const task_params_t *p, err_t *err);
 task_t *toy_task_create(const task_params_t *p, err_t *err);
+task_t *commongen_task_create(const task_params_t *p, err_t *err);
+task_t *tldr_task_create(const task_params_t *p, err_t *err);
 
 #endif

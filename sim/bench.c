@@ -13,6 +13,7 @@
 #include "pool.h"
 #include "ppo.h"
 #include "rollout.h"
+#include "train.h"
 
 static double seconds(void) {
     struct timespec ts;
@@ -64,7 +65,7 @@ int bench_main(int argc, char **argv) {
         fprintf(stderr, "rlgf bench: %s\n", err.msg);
         return 2;
     }
-    task_params_t tp = {cfg.task, (uint64_t)cfg.world.seed, cfg.world.vocab, cfg.imdb.prompt_len, cfg.imdb.gen_len};
+    task_params_t tp = train_task_params(&cfg);
     task_t *task = task_create(&tp, &err);
     if (!task) {
         fprintf(stderr, "rlgf bench: %s\n", err.msg);

@@ -41,7 +41,7 @@ typedef struct {
 
 /* Every key, once. Reference values are those of the TRIL IMDB setup (../shared/spec). */
 static const cfg_key_t KEYS[] = {
-    K_CHO("task", task, "imdb", "imdb|toy_match|toy_lock", "which simulated task to train on"),
+    K_CHO("task", task, "imdb", "imdb|toy_match|toy_lock|commongen|tldr", "which simulated task to train on"),
     K_CHO("algo", algo, "ppo", "sl|ppo|ppopp|aggrevated|lols|d2lols",
           "training algorithm (sl = supervised fine-tuning only)"),
     K_I64("seed", seed, "0", 0, "run seed: policy init, prompt order, sampling streams"),
@@ -89,6 +89,8 @@ static const cfg_key_t KEYS[] = {
     K_INT("imdb.prompt_len", imdb.prompt_len, "64", 8, 256, "IMDB-sim prompt length in tokens (reference: 64)"),
     K_INT("imdb.gen_len", imdb.gen_len, "48", 2, 128,
           "IMDB-sim continuation length in tokens, exact (reference: 48)"),
+    K_INT("tldr.post_len", tldr.post_len, "200", 16, 1024,
+          "TL;DR-sim post (prompt) length in tokens (spec: 200-500; scaled down to 200)"),
     K_CHO("model.kind", model.kind, "gpt", "gpt|tabular",
           "policy/critic model: tiny causal transformer, or a table (toy tasks only)"),
     K_INT("model.layers", model.layers, "2", 1, 12, "transformer blocks"),
@@ -604,7 +606,7 @@ static char *to_text(const config_t *c, int (*keep)(const char *key)) {
 }
 
 static int affects_sl(const char *key) {
-    static const char *const prefixes[] = {"world.", "imdb.", "model.", "sl."};
+    static const char *const prefixes[] = {"world.", "imdb.", "tldr.", "model.", "sl."};
     /* SL shares the optimizer settings with PPO (AdamW eps, weight decay, gradient clip) */
     static const char *const keys[] = {"task", "seed", "ppo.adam_eps", "ppo.weight_decay", "ppo.grad_clip"};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)

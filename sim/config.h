@@ -21,7 +21,7 @@
 
 typedef struct {
     /* top level */
-    char task[CFG_STR];   /* imdb | toy_match | toy_lock */
+    char task[CFG_STR];   /* imdb | toy_match | toy_lock | commongen | tldr */
     char algo[CFG_STR];   /* sl | ppo (later: ppopp | aggrevated | lols | d2lols) */
     int64_t seed;         /* >= 0 */
     int iterations;       /* RL iterations, >= 1 */
@@ -48,6 +48,7 @@ typedef struct {
     struct { int every; int prompts; int test_prompts; } eval; /* eval.every (10), eval.prompts (32 validation), eval.test_prompts (32) */
     struct { int64_t seed; int vocab; } world;   /* world.seed (1), world.vocab (512, 64..4096) */
     struct { int prompt_len; int gen_len; } imdb; /* imdb.prompt_len (64, 8..256), imdb.gen_len (48, 2..128) */
+    struct { int post_len; } tldr;                /* tldr.post_len (200, 16..1024) */
 
     struct {
         char kind[CFG_STR]; /* gpt | tabular (default gpt) */

@@ -26,6 +26,13 @@
 #define RLGF_VERSION "unknown"
 #endif
 
+task_params_t train_task_params(const config_t *cfg) {
+    /* TL;DR-sim takes its post length through prompt_len */
+    int plen = strcmp(cfg->task, "tldr") == 0 ? cfg->tldr.post_len : cfg->imdb.prompt_len;
+    task_params_t tp = {cfg->task, (uint64_t)cfg->world.seed, cfg->world.vocab, plen, cfg->imdb.gen_len};
+    return tp;
+}
+
 void train_out_path(const config_t *cfg, char *buf, size_t len) {
     if (cfg->out[0])
         snprintf(buf, len, "%s", cfg->out);
@@ -485,7 +492,7 @@ int train_run(const config_t *cfg, const train_opts_t *opts, err_t *err) {
         return err_set(err, "algo '%s' is not implemented", cfg->algo);
     if (parent_dir_of(out, dir, sizeof dir) && mkdir_p(dir, err) != 0) return err_prefix(err, "output '%s'", out);
 
-    task_params_t tp = {cfg->task, (uint64_t)cfg->world.seed, cfg->world.vocab, cfg->imdb.prompt_len, cfg->imdb.gen_len};
+    task_params_t tp = train_task_params(cfg);
     if (!(task = task_create(&tp, err))) return -1;
     int is_tabular = strcmp(cfg->model.kind, "tabular") == 0;
     pool = pool_create(cfg->threads);

@@ -8,6 +8,7 @@
 #include "config.h"
 #include "err.h"
 #include "model.h"
+#include "../envs/task.h"
 
 typedef struct {
     int quiet;        /* no progress output */
@@ -20,6 +21,9 @@ typedef struct {
 /* Runs the whole thing; returns 0 and leaves a complete run log at the resolved `out`, or -1 with
  * a message (and no file at `out` that looks complete). */
 int train_run(const config_t *cfg, const train_opts_t *opts, err_t *err);
+
+/* The task's parameters from the config (world, lengths). */
+task_params_t train_task_params(const config_t *cfg);
 
 /* "results/<task>-<algo>-s<seed>.h5" when cfg->out is empty. */
 void train_out_path(const config_t *cfg, char *buf, size_t len);

@@ -16,3 +16,10 @@ check checkpoint-guide $RLGF train configs/imdb_small.ini algo=ppopp guide.type=
 expect_fail guide-missing-path "guide.type = checkpoint needs guide.path" $RLGF train configs/imdb_small.ini guide.type=checkpoint
 expect_fail guide-bad-file "guide.path.*nope.h5" $RLGF train configs/imdb_small.ini cache_dir=$TMP/cache out=$TMP/x.h5 guide.path=$TMP/nope.h5
 check config-list-has-guide sh -c "$RLGF config --list | grep -q guide.quality"
+
+# the other two tasks run end to end with PPO and a guided algorithm
+for t in commongen tldr; do
+  for a in ppo ppopp; do
+    check "train-$t-$a" $RLGF train configs/${t}_small.ini algo=$a cache_dir=$TMP/cache out=$TMP/$t-$a.h5 --quiet
+  done
+done
