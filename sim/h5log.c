@@ -1400,6 +1400,10 @@ static int run_isolated(const char *path, isolated_fn fn, const void *ctx, FILE 
     pid_t pid = fork();
     if (pid < 0) return err_set(err, "'%s': cannot fork: %s", path, strerror(errno));
     if (pid == 0) {
+        /* Die plainly on a fault: no inherited crash handler (a fuzzer's or a sanitizer's) should
+         * treat the library's crash on a hostile file as a finding in the parent. */
+        static const int sigs[] = {SIGSEGV, SIGBUS, SIGABRT, SIGFPE, SIGILL};
+        for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) signal(sigs[i], SIG_DFL);
         close(pout[0]);
         close(perr[0]);
         FILE *o = fdopen(pout[1], "w");
