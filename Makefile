@@ -23,7 +23,7 @@ ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-s
 ASAN_OBJ := $(LIB_SRC:%.c=$(A)/%.o)
 ASAN_TESTS := $(TEST_SRC:tests/%.c=$(A)/tests/%)
 
-.PHONY: all deps test unit asan e2e demo bench fuzz fuzz-build clean
+.PHONY: all deps test unit asan e2e demo bench fuzz fuzz-build clean paper
 all: rlgf
 
 deps:
@@ -79,6 +79,12 @@ test: deps
 demo: deps
 	@$(MAKE) --no-print-directory rlgf
 	@tools/demo.sh
+
+# The paper: reproduction sweeps, analysis and paper/build/rlgf.pdf (LaTeX from Debian).
+# SCALE=small (default, <= 45 min on 2 cores), SCALE=full (larger study), SCALE=tiny (smoke test).
+paper: deps
+	@$(MAKE) --no-print-directory rlgf
+	@tools/paper.sh
 
 bench: deps
 	@$(MAKE) --no-print-directory rlgf
