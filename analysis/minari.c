@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "../sim/h5log.h"
+#include "../sim/h5util.h"
 
 enum { C_OFF, C_LEN, C_IT, C_SPLIT, C_WHO, C_PIDX, C_TR, C_U, C_K, T_TOK, T_ACTOR, T_REW, T_LOGP, T_LOGPR, T_VAL, T_ADV, NCOL };
 static const char *const COLS[NCOL] = {
@@ -40,21 +41,11 @@ static int write_ds(hid_t g, const char *name, hid_t ftype, hid_t mtype, int ran
 }
 
 static int write_attr_i64(hid_t obj, const char *name, int64_t v) {
-    hid_t sp = H5Screate(H5S_SCALAR);
-    hid_t a = H5Acreate2(obj, name, H5T_STD_I64LE, sp, H5P_DEFAULT, H5P_DEFAULT);
-    int rc = a >= 0 && H5Awrite(a, H5T_NATIVE_INT64, &v) >= 0 ? 0 : -1;
-    if (a >= 0) H5Aclose(a);
-    H5Sclose(sp);
-    return rc;
+    return h5util_write_attr(obj, name, H5T_STD_I64LE, H5T_NATIVE_INT64, &v);
 }
 
 static int write_attr_f64(hid_t obj, const char *name, double v) {
-    hid_t sp = H5Screate(H5S_SCALAR);
-    hid_t a = H5Acreate2(obj, name, H5T_IEEE_F64LE, sp, H5P_DEFAULT, H5P_DEFAULT);
-    int rc = a >= 0 && H5Awrite(a, H5T_NATIVE_DOUBLE, &v) >= 0 ? 0 : -1;
-    if (a >= 0) H5Aclose(a);
-    H5Sclose(sp);
-    return rc;
+    return h5util_write_attr(obj, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &v);
 }
 
 int minari_export(const char *run_path, const char *dir, int split, err_t *err) {

@@ -14,6 +14,7 @@
 #endif
 #include "ckpt.h"
 #include "h5log.h"
+#include "h5util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -26,40 +27,9 @@
 
 #define h5_cause h5log_error_cause
 
-static hid_t make_gcpl(hid_t cls) {
-    hid_t p = H5Pcreate(cls);
-    if (p < 0) return -1;
-    if (H5Pset_obj_track_times(p, 0) < 0 ||
-        H5Pset_link_creation_order(p, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED) < 0 ||
-        H5Pset_attr_creation_order(p, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED) < 0) {
-        H5Pclose(p);
-        return -1;
-    }
-    return p;
-}
-
-static int write_attr(hid_t obj, const char *name, hid_t ftype, hid_t mtype, const void *buf) {
-    hid_t sp = H5Screate(H5S_SCALAR);
-    if (sp < 0) return -1;
-    hid_t a = H5Acreate2(obj, name, ftype, sp, H5P_DEFAULT, H5P_DEFAULT);
-    int rc = (a >= 0 && H5Awrite(a, mtype, buf) >= 0) ? 0 : -1;
-    if (a >= 0) H5Aclose(a);
-    H5Sclose(sp);
-    return rc;
-}
-
-static int write_str_attr(hid_t obj, const char *name, const char *s) {
-    if (!s) s = "";
-    size_t n = strlen(s);
-    hid_t t = H5Tcopy(H5T_C_S1);
-    if (t < 0) return -1;
-    int rc = -1;
-    if (H5Tset_size(t, n ? n : 1) >= 0 && H5Tset_strpad(t, H5T_STR_NULLPAD) >= 0 &&
-        H5Tset_cset(t, H5T_CSET_UTF8) >= 0)
-        rc = write_attr(obj, name, t, t, n ? s : "\0");
-    H5Tclose(t);
-    return rc;
-}
+#define make_gcpl h5util_make_cpl
+#define write_attr h5util_write_attr
+#define write_str_attr h5util_write_str_attr
 
 static int write_i32(hid_t obj, const char *name, int32_t v) {
     return write_attr(obj, name, H5T_STD_I32LE, H5T_NATIVE_INT32, &v);

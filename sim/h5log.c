@@ -34,6 +34,7 @@
 #define _GNU_SOURCE
 #endif
 #include "h5log.h"
+#include "h5util.h"
 
 #define h5_cause h5log_error_cause
 
@@ -112,8 +113,8 @@ static const char *type_name(h5col_type_t t) {
     return (unsigned)t < 5 ? nm[t] : "?";
 }
 
-static hid_t make_gcpl(void) {
-    hid_t p = H5Pcreate(H5P_GROUP_CREATE);
+hid_t h5util_make_cpl(hid_t cls) {
+    hid_t p = H5Pcreate(cls);
     if (p < 0) return -1;
     if (H5Pset_obj_track_times(p, 0) < 0 ||
         H5Pset_link_creation_order(p, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED) < 0 ||
@@ -124,7 +125,7 @@ static hid_t make_gcpl(void) {
     return p;
 }
 
-static int write_attr(hid_t obj, const char *name, hid_t ftype, hid_t mtype, const void *buf) {
+int h5util_write_attr(hid_t obj, const char *name, hid_t ftype, hid_t mtype, const void *buf) {
     hid_t sp = H5Screate(H5S_SCALAR);
     if (sp < 0) return -1;
     hid_t a = H5Acreate2(obj, name, ftype, sp, H5P_DEFAULT, H5P_DEFAULT);
@@ -134,8 +135,7 @@ static int write_attr(hid_t obj, const char *name, hid_t ftype, hid_t mtype, con
     return rc;
 }
 
-/* Fixed-length UTF-8 string of exactly strlen(s) bytes (1 for ""), NULLPAD. */
-static int write_str_attr(hid_t obj, const char *name, const char *s) {
+int h5util_write_str_attr(hid_t obj, const char *name, const char *s) {
     if (!s) s = "";
     size_t n = strlen(s);
     hid_t t = H5Tcopy(H5T_C_S1);
@@ -143,10 +143,15 @@ static int write_str_attr(hid_t obj, const char *name, const char *s) {
     int rc = -1;
     if (H5Tset_size(t, n ? n : 1) >= 0 && H5Tset_strpad(t, H5T_STR_NULLPAD) >= 0 &&
         H5Tset_cset(t, H5T_CSET_UTF8) >= 0)
-        rc = write_attr(obj, name, t, t, n ? s : "\0");
+        rc = h5util_write_attr(obj, name, t, t, n ? s : "\0");
     H5Tclose(t);
     return rc;
 }
+
+#define make_gcpl() h5util_make_cpl(H5P_GROUP_CREATE)
+#define make_fcpl() h5util_make_cpl(H5P_FILE_CREATE)
+#define write_attr h5util_write_attr
+#define write_str_attr h5util_write_str_attr
 
 /* Owner-only creation checks: open(2) tells us the real cause (errno) for an unwritable or
  * missing directory, which HDF5's own stack only buries in a long message. */
@@ -179,18 +184,6 @@ static hid_t make_fapl_rw(void) {
     return fapl;
 }
 
-static hid_t make_fcpl(void) {
-    /* The file creation plist is also the root group's creation plist. */
-    hid_t p = H5Pcreate(H5P_FILE_CREATE);
-    if (p < 0) return -1;
-    if (H5Pset_obj_track_times(p, 0) < 0 ||
-        H5Pset_link_creation_order(p, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED) < 0 ||
-        H5Pset_attr_creation_order(p, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED) < 0) {
-        H5Pclose(p);
-        return -1;
-    }
-    return p;
-}
 
 /* Read-only open with checks that name the file and what is wrong with it. File locking is off for
  * readers so `rlgf info` works on the partial file of a run still in progress. */
