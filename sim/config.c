@@ -475,22 +475,22 @@ typedef struct {
     err_t err;
 } loader_t;
 
-static char *loader_read(char *str, int num, void *stream) {
-    loader_t *ld = stream;
-    int ch = getc(ld->f);
+char *cfg_ini_next_line(FILE *f, char *str, int num, int *line, int *read_errno, int *too_long) {
+    int ch = getc(f);
+    *too_long = 0;
     if (ch == EOF) {
-        if (ferror(ld->f)) ld->read_errno = errno ? errno : EIO;
+        if (ferror(f)) *read_errno = errno ? errno : EIO;
         return NULL;
     }
-    ld->line++;
-    int n = 0, too_long = 0, leading = 1;
-    for (; ch != EOF && ch != '\n'; ch = getc(ld->f)) {
+    ++*line;
+    int n = 0, leading = 1;
+    for (; ch != EOF && ch != '\n'; ch = getc(f)) {
         if (leading && (ch == ' ' || ch == '\t')) continue;
         leading = 0;
         if (n < num - 2) str[n++] = (char)ch;
-        else too_long = 1;
+        else *too_long = 1;
     }
-    if (ch == EOF && ferror(ld->f)) ld->read_errno = errno ? errno : EIO;
+    if (ch == EOF && ferror(f)) *read_errno = errno ? errno : EIO;
     str[n] = 0;
     if (str[0] != '[' && str[0] != '#' && str[0] != ';') {
         for (int i = 1; i < n; i++)
@@ -499,12 +499,19 @@ static char *loader_read(char *str, int num, void *stream) {
                 break;
             }
     }
+    if (*too_long) str[0] = 0;
+    return str;
+}
+
+static char *loader_read(char *str, int num, void *stream) {
+    loader_t *ld = stream;
+    int too_long;
+    if (!cfg_ini_next_line(ld->f, str, num, &ld->line, &ld->read_errno, &too_long)) return NULL;
     if (too_long) {
         if (!ld->err_line) {
             ld->err_line = ld->line;
             err_set(&ld->err, "%s:%d: line longer than %d characters", ld->path, ld->line, num - 2);
         }
-        str[0] = 0;
     }
     return str;
 }

@@ -104,6 +104,12 @@ typedef struct {
     } sl;
 } config_t;
 
+/* One line for libinih's ini_parse_stream, counting lines (the packaged libinih does not pass
+ * line numbers to the handler): leading blanks and ` # comments` stripped; a line longer than
+ * num - 2 sets *too_long and comes back empty. NULL at end of file (*read_errno on a read error).
+ * Shared by config files and sweep specs. */
+char *cfg_ini_next_line(FILE *f, char *str, int num, int *line, int *read_errno, int *too_long);
+
 /* Built-in defaults. */
 void cfg_defaults(config_t *c);
 /* Applies an INI file. Errors name "path:line". A dotted key before any section (`ppo.lr = 1e-3`)

@@ -152,33 +152,14 @@ typedef struct {
  * to the handler); strips leading blanks and ` # comments` as sim/config.c does for configs. */
 static char *loader_read(char *str, int num, void *stream) {
     loader_t *ld = stream;
-    int ch = getc(ld->f);
-    if (ch == EOF) {
-        if (ferror(ld->f)) ld->read_errno = errno ? errno : EIO;
-        return NULL;
-    }
-    ld->line++;
-    int n = 0, too_long = 0, leading = 1;
-    for (; ch != EOF && ch != '\n'; ch = getc(ld->f)) {
-        if (leading && (ch == ' ' || ch == '\t')) continue;
-        leading = 0;
-        if (n < num - 2) str[n++] = (char)ch;
-        else too_long = 1;
-    }
-    str[n] = 0;
-    if (str[0] != '[' && str[0] != '#' && str[0] != ';')
-        for (int i = 1; i < n; i++)
-            if (str[i] == '#' && (str[i - 1] == ' ' || str[i - 1] == '\t')) {
-                str[i] = 0;
-                break;
-            }
+    int too_long;
+    if (!cfg_ini_next_line(ld->f, str, num, &ld->line, &ld->read_errno, &too_long)) return NULL;
     if (too_long) {
         if (!ld->err_line) {
             ld->err_line = ld->line;
             err_set(&ld->err, "%s:%d: line longer than %d characters (split a long axis over several lines with the same key)",
                     ld->s->path, ld->line, num - 2);
         }
-        str[0] = 0;
     }
     return str;
 }
