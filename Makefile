@@ -1,7 +1,8 @@
 # rlgf: the only build entry. `make demo` and `make test` are all a newcomer needs.
 #
-# Determinism contract (../shared/DESIGN.md): no -ffast-math, no FMA contraction, no
-# -march=native. `make OPT=-march=native` is an opt-in whose bits differ (documented in README).
+# Determinism contract (README, "Determinism"): no -ffast-math, no FMA contraction, no
+# -march=native, no libm transcendental (sim/dmath.h has rlgf's own). `make OPT=-march=native`
+# is an opt-in whose bits differ (documented in README).
 
 CC      ?= gcc
 OPT     ?=
@@ -15,7 +16,8 @@ PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lnettle -lm -pthrea
 LIB_SRC  := $(sort $(wildcard sim/*.c envs/*.c algos/*.c analysis/*.c))
 LIB_SRC  := $(filter-out sim/main.c,$(LIB_SRC))
 TEST_SRC := $(sort $(wildcard tests/test_*.c))
-B := build
+B ?= build
+BIN ?= rlgf
 LIB_OBJ  := $(LIB_SRC:%.c=$(B)/%.o)
 TESTS    := $(TEST_SRC:tests/%.c=$(B)/tests/%)
 A := build/asan
@@ -23,8 +25,8 @@ ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-s
 ASAN_OBJ := $(LIB_SRC:%.c=$(A)/%.o)
 ASAN_TESTS := $(TEST_SRC:tests/%.c=$(A)/tests/%)
 
-.PHONY: all deps test unit asan e2e demo bench fuzz fuzz-build clean paper
-all: rlgf
+.PHONY: all deps test unit asan e2e demo bench fuzz fuzz-build clean paper dmath-tables clang-build
+all: $(BIN)
 
 deps:
 	@tools/deps.sh
@@ -37,12 +39,26 @@ $(B)/librlgf.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-rlgf: $(B)/sim/main.o $(B)/librlgf.a
+$(BIN): $(B)/sim/main.o $(B)/librlgf.a
 	$(CC) $(BASEFLAGS) $(CFLAGS) $^ $(PKG_LIBS) -o $@
+
+# The same program built by clang, in its own build directory: tests/e2e_portable.sh checks that
+# it writes the same bits as the gcc build.
+clang-build: deps
+	@$(MAKE) --no-print-directory CC=clang B=build/clang BIN=build/clang/rlgf build/clang/rlgf build/clang/tests/test_dmath
 
 $(B)/tests/%: tests/%.c $(B)/librlgf.a
 	@mkdir -p $(dir $@)
-	$(CC) $(BASEFLAGS) $(CFLAGS) $(PKG_CFLAGS) $< $(B)/librlgf.a $(PKG_LIBS) -o $@
+	$(CC) $(BASEFLAGS) $(CFLAGS) $(PKG_CFLAGS) $< $(B)/librlgf.a $(PKG_LIBS) $(TEST_LIBS) -o $@
+
+# MPFR (the correctly rounded oracle) is linked into the maths test only, never into rlgf.
+$(B)/tests/test_dmath $(A)/tests/test_dmath: TEST_LIBS = -lmpfr -lgmp
+
+# Regenerates the tables of rlgf's maths from MPFR (only on purpose: they move every digest).
+dmath-tables: deps
+	@mkdir -p $(B)
+	$(CC) -O1 -Wall -Wextra tools/dmath_gen.c -lmpfr -lgmp -o $(B)/dmath_gen
+	$(B)/dmath_gen > sim/dmath_tables.h
 
 $(A)/%.o: %.c $(wildcard sim/*.h envs/*.h algos/*.h analysis/*.h)
 	@mkdir -p $(dir $@)
@@ -54,7 +70,7 @@ $(A)/librlgf.a: $(ASAN_OBJ)
 
 $(A)/tests/%: tests/%.c $(A)/librlgf.a
 	@mkdir -p $(dir $@)
-	$(CC) $(BASEFLAGS) $(ASAN_FLAGS) $(PKG_CFLAGS) $< $(A)/librlgf.a $(PKG_LIBS) -o $@
+	$(CC) $(BASEFLAGS) $(ASAN_FLAGS) $(PKG_CFLAGS) $< $(A)/librlgf.a $(PKG_LIBS) $(TEST_LIBS) -o $@
 
 # Unit tests (cmocka). Each prints its own summary; the last line sums them up.
 unit: $(TESTS)
@@ -67,7 +83,7 @@ asan: deps
 	@$(MAKE) --no-print-directory $(ASAN_TESTS)
 	@RLGF_SKIP_SLOW=1 ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=print_stacktrace=1 tools/run_tests.sh $(ASAN_TESTS)
 
-e2e: rlgf
+e2e: rlgf clang-build
 	@tools/run_e2e.sh
 
 test: deps

@@ -1,0 +1,124 @@
+/* dmath: rlgf's own transcendental functions, the only place they are computed.
+ *
+ * Why: glibc's libm picks a different code path per CPU (with or without FMA, AVX2, ...) and per
+ * version, and its last bits differ between them; other C libraries differ more. A run log must
+ * not. Everything here is built from IEEE-754 double/float +, -, *, / (and exact conversions and
+ * bit manipulation) in a fixed order, compiled with -ffp-contract=off and FLT_EVAL_METHOD 0, so
+ * every platform with IEEE binary64/binary32 in round-to-nearest gives the same bits. The tables
+ * and constants (sim/dmath_tables.h) were computed with MPFR (tools/dmath_gen.c).
+ *
+ * Functions and measured accuracy against MPFR (tests/test_dmath.c, >= 10^6 arguments each,
+ * incl. subnormals, huge, tiny, -0, infinities, NaN); the bound asserted there is in brackets:
+ *
+ *   dm_exp(x)      e^x                  [0.52 ulp]  Tang's table method (ACM TOMS 15, 1989):
+ *                                                   x = (64 m + j) ln2/64 + r, |r| <= ln2/128,
+ *                                                   e^x = 2^m 2^(j/64) (1 + p(r)), p the Taylor
+ *                                                   polynomial of degree 6 (truncation < 2^-64).
+ *   dm_expm1(x)    e^x - 1              [0.52 ulp]  |x| <= 1/2: x + x^2/2 + x^3/6 exactly (Dekker's
+ *                                                   product) + Taylor tail; else the exp
+ *                                                   reduction, 2^m T_j - 1 by an exact TwoSum.
+ *   dm_log(x)      natural log          [0.52 ulp]  Tang's table method (ACM TOMS 16, 1990):
+ *                                                   x = 2^e (F + f), F = 1 + j/128, |f| <= 2^-8,
+ *                                                   log x = e ln2 + log F + log1p(f/F), the sum
+ *                                                   carried as a double-double.
+ *   dm_log1p(x)    log(1 + x)           [0.52 ulp]  1 + x = s + t exactly (TwoSum), then
+ *                                                   log(s) as a double-double + t/s.
+ *   dm_pown(x, n)  x^n, n an int        [0.52 ulp]  binary powering in double-double (Dekker),
+ *                                                   exponent carried separately, one rounding.
+ *   dm_cos2pi(x)   cos(2 pi x)          [0.52 ulp]  exact reduction of x to [0, 1/8] (x is a
+ *                                                   binary fraction, so x - round(x) is exact),
+ *                                                   then Taylor sin/cos of 2 pi b with the
+ *                                                   leading term as a double-double.
+ *   dm_expf(x)     e^x in float         [0.51 ulp]  evaluated in double (Taylor degree 10 on
+ *                                                   |r| <= ln2/2), rounded to float once.
+ *   dm_tanhf(x)    tanh in float        [0.51 ulp]  e = expm1(2|x|) in double, tanh = e/(e+2).
+ *
+ * Error analyses are in the comments of dmath.c; the bounds above are those analyses rounded up,
+ * and the test asserts the measured maximum stays below them. sqrt is not here: IEEE-754
+ * requires it to be correctly rounded, so libm's sqrt is already the same everywhere.
+ *
+ * Special values follow C99 Annex F (exp(-inf) = 0, log(0) = -inf, log(-1) = NaN, log1p(-0) = -0,
+ * pown(x, 0) = 1 even for NaN, ...); floating-point exceptions and errno are not set. */
+#ifndef RLGF_DMATH_H
+#define RLGF_DMATH_H
+
+#include <float.h>
+#include <stdint.h>
+#include <string.h>
+
+#if defined(__FLT_EVAL_METHOD__) && __FLT_EVAL_METHOD__ != 0
+#error "rlgf's maths needs FLT_EVAL_METHOD 0 (SSE2 on x86, not x87): double must round to double"
+#endif
+
+double dm_exp(double x);
+double dm_expm1(double x);
+double dm_log(double x);
+double dm_log1p(double x);
+double dm_pown(double x, int n);
+double dm_cos2pi(double x);
+
+/* ---- float functions, inline because the model kernels call them per element ---- */
+
+/* The nearest integer to |x| < 2^51 as a double (round half to even): adding 1.5 * 2^52 moves
+ * the fraction bits out of the significand. Exact in IEEE double; needs FLT_EVAL_METHOD 0. */
+static inline double dm_round_nearest(double x) { return (x + 0x1.8p52) - 0x1.8p52; }
+
+/* 2^k as a double for k in [-1022, 1023], exactly */
+static inline double dm_pow2i(int k) {
+    uint64_t u = (uint64_t)(k + 1023) << 52;
+    double d;
+    memcpy(&d, &u, sizeof d);
+    return d;
+}
+
+/* e^r - 1 for |r| <= ln2/2 + tiny, relative error < 2^-40: Taylor to degree 10 in double (the
+ * first omitted term is below 0.347^10 / 11! < 2^-40.5 of r). Coefficients RN(1/n!) (the test
+ * checks them against MPFR). */
+static inline double dm__expm1_small(double r) {
+    double q = 0x1.27e4fb7789f5cp-22; /* 1/10! */
+    q = q * r + 0x1.71de3a556c734p-19; /* 1/9! */
+    q = q * r + 0x1.a01a01a01a01ap-16; /* 1/8! */
+    q = q * r + 0x1.a01a01a01a01ap-13; /* 1/7! */
+    q = q * r + 0x1.6c16c16c16c17p-10; /* 1/6! */
+    q = q * r + 0x1.1111111111111p-7;  /* 1/5! */
+    q = q * r + 0x1.5555555555555p-5;  /* 1/4! */
+    q = q * r + 0x1.5555555555555p-3;  /* 1/3! */
+    q = q * r + 0.5;
+    return (q * r) * r + r;
+}
+
+/* e^x in float. x = k ln2 + r with |r| <= ln2/2 in double (k * LN2_HI exact: |k| < 2^11); e^x =
+ * 2^k (1 + expm1(r)), exact scaling in double, then ONE rounding to float: the double value is
+ * within 2^-40 relative of e^x, so the result is within 0.5 + 2^-16 float ulp (subnormal and
+ * overflowing results included, since only the last conversion rounds). */
+static inline float dm_expf(float x) {
+    if (!(x < 89.0f)) return x != x ? x + x : (float)(1e300 * 1e300); /* NaN, or overflow (-> +inf) */
+    if (x < -104.0f) return 0.0f;                                        /* below half the least subnormal */
+    double d = (double)x;
+    double k = dm_round_nearest(d * 1.44269504088896338700e+00); /* RN(1/ln2) */
+    double r = (d - k * 0x1.62e42fefa38p-1) - k * 0x1.ef35793c7673p-45;
+    double e = (1.0 + dm__expm1_small(r)) * dm_pow2i((int)k);
+    return (float)e;
+}
+
+/* tanh in float: e = expm1(2|x|) in double with relative error < 2^-39 (for 2|x| <= ln2/2 the
+ * Taylor series directly; else 2^k (1 + expm1(r)) - 1, where 2^k - 1 is exact and the sum loses
+ * at most 2 bits), tanh = e / (e + 2): relative error < 2^-38 before the one rounding to float. */
+static inline float dm_tanhf(float x) {
+    if (x == 0.0f) return x; /* keeps -0 */
+    double a = x < 0.0f ? -(double)x : (double)x;
+    if (!(a < 10.0)) return x != x ? x + x : (x < 0.0f ? -1.0f : 1.0f); /* tanh(10) rounds to 1 in float */
+    double t = 2.0 * a, e;
+    if (t <= 0.34657359027997264) {
+        e = dm__expm1_small(t);
+    } else {
+        double k = dm_round_nearest(t * 1.44269504088896338700e+00);
+        double r = (t - k * 0x1.62e42fefa38p-1) - k * 0x1.ef35793c7673p-45;
+        double s = dm_pow2i((int)k);
+        e = (s - 1.0) + s * dm__expm1_small(r);
+    }
+    double th = e / (e + 2.0);
+    return (float)(x < 0.0f ? -th : th);
+}
+
+#endif
