@@ -7,6 +7,7 @@
 #include "../sim/optim.h"
 #include "../sim/rollout.h"
 #include "../sim/sample.h"
+#include "../sim/dmath.h"
 
 typedef struct {
     const model_t *policy;
@@ -45,7 +46,7 @@ static void sl_block(void *ctx, int blk, int worker) {
             int y = tok[(int64_t)r * T + t + 1];
             log_softmax_row(logits + off, V, ls);
             loss -= ls[y];
-            for (int q = 0; q < V; q++) d[off + q] = (float)(c * exp(ls[q]));
+            for (int q = 0; q < V; q++) d[off + q] = (float)(c * dm_exp(ls[q]));
             d[off + y] -= (float)c;
         }
     }

@@ -61,6 +61,7 @@
 
 #include "metrics.h"
 #include "world.h"
+#include "../sim/dmath.h"
 
 #define CG_DEFAULT_VOCAB 512
 #define CG_MIN_K 3
@@ -390,7 +391,7 @@ static void cg_metrics(const task_t *t, int split, uint64_t index, const int32_t
         hit += found;
     }
     out[M_COVERAGE] = (double)hit / s.k;
-    out[M_PPL] = n > 0 ? exp(-world_cond_logprob(m->w, NULL, 0, gen, n) / n) : 1.0;
+    out[M_PPL] = n > 0 ? dm_exp(-world_cond_logprob(m->w, NULL, 0, gen, n) / n) : 1.0;
     out[M_LENGTH] = n;
 }
 

@@ -43,6 +43,7 @@
 #include <string.h>
 
 #include "world.h"
+#include "../sim/dmath.h"
 
 #define IMDB_PROMPT_WEIGHT 0.3
 #define IMDB_CALIB_DOCS 512
@@ -93,8 +94,8 @@ static double score(const world_t *w, const double *wt, const int32_t *prompt, i
 }
 
 static double sigmoid(double x) {
-    if (x >= 0) return 1.0 / (1.0 + exp(-x));
-    double e = exp(x);
+    if (x >= 0) return 1.0 / (1.0 + dm_exp(-x));
+    double e = dm_exp(x);
     return e / (1.0 + e);
 }
 
@@ -144,7 +145,7 @@ static void imdb_metrics(const task_t *t, int split, uint64_t index, const int32
     int32_t prompt[IMDB_MAX_LEN];
     int plen = make_prompt(m, split, index, prompt, NULL);
     out[0] = sigmoid(m->a_cls + m->b_cls * score(m->w, m->wcls, prompt, plen, gen, glen));
-    out[1] = glen > 0 ? exp(-world_cond_logprob(m->w, prompt, plen, gen, glen) / glen) : 1.0;
+    out[1] = glen > 0 ? dm_exp(-world_cond_logprob(m->w, prompt, plen, gen, glen) / glen) : 1.0;
     int u1 = 0, u2 = 0, rep = 0;
     for (int i = 0; i < glen; i++) {
         int seen1 = 0, seen2 = 0, near = 0;

@@ -7,6 +7,7 @@
  * hashing. Allocation failure is the only error: the functions then return NaN (and leave
  * per_line partly filled). */
 #include "metrics.h"
+#include "../sim/dmath.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -137,10 +138,10 @@ static double bleu_from(const bleu_stats_t *s) {
     double logp = 0.0;
     for (int k = 0; k < MAXN; k++) {
         if (s->match[k] <= 0 || s->total[k] <= 0) return 0.0;
-        logp += log((double)s->match[k] / (double)s->total[k]);
+        logp += dm_log((double)s->match[k] / (double)s->total[k]);
     }
-    double bp = s->c < s->r ? exp(1.0 - (double)s->r / (double)s->c) : 1.0; /* c > 0 here */
-    return bp * exp(logp / MAXN);
+    double bp = s->c < s->r ? dm_exp(1.0 - (double)s->r / (double)s->c) : 1.0; /* c > 0 here */
+    return bp * dm_exp(logp / MAXN);
 }
 
 /* The BLEU statistics of hypothesis i. Returns -1 when memory runs out. */
@@ -285,7 +286,7 @@ oom:
  *   0 when m = 0; several references: the best score.
  * ------------------------------------------------------------------------------------------- */
 #define METEOR_ALPHA 0.9
-#define METEOR_BETA 3.0
+#define METEOR_BETA 3 /* an integer power: dm_pown */
 #define METEOR_GAMMA 0.5
 
 /* match: |h| ints (ref position or -1), used: |r| chars; both scratch. */
@@ -313,7 +314,7 @@ static double meteor_one(const seq_t *h, const seq_t *r, int *match, char *used)
     }
     double P = (double)m / h->len, R = (double)m / r->len;
     double fmean = P * R / (METEOR_ALPHA * P + (1.0 - METEOR_ALPHA) * R);
-    double penalty = METEOR_GAMMA * pow((double)chunks / m, METEOR_BETA);
+    double penalty = METEOR_GAMMA * dm_pown((double)chunks / m, METEOR_BETA);
     return fmean * (1.0 - penalty);
 }
 
@@ -391,7 +392,7 @@ static double cider_vec(const bag_t *b, const gram_t *df, int ndf, double log_n,
     for (int g = 0; g < b->n; g++) {
         int at = grams_find(df, ndf, &b->g[g]);
         double d = at >= 0 ? (double)df[at].count : 0.0;
-        vec[g] = (double)b->g[g].count * (log_n - log(d > 1.0 ? d : 1.0));
+        vec[g] = (double)b->g[g].count * (log_n - dm_log(d > 1.0 ? d : 1.0));
         sq += vec[g] * vec[g];
     }
     return sqrt(sq);
@@ -407,7 +408,7 @@ double metric_cider_d(const metric_corpus_t *c, double *per_line) {
         if (c->refs[j].len > maxlen) maxlen = c->refs[j].len;
     double *vh = malloc((size_t)maxlen * sizeof *vh), *vr = malloc((size_t)maxlen * sizeof *vr);
     if (!score || !vh || !vr) goto oom;
-    double log_n = log(c->n > 1 ? (double)c->n : 1.0);
+    double log_n = dm_log(c->n > 1 ? (double)c->n : 1.0);
     for (int k = 1; k <= MAXN; k++) {
         gram_t *df;
         int ndf;
@@ -449,7 +450,7 @@ double metric_cider_d(const metric_corpus_t *c, double *per_line) {
                     val = 0.0;
                 int lr = r->len > 0 ? r->len - 1 : 0;
                 double delta = (double)(lh - lr);
-                val *= exp(-(delta * delta) / (2.0 * CIDER_SIGMA * CIDER_SIGMA));
+                val *= dm_exp(-(delta * delta) / (2.0 * CIDER_SIGMA * CIDER_SIGMA));
                 score[(size_t)i * MAXN + (size_t)(k - 1)] += val;
                 bag_free(&rb);
             }

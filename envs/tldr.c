@@ -63,6 +63,7 @@
 
 #include "metrics.h"
 #include "world.h"
+#include "../sim/dmath.h"
 
 #define TL_DEFAULT_VOCAB 512
 #define TL_DEFAULT_POST 200
@@ -260,7 +261,7 @@ static void score(const tldr_t *m, const post_t *p, const int32_t *y, int n, int
         hall += hallucinated(m, p, t);
         int j = salient_index(p, t);
         if (j >= 0) {
-            cov_rm += p->imp[j] * m->noise[t] * pow(TL_RM_DECAY, before);
+            cov_rm += p->imp[j] * m->noise[t] * dm_pown(TL_RM_DECAY, before);
             if (before == 0) cov_gold += p->imp[j], covered++;
         }
     }
@@ -303,7 +304,7 @@ static double tl_reward(const task_t *t, int split, uint64_t index, const int32_
 
 static double logaddexp(double a, double b) {
     double mx = a > b ? a : b;
-    return mx + log(exp(a - mx) + exp(b - mx));
+    return mx + dm_log(dm_exp(a - mx) + dm_exp(b - mx));
 }
 
 /* The post's own document model: p(t | prev, s) = (1 - TL_TOPIC_RATE) p_world(t | prev, s)
@@ -322,7 +323,7 @@ static double post_seq_logprob(const tldr_t *m, const post_t *p, int s, const in
     double lp = 0.0;
     int prev = WORLD_BOS;
     for (int i = 0; i < n; i++) {
-        lp += log(post_prob(m, p, s, prev, x[i]));
+        lp += dm_log(post_prob(m, p, s, prev, x[i]));
         prev = x[i];
     }
     return lp;
@@ -372,7 +373,7 @@ static void tl_metrics(const task_t *t, int split, uint64_t index, const int32_t
     out[M_ROUGE2] = rouge[1];
     out[M_ROUGEL] = rouge[2];
     out[M_LENGTH] = n;
-    out[M_PPL] = n > 0 ? exp(-summary_logprob(m, &p, gen, n) / n) : 1.0;
+    out[M_PPL] = n > 0 ? dm_exp(-summary_logprob(m, &p, gen, n) / n) : 1.0;
     out[M_COVERAGE] = s.coverage;
     out[M_HALLUC] = s.halluc;
 }
@@ -511,7 +512,7 @@ task_t *tldr_task_create(const task_params_t *p, err_t *err) {
     for (int i = 0; i < m->n_topics * TL_TOPIC_SIZE; i++)
         m->topic_h[m->topic_tok[i]] = 1.0 / (i % TL_TOPIC_SIZE + 1) / hz;
     r = rng_stream(p->world_seed, WORLD_RNG_TLDR_BUILD, 0, 1);
-    for (int id = 0; id < vocab; id++) m->noise[id] = exp(TL_RM_NOISE * rng_normal(&r));
+    for (int id = 0; id < vocab; id++) m->noise[id] = dm_exp(TL_RM_NOISE * rng_normal(&r));
     calibrate(m, scratch);
     free(scratch);
 

@@ -10,6 +10,7 @@
 
 #include "toy.h"
 #include "world.h"
+#include "../sim/dmath.h"
 
 #define TOY_MAX_H 6
 #define TOY_MAX_PROMPTS 3
@@ -135,7 +136,7 @@ int toy_prompt_count(const task_t *t) { return toy_impl(t)->n_prompts; }
 
 /* log pi(y | x) of the whole generation (seq = x y), summed over positions in order. */
 static double seq_logprob(toy_logprob_fn f, void *ctx, const toy_t *m, const int32_t *seq) {
-    if (!f) return -(double)m->H * log((double)m->V); /* NULL: the uniform policy */
+    if (!f) return -(double)m->H * dm_log((double)m->V); /* NULL: the uniform policy */
     double lp = 0.0;
     for (int i = 0; i < m->H; i++) lp += f(ctx, seq, 1 + i, seq[1 + i]);
     return lp;
@@ -168,7 +169,7 @@ double toy_policy_value(const task_t *t, toy_logprob_fn pi, void *pi_ctx, toy_lo
             int32_t seq[1 + TOY_MAX_H];
             decode(m, x, n, seq);
             double lp = seq_logprob(pi, pi_ctx, m, seq);
-            double p = exp(lp);
+            double p = dm_exp(lp);
             if (p == 0.0) continue; /* pi(y) = 0 contributes nothing, KL included */
             double term = toy_score(m, x, seq + 1, m->H);
             if (beta != 0.0) term -= beta * (lp - seq_logprob(ref, ref_ctx, m, seq));
@@ -203,9 +204,9 @@ double toy_kl_optimum(const task_t *t, toy_logprob_fn ref, void *ref_ctx, double
         } else if (rmax - rmin <= beta) {
             /* large beta: rmin + beta log(Z + sum ref expm1((R - rmin)/beta)), no cancellation */
             double Z = 0.0, D = 0.0;
-            for (int n = 0; n < N; n++) Z += exp(lr[n]);
-            for (int n = 0; n < N; n++) D += exp(lr[n]) * expm1((R[n] - rmin) / beta);
-            total += rmin + beta * (log(Z) + log1p(D / Z));
+            for (int n = 0; n < N; n++) Z += dm_exp(lr[n]);
+            for (int n = 0; n < N; n++) D += dm_exp(lr[n]) * dm_expm1((R[n] - rmin) / beta);
+            total += rmin + beta * (dm_log(Z) + dm_log1p(D / Z));
         } else {
             /* small beta: log-sum-exp of lr + (R - rmin)/beta */
             double mx = -INFINITY, sum = 0.0;
@@ -213,8 +214,8 @@ double toy_kl_optimum(const task_t *t, toy_logprob_fn ref, void *ref_ctx, double
                 double v = lr[n] + (R[n] - rmin) / beta;
                 if (v > mx) mx = v;
             }
-            for (int n = 0; n < N; n++) sum += exp(lr[n] + (R[n] - rmin) / beta - mx);
-            total += rmin + beta * (mx + log(sum));
+            for (int n = 0; n < N; n++) sum += dm_exp(lr[n] + (R[n] - rmin) / beta - mx);
+            total += rmin + beta * (mx + dm_log(sum));
         }
     }
     return total / m->n_prompts;

@@ -1,4 +1,5 @@
 #include "world.h"
+#include "../sim/dmath.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -113,13 +114,13 @@ world_t *world_create(uint64_t seed, int vocab, err_t *err) {
         qsort(row, (size_t)k, sizeof *row, cmp_i32);
         w->n_succ[prev] = k;
         double c[WORLD_MAX_SUCC];
-        for (int j = 0; j < k; j++) c[j] = -log(1.0 - rng_double(&s)); /* Exp(1), > 0 */
+        for (int j = 0; j < k; j++) c[j] = -dm_log(1.0 - rng_double(&s)); /* Exp(1), > 0 */
         double f = w->negator[prev] ? -1.0 : 1.0;
         for (int sent = 0; sent < 2; sent++) {
             double sigma = sent == WORLD_POS ? 1.0 : -1.0, z = 0.0;
             double *q = w->q[sent] + (size_t)prev * K;
             for (int j = 0; j < k; j++) {
-                q[j] = c[j] * exp(WORLD_SENT_SHIFT * sigma * f * (double)w->polarity[row[j]]);
+                q[j] = c[j] * dm_exp(WORLD_SENT_SHIFT * sigma * f * (double)w->polarity[row[j]]);
                 z += q[j];
             }
             for (int j = 0; j < k; j++) q[j] /= z;
@@ -172,7 +173,7 @@ double world_prob(const world_t *w, int sent, int prev, int next) {
 }
 
 double world_logprob(const world_t *w, int sent, int prev, int next) {
-    return log(world_prob(w, sent, prev, next));
+    return dm_log(world_prob(w, sent, prev, next));
 }
 
 double world_seq_logprob(const world_t *w, int sent, int ctx_last, const int32_t *text, int n) {
@@ -187,7 +188,7 @@ double world_seq_logprob(const world_t *w, int sent, int ctx_last, const int32_t
 
 static double logaddexp(double a, double b) {
     double m = a > b ? a : b;
-    return m + log(exp(a - m) + exp(b - m));
+    return m + dm_log(dm_exp(a - m) + dm_exp(b - m));
 }
 
 double world_cond_logprob(const world_t *w, const int32_t *prompt, int plen, const int32_t *gen,

@@ -18,51 +18,10 @@
 
 #include "gpt.h"
 
+#include "dmath.h"
+
 #define LN_EPS 1e-5f
 #define INIT_STD 0.02
-
-/* ------------------------------------------------------------------------------------------
- * exp and tanh from IEEE +, -, *, / and exact conversions only, so the bits never depend on the
- * libm build or on which variant (FMA or not) it picks for this CPU: the run log must not change
- * with the host. Cephes expf/tanhf polynomials, within about 1 ulp (tested). */
-
-// exp(x) for x <= 88; 0 below -87 (where exp is below the smallest normal float anyway)
-static inline float det_expf(float x) {
-    if (x < -87.0f) return 0.0f;
-    if (x > 88.0f) x = 88.0f;
-    float fx = x * 1.44269504088896341f + 0.5f;
-    int n = (int)fx; /* floor(fx), exactly */
-    if ((float)n > fx) n--;
-    float fn = (float)n;
-    float r = x - fn * 0.693359375f; /* Cody-Waite: fn * C1 is exact */
-    r = r - fn * -2.12194440e-4f;
-    float p = 1.9875691500e-4f;
-    p = p * r + 1.3981999507e-3f;
-    p = p * r + 8.3334519073e-3f;
-    p = p * r + 4.1665795894e-2f;
-    p = p * r + 1.6666665459e-1f;
-    p = p * r + 5.0000001201e-1f;
-    p = ((p * r) * r + r) + 1.0f;
-    uint32_t bits = (uint32_t)(n + 127) << 23; /* 2^n, n in [-126, 127] */
-    float scale;
-    memcpy(&scale, &bits, sizeof scale);
-    return p * scale; /* exact scaling, as ldexpf */
-}
-
-static inline float det_tanhf(float x) {
-    float a = fabsf(x);
-    if (a < 0.625f) {
-        float z = x * x;
-        float p = -5.70498872745e-3f;
-        p = p * z + 2.06390887954e-2f;
-        p = p * z - 5.37397155531e-2f;
-        p = p * z + 1.33314422036e-1f;
-        p = p * z - 3.33332819422e-1f;
-        return (p * z) * x + x;
-    }
-    float t = a > 9.0f ? 1.0f : 1.0f - 2.0f / (det_expf(2.0f * a) + 1.0f);
-    return copysignf(t, x);
-}
 
 /* ------------------------------------------------------------------------------------------
  * layers */
@@ -333,7 +292,7 @@ static void attention_row(float *out, float *att_row, const float *q, const floa
     }
     float expsum = 0.0f;
     for (int t2 = 0; t2 <= t; t2++) {
-        float e = det_expf(att_row[t2] - maxval);
+        float e = dm_expf(att_row[t2] - maxval);
         expsum += e;
         att_row[t2] = e;
     }
@@ -408,7 +367,7 @@ static void gelu_forward(float *out, const float *inp, int N) {
     for (int i = 0; i < N; i++) {
         float x = inp[i];
         float cube = GELU_CUBIC * x * x * x;
-        out[i] = 0.5f * x * (1.0f + det_tanhf(GELU_SCALING * (x + cube)));
+        out[i] = 0.5f * x * (1.0f + dm_tanhf(GELU_SCALING * (x + cube)));
     }
 }
 
@@ -417,7 +376,7 @@ static void gelu_backward(float *dinp, const float *inp, const float *dout, int 
     for (int i = 0; i < N; i++) {
         float x = inp[i];
         float cube = GELU_CUBIC * x * x * x;
-        float th = det_tanhf(GELU_SCALING * (x + cube));
+        float th = dm_tanhf(GELU_SCALING * (x + cube));
         float sech2 = 1.0f - th * th;
         float local = 0.5f * (1.0f + th) + x * 0.5f * sech2 * GELU_SCALING * (1.0f + 3.0f * GELU_CUBIC * x * x);
         dinp[i] += local * dout[i];
@@ -441,7 +400,6 @@ const gpt_test_hooks_t gpt_test_hooks = {
     encoder_forward,   encoder_backward,   layernorm_forward, layernorm_backward,
     matmul_forward,    matmul_backward,    attention_forward, attention_backward,
     gelu_forward,      gelu_backward,      residual_forward,  residual_backward,
-    det_expf,          det_tanhf,
 };
 
 /* ------------------------------------------------------------------------------------------

@@ -5,15 +5,19 @@
  *    s += (double)g[i] * (double)g[i]; norm = sqrt(s).
  *  - clipping: when max_norm > 0 and norm > max_norm, scale = max_norm / norm (double) and every
  *    g[i] = (float)((double)g[i] * scale).
- *  - AdamW, element by element in float, bias corrections bc1 = (float)(1 - pow(b1, t)),
- *    bc2 = (float)(1 - pow(b2, t)) computed in double:
+ *  - AdamW, element by element in float, bias corrections bc1 = (float)(1 - b1^t),
+ *    bc2 = (float)(1 - b2^t) computed in double (dm_pown):
  *      m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) (g g);
  *      u = (m / bc1) / (sqrtf(v / bc2) + eps);  u += wd p where decay_mask is 1 (p before the step);
  *      p = p - lr u. */
 #include "optim.h"
 
+#include <assert.h>
+#include <limits.h>
 #include <math.h>
 #include <string.h>
+
+#include "dmath.h"
 
 double optim_grad_sq(model_t *const *models, int n) {
     double s = 0.0;
@@ -39,8 +43,9 @@ double optim_clip_grads(model_t *const *models, int n, double max_norm) {
 
 void adamw_step(const adamw_t *opt, model_t *m, long t) {
     const float b1 = opt->beta1, b2 = opt->beta2, eps = opt->eps, lr = opt->lr, wd = opt->weight_decay;
-    const float bc1 = (float)(1.0 - pow((double)b1, (double)t));
-    const float bc2 = (float)(1.0 - pow((double)b2, (double)t));
+    assert(t >= 1 && t <= INT_MAX);
+    const float bc1 = (float)(1.0 - dm_pown((double)b1, (int)t));
+    const float bc2 = (float)(1.0 - dm_pown((double)b2, (int)t));
     const float c1 = 1.0f - b1, c2 = 1.0f - b2;
     float *p = m->params, *g = m->grads, *mm = m->adam_m, *vv = m->adam_v;
     const uint8_t *mask = m->decay_mask;

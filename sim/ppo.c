@@ -6,6 +6,7 @@
 
 #include "rollout.h"
 #include "sample.h"
+#include "dmath.h"
 
 #define MAX_MODELS 4
 
@@ -166,7 +167,7 @@ static void mb_block(void *ctx, int blk, int worker) {
                 int64_t row = ((int64_t)(r - r0) * T + b->prompt_len[i] - 1 + t) * V;
                 log_softmax_row(logits + row, V, w->ls);
                 double logp = w->ls[gen[t]];
-                double ratio = exp(logp - (double)b->logp[k]);
+                double ratio = dm_exp(logp - (double)b->logp[k]);
                 double A = ((double)b->advantage[k] - job->adv_mean) * job->adv_scale;
                 double clipped = ratio < 1.0 - p->clip ? 1.0 - p->clip : (ratio > 1.0 + p->clip ? 1.0 + p->clip : ratio);
                 double s1 = ratio * A, s2 = clipped * A;
@@ -174,14 +175,14 @@ static void mb_block(void *ctx, int blk, int worker) {
                 /* d(-min)/dlogp: the unclipped branch carries the gradient; the clipped one is flat */
                 double g = s1 <= s2 ? -ratio * A / job->N : 0.0;
                 double H = 0.0;
-                for (int j = 0; j < V; j++) H -= exp(w->ls[j]) * w->ls[j];
+                for (int j = 0; j < V; j++) H -= dm_exp(w->ls[j]) * w->ls[j];
                 st.ent += H;
                 st.akl += (ratio - 1.0) - (logp - (double)b->logp[k]);
                 st.clip += fabs(ratio - 1.0) > p->clip;
                 float *d = w->dout + row;
                 double ce = p->ent_coef / job->N;
                 for (int j = 0; j < V; j++) {
-                    double pj = exp(w->ls[j]);
+                    double pj = dm_exp(w->ls[j]);
                     d[j] = (float)(-g * pj + ce * pj * (w->ls[j] + H));
                 }
                 d[gen[t]] += (float)g;
@@ -215,7 +216,7 @@ static void mb_block(void *ctx, int blk, int worker) {
                 int y = row[plen[r] + t];
                 st.tgt += -w->ls[y];
                 float *d = w->dout + off;
-                for (int j = 0; j < V; j++) d[j] = (float)(c * exp(w->ls[j]));
+                for (int j = 0; j < V; j++) d[j] = (float)(c * dm_exp(w->ls[j]));
                 d[y] -= (float)c;
             }
         }

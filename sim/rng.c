@@ -1,4 +1,5 @@
 #include "rng.h"
+#include "dmath.h"
 
 #include <math.h>
 
@@ -60,7 +61,7 @@ float rng_float(rng_t *r) { return (float)(rng_next(r) >> 8) * (1.0f / 16777216.
 double rng_normal(rng_t *r) {
     double u1 = rng_double(r), u2 = rng_double(r);
     /* 1 - u1 is in (0, 1], so the log is finite. */
-    return sqrt(-2.0 * log(1.0 - u1)) * cos(6.283185307179586 * u2);
+    return sqrt(-2.0 * dm_log(1.0 - u1)) * dm_cos2pi(u2);
 }
 
 static uint64_t splitmix64(uint64_t *x) {

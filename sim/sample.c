@@ -1,4 +1,5 @@
 #include "sample.h"
+#include "dmath.h"
 
 #include <math.h>
 
@@ -9,8 +10,8 @@ void log_softmax_row(const float *logits, int V, double *out) {
     for (int i = 0; i < V; i++)
         if (logits[i] > mx) mx = logits[i];
     double s = 0.0;
-    for (int i = 0; i < V; i++) s += exp((double)logits[i] - mx);
-    double lse = mx + log(s);
+    for (int i = 0; i < V; i++) s += dm_exp((double)logits[i] - mx);
+    double lse = mx + dm_log(s);
     for (int i = 0; i < V; i++) out[i] = (double)logits[i] - lse;
 }
 
@@ -47,7 +48,7 @@ int sample_token(const float *logits, int V, const sample_cfg_t *cfg, int banned
         if (i != banned && logits[i] > mx) mx = logits[i];
     double total = 0.0;
     for (int i = 0; i < V; i++) {
-        p[i] = i == banned ? 0.0 : exp(((double)logits[i] - mx) / cfg->temperature);
+        p[i] = i == banned ? 0.0 : dm_exp(((double)logits[i] - mx) / cfg->temperature);
         total += p[i];
     }
     for (int i = 0; i < V; i++) p[i] /= total;

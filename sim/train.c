@@ -21,6 +21,7 @@
 #include "pool.h"
 #include "ppo.h"
 #include "rollout.h"
+#include "dmath.h"
 
 #ifndef RLGF_VERSION
 #define RLGF_VERSION "unknown"
@@ -234,7 +235,7 @@ static int evaluate(evaluator_t *ev, runlog_t *rl, const actor_t *actor, const m
     }
     /* drift: perplexity of the task's held-out reference continuations under the policy */
     double nll = who == WHO_GUIDE ? NAN : rollout_reference_nll(ev->engine, actor->model, split, n);
-    TRY(log_f64(rl, "eval/ref_ppl", exp(nll), err));
+    TRY(log_f64(rl, "eval/ref_ppl", dm_exp(nll), err));
     return 0;
 }
 

@@ -1,5 +1,6 @@
-/* PCG32 against the reference library's outputs (../shared/testvectors/pcg32.txt), stream
- * derivation, and the sampling rules of sim/sample.h. */
+/* PCG32 against the reference library's outputs (tests/vectors/pcg32.txt, made by Debian's
+ * libpcg-cpp-dev: see tests/vectors/README.md), stream derivation, and the sampling rules of
+ * sim/sample.h. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,12 +14,8 @@
 #include "../sim/rng.h"
 #include "../sim/sample.h"
 
-static const char *vectors_path(void) {
-    const char *dir = getenv("RLGF_SHARED");
-    static char buf[512];
-    snprintf(buf, sizeof buf, "%s/testvectors/pcg32.txt", dir ? dir : "../shared");
-    return buf;
-}
+/* Tests run from the repository root (tools/run_tests.sh). */
+static const char *vectors_path(void) { return "tests/vectors/pcg32.txt"; }
 
 /* Every line "seed stream kind index value": next = index-th output after seeding; bounded_B =
  * draw number `index` of one generator seeded once and then asked for bounded draws in file order
@@ -27,7 +24,7 @@ static const char *vectors_path(void) {
 static void test_pcg32_vectors(void **state) {
     (void)state;
     FILE *f = fopen(vectors_path(), "r");
-    if (!f) fail_msg("cannot open %s (set RLGF_SHARED to the shared/ folder)", vectors_path());
+    if (!f) fail_msg("cannot open %s (run the tests from the repository root)", vectors_path());
     char line[256];
     int checked = 0;
     rng_t bounded_gen = {0, 1};
