@@ -292,7 +292,8 @@ typedef struct {
     double max_abs, max_rel;
     int nan_mismatch, numeric, compared;
     point_t *first; /* the earliest differences in run order, sorted, at most keep */
-    size_t nfirst;
+    size_t nfirst, capfirst;
+    int oom;
 } dsres_t;
 
 typedef struct {
@@ -309,6 +310,17 @@ static void record(const ctx_t *C, dsres_t *r, point_t *p, const h5read_array_t 
     else snprintf(p->va, sizeof p->va, "%s", missing_a);
     if (p->ib >= 0) fmt_elem(b, p->ib, p->vb, sizeof p->vb);
     else snprintf(p->vb, sizeof p->vb, "%s", missing_b);
+    if (r->nfirst < C->keep && r->nfirst == r->capfirst) { /* grows only as differences appear */
+        size_t cap = r->capfirst ? 2 * r->capfirst : 4;
+        if (cap > C->keep) cap = C->keep;
+        point_t *f = realloc(r->first, cap * sizeof *f);
+        if (!f) {
+            r->oom = 1;
+            return;
+        }
+        r->first = f;
+        r->capfirst = cap;
+    }
     size_t k = r->nfirst < C->keep ? r->nfirst++ : r->nfirst - 1;
     while (k > 0 && point_cmp(p, &r->first[k - 1]) < 0) {
         r->first[k] = r->first[k - 1];
@@ -737,22 +749,23 @@ int diff_runs(const char *fa, const char *fb, const diff_opts_t *o, FILE *out, e
             continue;
         }
         r->cls = classify(&A, &B, r->da, r->db);
-        r->first = calloc(C.keep, sizeof *r->first);
-        if (!r->first) {
-            err_set(err, "out of memory");
-            goto done;
-        }
         h5read_array_t xa, xb;
         if (h5read_array(fa, r->path, &xa, err)) goto done;
         if (h5read_array(fb, r->path, &xb, err)) {
             h5read_array_free(&xa);
             goto done;
         }
+        /* a run still writing may have grown since the listing: token rows must still be there */
+        if (r->cls == CLS_TOKEN && (xa.n < (uint64_t)A.ntok || xb.n < (uint64_t)B.ntok)) r->cls = CLS_FLAT;
         r->compared = 1;
         r->numeric = xa.kind != H5READ_OTHER && xb.kind != H5READ_OTHER;
         compare_arrays(&C, r, (int)i, &xa, &xb);
         h5read_array_free(&xa);
         h5read_array_free(&xb);
+        if (r->oom) {
+            err_set(err, "out of memory keeping the first %ld differences of '%s' (lower --max)", o->max, r->path);
+            goto done;
+        }
         if (r->ndiff) nd_ds++;
     }
 

@@ -233,8 +233,8 @@ static int cmd_diff(int argc, char **argv) {
             } else {
                 char *end;
                 long n = strtol(v, &end, 10);
-                if (end == v || *end || n < 1 || n > 1000000) {
-                    fprintf(stderr, "rlgf diff: --max '%s': expected a whole number from 1 to 1000000\n", v);
+                if (end == v || *end || n < 1 || n > 100000) {
+                    fprintf(stderr, "rlgf diff: --max '%s': expected a whole number from 1 to 100000\n", v);
                     return 2;
                 }
                 o.max = n;
