@@ -37,6 +37,8 @@
 #include "h5util.h"
 
 #define h5_cause h5log_error_cause
+#define open_ro h5util_open_ro
+#define run_isolated h5util_run_isolated
 
 #include <errno.h>
 #include <fcntl.h>
@@ -187,7 +189,7 @@ static hid_t make_fapl_rw(void) {
 
 /* Read-only open with checks that name the file and what is wrong with it. File locking is off for
  * readers so `rlgf info` works on the partial file of a run still in progress. */
-static hid_t open_ro(const char *path, err_t *err) {
+hid_t h5util_open_ro(const char *path, err_t *err) {
     char cause[300];
     struct stat st;
     quiet_hdf5();
@@ -1378,9 +1380,7 @@ int h5log_reserve(h5log_t *L, size_t bytes, err_t *err) {
  * hostile or damaged files and can crash parsing one (fuzzing found such crashes inside
  * H5Literate). A crash in the child becomes an error naming the file; output comes back through
  * a pipe. */
-typedef int (*isolated_fn)(const void *ctx, FILE *out, err_t *err);
-
-static int run_isolated(const char *path, isolated_fn fn, const void *ctx, FILE *out, err_t *err) {
+int h5util_run_isolated(const char *path, h5util_isolated_fn fn, const void *ctx, FILE *out, err_t *err) {
     int pout[2], perr[2];
     if (pipe(pout) != 0) return err_set(err, "'%s': cannot create a pipe: %s", path, strerror(errno));
     if (pipe(perr) != 0) {

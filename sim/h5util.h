@@ -5,6 +5,9 @@
 #define RLGF_H5UTIL_H
 
 #include <hdf5.h>
+#include <stdio.h>
+
+#include "err.h"
 
 /* A file- or group-creation property list (cls H5P_FILE_CREATE / H5P_GROUP_CREATE) with time
  * tracking off and link and attribute creation order tracked and indexed; -1 on failure. */
@@ -14,4 +17,14 @@ int h5util_write_attr(hid_t obj, const char *name, hid_t ftype, hid_t mtype, con
 /* Fixed-length UTF-8 string attribute of exactly strlen(s) bytes (1 for ""), NULLPAD. */
 int h5util_write_str_attr(hid_t obj, const char *name, const char *s);
 
+/* Read-only open of a user's file with checks that name it and what is wrong (missing, a
+ * directory, no HDF5 signature, damaged); file locking off so a running run's partial file opens.
+ * Call it only inside h5util_run_isolated. */
+hid_t h5util_open_ro(const char *path, err_t *err);
+
+/* Runs fn(ctx, out, err) in a child process: HDF5 1.10 can crash parsing a hostile or damaged
+ * file, and every read of a file a user hands us goes through here. What fn writes to its `out`
+ * arrives on `out`; its error message comes back in err; a crash becomes an error naming path. */
+typedef int (*h5util_isolated_fn)(const void *ctx, FILE *out, err_t *err);
+int h5util_run_isolated(const char *path, h5util_isolated_fn fn, const void *ctx, FILE *out, err_t *err);
 #endif

@@ -8,6 +8,7 @@
 #include "err.h"
 #include "h5log.h"
 #include "train.h"
+#include "../analysis/diff.h"
 #include "../analysis/minari.h"
 #include "../analysis/summary.h"
 
@@ -66,6 +67,37 @@ static const char *const INFO_HELP =
     "\n"
     "Prints the run's attributes and config, whether it completed, the final iteration's metrics,\n"
     "the evaluation table and every dataset with its shape and type.\n";
+
+static const char *const DIFF_HELP =
+    "usage: rlgf diff A.h5 B.h5 [--tol REL[,ABS]] [--max N]\n"
+    "\n"
+    "Says where two runs that should agree (a refactor, a kernel, another compiler) part:\n"
+    "  1. the root attributes and the config, key by key: each differing key with both values\n"
+    "     (program_version names the binary and is not compared, as in `rlgf digest`);\n"
+    "  2. every dataset outside /timing: datasets present in only one file, then the first\n"
+    "     differing element in run order, located as iteration, training batch or evaluation\n"
+    "     (split, who), trajectory, prompt, token position and dataset, with both values at full\n"
+    "     precision (%.17g, %.9g for float32, and hex, so a 1-ulp difference shows); the first\n"
+    "     differing generated token too when the first difference is elsewhere;\n"
+    "  3. a table of every dataset that differs: differing elements, elements compared, max\n"
+    "     absolute and max relative difference (|a-b| / max(|a|,|b|)), where it first differs.\n"
+    "Token arrays are compared trajectory by trajectory: a trajectory longer in one file counts\n"
+    "its extra tokens as differences without shifting the trajectories after it.\n"
+    "\n"
+    "options:\n"
+    "  --tol REL[,ABS]  compare floating-point values within a tolerance instead of bitwise:\n"
+    "                   a and b agree when |a-b| <= ABS + REL * max(|a|,|b|) (ABS defaults to 0).\n"
+    "                   NaN agrees with NaN, and differs from any number; integers (tokens,\n"
+    "                   counts) are always compared exactly. Without --tol every bit counts\n"
+    "                   (NaN equals NaN with the same bits, -0 differs from 0).\n"
+    "  --max N          list the first N differences in run order (default 1)\n"
+    "\n"
+    "exit status: 0 equal, 1 different, 2 bad input (a missing or damaged file, not a run log;\n"
+    "the message names the file).\n"
+    "\n"
+    "examples:\n"
+    "  rlgf diff results/before.h5 results/after.h5\n"
+    "  rlgf diff gcc.h5 clang.h5 --tol 1e-6 --max 10\n";
 
 static int wants_help(int argc, char **argv) {
     for (int i = 2; i < argc; i++)
@@ -178,6 +210,55 @@ static int cmd_info(int argc, char **argv) {
     return 0;
 }
 
+static int cmd_diff(int argc, char **argv) {
+    if (wants_help(argc, argv)) return fputs(DIFF_HELP, stdout), 0;
+    const char *files[2] = {NULL, NULL};
+    int nfiles = 0;
+    diff_opts_t o;
+    diff_opts_default(&o);
+    err_t err;
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--tol") || !strcmp(a, "--max")) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "rlgf diff: %s needs a value (see `rlgf diff --help`)\n", a);
+                return 2;
+            }
+            const char *v = argv[++i];
+            if (!strcmp(a, "--tol")) {
+                if (diff_parse_tol(v, &o, &err)) {
+                    fprintf(stderr, "rlgf diff: %s\n", err.msg);
+                    return 2;
+                }
+            } else {
+                char *end;
+                long n = strtol(v, &end, 10);
+                if (end == v || *end || n < 1 || n > 100000) {
+                    fprintf(stderr, "rlgf diff: --max '%s': expected a whole number from 1 to 100000\n", v);
+                    return 2;
+                }
+                o.max = n;
+            }
+        } else if (!strncmp(a, "--", 2)) {
+            fprintf(stderr, "rlgf diff: unknown option '%s' (see `rlgf diff --help`)\n", a);
+            return 2;
+        } else if (nfiles < 2) {
+            files[nfiles++] = a;
+        } else {
+            fprintf(stderr, "rlgf diff: expected two run logs, got a third argument '%s'\n", a);
+            return 2;
+        }
+    }
+    if (nfiles != 2) return fputs(DIFF_HELP, stderr), 2;
+    int rc = diff_runs(files[0], files[1], &o, stdout, &err);
+    if (rc < 0) {
+        fflush(stdout);
+        fprintf(stderr, "rlgf diff: %s\n", err.msg);
+        return 2;
+    }
+    return rc;
+}
+
 static int cmd_summary(int argc, char **argv) {
     if (wants_help(argc, argv) || argc < 3) {
         fputs("usage: rlgf summary FILE.h5 ...\n\nFor each run log: the validation evaluation at the start of RL (the SL policy)\n"
@@ -246,6 +327,7 @@ int main(int argc, char **argv) {
     if (!strcmp(c, "config")) return cmd_config(argc, argv);
     if (!strcmp(c, "digest")) return cmd_digest(argc, argv);
     if (!strcmp(c, "info")) return cmd_info(argc, argv);
+    if (!strcmp(c, "diff")) return cmd_diff(argc, argv);
     if (!strcmp(c, "bench")) return bench_main(argc, argv);
 
     if (!strcmp(c, "summary")) return cmd_summary(argc, argv);

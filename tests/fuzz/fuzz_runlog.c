@@ -1,13 +1,14 @@
-/* libFuzzer harness: any bytes as a run log for `rlgf info`, `rlgf digest` and the column reader
- * (analysis). Must end in an error naming the file, never a crash in rlgf's own code. HDF5
- * itself is not hardened against hostile files; findings inside libhdf5 are reported upstream
- * and listed in tests/fuzz/README.md. */
+/* libFuzzer harness: any bytes as a run log for `rlgf info`, `rlgf digest`, `rlgf diff` and the
+ * column reader (analysis). Must end in an error naming the file, never a crash in rlgf's own
+ * code. HDF5 itself is not hardened against hostile files; findings inside libhdf5 are reported
+ * upstream and listed in tests/fuzz/README.md. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "../../analysis/diff.h"
 #include "../../sim/h5log.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
@@ -27,6 +28,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     h5log_digest(path, hex, &err);
     FILE *null = fopen("/dev/null", "w");
     h5log_info(path, null, &err);
+    diff_opts_t o;
+    diff_opts_default(&o);
+    diff_runs(path, path, &o, null, &err);
     fclose(null);
     double *v;
     size_t n;
