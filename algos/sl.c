@@ -82,7 +82,7 @@ void sl_train(model_t *policy, const task_t *task, pool_t *pool, const config_t 
     j.loss = calloc((size_t)max_blk, sizeof *j.loss);
     int *perm = malloc((size_t)n * sizeof *perm);
     long steps_per_epoch = (n + bs - 1) / bs, total = steps_per_epoch * cfg->sl.epochs, step = 0;
-    adamw_t opt = {0, 0.9f, 0.999f, (float)cfg->ppo.adam_eps, (float)cfg->ppo.weight_decay};
+    adamw_t opt = {0, 0.9f, 0.999f, (float)cfg->sl.adam_eps, (float)cfg->sl.weight_decay};
 
     for (int epoch = 0; epoch < cfg->sl.epochs; epoch++) {
         for (int i = 0; i < n; i++) perm[i] = i;
@@ -108,7 +108,7 @@ void sl_train(model_t *policy, const task_t *task, pool_t *pool, const config_t 
             }
             etok += j.ntok;
             model_t *ms[1] = {policy};
-            optim_clip_grads(ms, 1, cfg->ppo.grad_clip);
+            optim_clip_grads(ms, 1, cfg->sl.grad_clip);
             opt.lr = optim_lr(LR_LINEAR, (float)cfg->sl.lr, step, total);
             adamw_step(&opt, policy, ++step);
         }
