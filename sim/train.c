@@ -2,11 +2,14 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
+#include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -34,10 +37,16 @@ task_params_t train_task_params(const config_t *cfg) {
 }
 
 void train_out_path(const config_t *cfg, char *buf, size_t len) {
-    if (cfg->out[0])
+    if (cfg->out[0]) {
         snprintf(buf, len, "%s", cfg->out);
-    else
-        snprintf(buf, len, "results/%s-%s-s%lld.h5", cfg->task, cfg->algo, (long long)cfg->seed);
+        return;
+    }
+    /* The name carries the config hash: two runs that differ in any key (ppo.lr, ...) never
+     * share a default name; the same config and seed always gets the same one. */
+    char *text = cfg_run_text(cfg), hash[65] = "00000000";
+    if (text) sha256_hex(text, strlen(text), hash);
+    free(text);
+    snprintf(buf, len, "results/%s-%s-s%lld-%.8s.h5", cfg->task, cfg->algo, (long long)cfg->seed, hash);
 }
 
 static double now_seconds(void) {
@@ -67,6 +76,117 @@ static int parent_dir_of(const char *path, char *buf, size_t len) {
     if (!slash) return 0;
     *slash = 0;
     return buf[0] != 0;
+}
+
+/* ---------- before any work: paths, memory, the output lock ---------- */
+
+/* About how many bytes the run will hold at once: models (params, grads, two moments) of policy,
+ * pi_ref, two critics and a guide; SL's examples and per-worker workspaces; the training and
+ * evaluation batches; the update's per-worker logits. Generous, for a clear error up front
+ * instead of a crash (or the OOM killer) minutes in. */
+static double memory_estimate(const config_t *cfg, const task_t *task) {
+    double V = task->vocab, S = task->prompt_max + task->gen_max, G = task->gen_max, C = cfg->model.channels,
+           L = cfg->model.layers, W = cfg->threads, B = ROLLOUT_BLOCK;
+    double params = strcmp(cfg->model.kind, "tabular") == 0 ? S * V * V : V * C + S * C + L * (12 * C * C + 13 * C) + 3 * C;
+    double models = 5 * params * 16;
+    double sl = strcmp(cfg->model.kind, "gpt") == 0
+                    ? (double)cfg->sl.examples * (S + 1) * 4 + (double)cfg->sl.examples * 4 +
+                          ((double)cfg->sl.batch / B + 1) * params * 4
+                    : 0;
+    double per_traj = S * 4 + G * 31 + 64 + (double)task->n_metrics * 8;
+    int n_eval = cfg->eval.prompts > cfg->eval.test_prompts ? cfg->eval.prompts : cfg->eval.test_prompts;
+    double batches = ((double)cfg->trajectories + n_eval) * per_traj * 2;
+    double work = W * B * S * (3 * V * 4 + L * C * 4 * 24 + 8);
+    return models + sl + batches + work + 64.0 * (1 << 20);
+}
+
+/* The memory this process may use: the address-space and data limits (ulimit -v / -d) and the
+ * machine's physical memory, whichever is smallest; 0 when unknown. */
+static double memory_available(void) {
+    double avail = 0;
+    long pages = sysconf(_SC_PHYS_PAGES), psz = sysconf(_SC_PAGE_SIZE);
+    if (pages > 0 && psz > 0) avail = (double)pages * (double)psz;
+    int res[2] = {RLIMIT_AS, RLIMIT_DATA};
+    for (int i = 0; i < 2; i++) {
+        struct rlimit rl;
+        if (getrlimit(res[i], &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && (avail == 0 || (double)rl.rlim_cur < avail))
+            avail = (double)rl.rlim_cur;
+    }
+    return avail;
+}
+
+/* Every check that can fail without doing work: the output path, the SL cache directory, the
+ * guide's checkpoint and the memory the config needs. */
+static int preflight(const config_t *cfg, const task_t *task, const char *out, int needs_sl, err_t *err) {
+    struct stat st;
+    size_t n = strlen(out);
+    if (n == 0 || out[n - 1] == '/' || (stat(out, &st) == 0 && S_ISDIR(st.st_mode)))
+        return err_set(err, "out = '%s' is a directory; expected a file name such as '%s%sRUN.h5'", out, out,
+                       n && out[n - 1] == '/' ? "" : "/");
+    char dir[1024];
+    if (parent_dir_of(out, dir, sizeof dir) && mkdir_p(dir, err) != 0) return err_prefix(err, "out = '%s'", out);
+    if (needs_sl) {
+        if (stat(cfg->cache_dir, &st) == 0 && !S_ISDIR(st.st_mode))
+            return err_set(err, "cache_dir = '%s' is not a directory (a file is in the way)", cfg->cache_dir);
+        if (mkdir_p(cfg->cache_dir, err) != 0) return err_prefix(err, "cache_dir = '%s'", cfg->cache_dir);
+        if (access(cfg->cache_dir, W_OK | X_OK) != 0)
+            return err_set(err, "cache_dir = '%s' is not writable: %s", cfg->cache_dir, strerror(errno));
+    }
+    double need = memory_estimate(cfg, task), have = memory_available();
+    if (have > 0 && need > have)
+        return err_set(err, "this config needs about %.0f MiB of memory (sl.examples = %d, trajectories = %d, "
+                       "model.channels = %d, threads = %d), more than the %.0f MiB available (ulimit -v / "
+                       "physical memory)", need / (1 << 20), cfg->sl.examples, cfg->trajectories,
+                       cfg->model.channels, cfg->threads, have / (1 << 20));
+    return 0;
+}
+
+/* OUT.lock, held with flock for the whole run: a second run on the same output fails at once,
+ * naming the first, and never touches its .partial, resume or policy files. The file holds the
+ * owner's pid and host for that message. After locking, the inode is compared with the path's
+ * so a lock file that its owner unlinked meanwhile is never trusted. */
+static int lock_output(const char *out, int *fd_out, err_t *err) {
+    char path[1100];
+    snprintf(path, sizeof path, "%s.lock", out);
+    *fd_out = -1;
+    for (int tries = 0; tries < 10; tries++) {
+        int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+        if (fd < 0) return err_set(err, "cannot create lock file '%s': %s", path, strerror(errno));
+        if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+            int e = errno;
+            char who[200] = "";
+            ssize_t got = pread(fd, who, sizeof who - 1, 0);
+            who[got > 0 ? got : 0] = 0;
+            who[strcspn(who, "\n")] = 0;
+            close(fd);
+            if (e == ENOLCK || e == EOPNOTSUPP) return 0; /* a file system without locks: go on unlocked */
+            if (e == EWOULDBLOCK)
+                return err_set(err, "output '%s' is being written by another run (%s; lock file %s); "
+                               "not touching its files: wait for it or choose another out=", out,
+                               who[0] ? who : "pid unknown", path);
+            return err_set(err, "cannot lock '%s': %s", path, strerror(e));
+        }
+        struct stat a, b;
+        if (fstat(fd, &a) == 0 && stat(path, &b) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev) {
+            char host[128] = "?", line[256];
+            gethostname(host, sizeof host - 1);
+            host[sizeof host - 1] = 0;
+            int len = snprintf(line, sizeof line, "pid %ld on %s\n", (long)getpid(), host);
+            if (ftruncate(fd, 0) != 0 || pwrite(fd, line, (size_t)len, 0) != len) { /* only for messages */ }
+            *fd_out = fd;
+            return 0;
+        }
+        close(fd);
+    }
+    return err_set(err, "cannot lock '%s': it keeps being replaced", path);
+}
+
+static void unlock_output(const char *out, int fd) {
+    if (fd < 0) return;
+    char path[1100];
+    snprintf(path, sizeof path, "%s.lock", out);
+    unlink(path); /* while still holding the lock: a waiting run then sees another inode and retries */
+    close(fd);
 }
 
 /* ---------- run-log writing ---------- */
@@ -301,18 +421,31 @@ static model_t *sl_policy(const config_t *cfg, const task_t *task, pool_t *pool,
     free(key);
     snprintf(cache_path, cache_len, "%s/sl-%.16s.h5", cfg->cache_dir, hash);
     model_t *policy = NULL;
-    if (access(cache_path, R_OK) == 0) {
+    if (access(cache_path, F_OK) == 0) {
+        /* Used only when it is what this config would train: its checksums hold and it was made
+         * with this SL text (a file copied from another seed under this name is not). Otherwise
+         * it is rebuilt, with a note even under --quiet: something changed a file behind our back. */
         err_t e2;
-        policy = ckpt_load(cache_path, "policy", &e2);
+        char *saved = NULL;
+        if (ckpt_verify(cache_path, 0, NULL, &e2) == 0 && ckpt_read_config(cache_path, &saved, &e2) == 0 &&
+            strcmp(saved, sl_text) != 0)
+            err_set(&e2, "%s was made with another SL config (its stored config text differs)", cache_path);
+        else if (saved)
+            policy = ckpt_load(cache_path, "policy", &e2);
+        free(saved);
         if (policy && !prog->quiet) fprintf(stderr, "SL: using cached checkpoint %s\n", cache_path);
-        if (!policy && !prog->quiet) fprintf(stderr, "SL: ignoring unreadable cache %s (%s)\n", cache_path, e2.msg);
+        if (!policy) fprintf(stderr, "note: SL cache not used, rebuilding it: %s\n", e2.msg);
     }
     if (!policy) {
         model_config_t mc = policy_config(cfg, task, HEAD_LM);
         policy = new_model(&mc, (uint64_t)cfg->seed, RNG_INIT_POLICY, 0, err);
         if (!policy) goto out;
         if (!prog->quiet) fprintf(stderr, "SL: training %d epochs on %d examples\n", cfg->sl.epochs, cfg->sl.examples);
-        sl_train(policy, task, pool, cfg, sl_progress, prog);
+        if (sl_train(policy, task, pool, cfg, sl_progress, prog, err) != 0) {
+            model_destroy(policy);
+            policy = NULL;
+            goto out;
+        }
         if (mkdir_p(cfg->cache_dir, err) != 0 ||
             ckpt_save(cache_path, (model_t *const[]){policy}, (const char *const[]){"policy"}, 1, sl_text, 0, err) != 0) {
             err_prefix(err, "saving the SL checkpoint");
@@ -347,19 +480,20 @@ static model_t *make_critic(const config_t *cfg, const task_t *task, const model
  * probability guide.quality per token and otherwise samples its base policy (guide.path, or the
  * SL checkpoint = pi_ref); `checkpoint` samples the policy saved in guide.path. A loaded model is
  * returned in *owned for the caller to destroy. */
-static int make_guide(const config_t *cfg, const task_t *task, const model_t *ref, model_t **owned,
+static int load_guide_model(const config_t *cfg, const task_t *task, model_t **owned, err_t *err) {
+    if (!(*owned = ckpt_load(cfg->guide.path, "policy", err))) return err_prefix(err, "guide.path");
+    const model_config_t *mc = &(*owned)->cfg;
+    if (mc->vocab != task->vocab || mc->max_seq < task->prompt_max + task->gen_max || mc->head != HEAD_LM)
+        return err_set(err, "guide.path '%s': the policy there has vocab %d and max_seq %d; task %s needs "
+                       "vocab %d and max_seq >= %d", cfg->guide.path, mc->vocab, mc->max_seq, task->name,
+                       task->vocab, task->prompt_max + task->gen_max);
+    return 0;
+}
+
+/* `owned`: the model of guide.path, loaded (and checked) before any work by load_guide_model. */
+static int make_guide(const config_t *cfg, const task_t *task, const model_t *ref, const model_t *owned,
                       actor_t *guide, err_t *err) {
-    const model_t *base = ref;
-    *owned = NULL;
-    if (cfg->guide.path[0]) {
-        if (!(*owned = ckpt_load(cfg->guide.path, "policy", err))) return err_prefix(err, "guide.path");
-        const model_config_t *mc = &(*owned)->cfg;
-        if (mc->vocab != task->vocab || mc->max_seq < task->prompt_max + task->gen_max || mc->head != HEAD_LM)
-            return err_set(err, "guide.path '%s': the policy there has vocab %d and max_seq %d; task %s needs "
-                           "vocab %d and max_seq >= %d", cfg->guide.path, mc->vocab, mc->max_seq, task->name,
-                           task->vocab, task->prompt_max + task->gen_max);
-        base = *owned;
-    }
+    const model_t *base = owned ? owned : ref;
     guide->model = base;
     guide->sampling = (sample_cfg_t){cfg->guide.temperature, cfg->guide.top_k, cfg->guide.top_p};
     guide->expert_q = strcmp(cfg->guide.type, "oracle") == 0 ? cfg->guide.quality : 0.0;
@@ -446,7 +580,7 @@ static int load_resume(const char *out, const char *cfg_text, model_t **policy, 
     resume_path(out, path, sizeof path);
     snprintf(partial, sizeof partial, "%s.partial", out);
     char *saved_cfg = NULL;
-    if (ckpt_read_config(path, &saved_cfg, err)) return -1;
+    if (ckpt_verify(path, N_STATE, STATE_NAMES, err) || ckpt_read_config(path, &saved_cfg, err)) return -1;
     int same = strcmp(saved_cfg, cfg_text) == 0;
     free(saved_cfg);
     if (!same)
@@ -468,12 +602,37 @@ static int load_resume(const char *out, const char *cfg_text, model_t **policy, 
     return rc;
 }
 
+/* ---------- divergence ---------- */
+
+static int model_finite(const model_t *m) {
+    if (!m) return 1;
+    for (size_t i = 0; i < m->n_params; i++)
+        if (!isfinite(m->params[i]) || !isfinite(m->adam_m[i]) || !isfinite(m->adam_v[i])) return 0;
+    return 1;
+}
+
+/* The first quantity of an iteration that is not finite (NULL when all are): the losses and the
+ * gradient norm of the update, the batch's reward and KL, then the weights and optimizer moments. */
+static const char *nonfinite_quantity(const ppo_stats_t *st, double reward, double kl, const model_t *policy,
+                                      const model_t *critic) {
+    const struct { const char *name; double v; } q[] = {
+        {"policy_loss", st->policy_loss}, {"value_loss", st->value_loss}, {"target_loss", st->target_loss},
+        {"entropy", st->entropy},         {"approx_kl", st->approx_kl},   {"grad_norm", st->grad_norm},
+        {"reward", reward},               {"kl", kl},
+    };
+    for (size_t i = 0; i < sizeof q / sizeof q[0]; i++)
+        if (!isfinite(q[i].v)) return q[i].name;
+    if (!model_finite(policy)) return "policy weights";
+    if (!model_finite(critic)) return "critic weights";
+    return NULL;
+}
+
 /* ---------- the run ---------- */
 
 int train_run(const config_t *cfg, const train_opts_t *opts, err_t *err) {
-    char out[1024], dir[1024], cache_path[1200];
+    char out[1024], cache_path[1200];
     train_out_path(cfg, out, sizeof out);
-    int rc = -1;
+    int rc = -1, lock_fd = -1;
     task_t *task = NULL;
     pool_t *pool = NULL;
     model_t *policy = NULL, *ref = NULL, *critics[2] = {NULL, NULL}, *guide_model = NULL;
@@ -490,13 +649,23 @@ int train_run(const config_t *cfg, const train_opts_t *opts, err_t *err) {
 
     if (!is_sl && !(algo = algo_find(cfg->algo)))
         return err_set(err, "algo '%s' is not implemented", cfg->algo);
-    if (parent_dir_of(out, dir, sizeof dir) && mkdir_p(dir, err) != 0) return err_prefix(err, "output '%s'", out);
 
     task_params_t tp = train_task_params(cfg);
     if (!(task = task_create(&tp, err))) return -1;
     int is_tabular = strcmp(cfg->model.kind, "tabular") == 0;
-    pool = pool_create(cfg->threads);
     int seq_cap = task->prompt_max + task->gen_max;
+    /* everything that can be checked is checked before the first second of work */
+    if (preflight(cfg, task, out, !is_tabular, err) || lock_output(out, &lock_fd, err)) {
+        task_destroy(task);
+        return err_prefix(err, "run '%s'", out);
+    }
+    /* the guide's checkpoint is read now, not after SL */
+    if (cfg->guide.path[0] && load_guide_model(cfg, task, &guide_model, err)) goto done;
+    pool = pool_create(cfg->threads);
+    if (!pool) {
+        err_set(err, "cannot start %d threads", cfg->threads);
+        goto done;
+    }
 
     /* open the run log first, so a bad output path fails before minutes of training */
     cfg_text = cfg_run_text(cfg);
@@ -508,9 +677,14 @@ int train_run(const config_t *cfg, const train_opts_t *opts, err_t *err) {
     run_state_t rs = {0, 0, 0, 0, cfg->kl.beta, 0, 0, 0, 0};
     int resuming = opts->resume && !is_sl && access(resume_file, R_OK) == 0;
     if (opts->resume && !resuming && access(out, F_OK) == 0) {
-        /* a file at `out` is only ever a complete run log (it is renamed there at the end) */
-        if (!prog.quiet) fprintf(stderr, "%s is complete: nothing to resume\n", out);
+        /* a file at `out` is only ever a finished run log (complete or diverged; renamed there at the end) */
+        if (!prog.quiet) fprintf(stderr, "%s is finished: nothing to resume\n", out);
         rc = 0;
+        goto done;
+    }
+    if (!resuming && !opts->force && access(out, F_OK) == 0) {
+        err_set(err, "'%s' exists (a finished run log): not replacing it; use --force to replace it, or "
+                "another out=", out);
         goto done;
     }
     rl.task = task;
@@ -556,7 +730,7 @@ int train_run(const config_t *cfg, const train_opts_t *opts, err_t *err) {
     actor_t ref_eval = learner_eval;
     ref_eval.model = ref;
     actor_t guide;
-    if (make_guide(cfg, task, ref, &guide_model, &guide, err)) goto done;
+    if (make_guide(cfg, task, ref, guide_model, &guide, err)) goto done;
     eval_summary_t es_guide, es_ref;
     if (!resuming &&
         (evaluate(&ev, &rl, &learner_eval, ref, WHO_LEARNER, SPLIT_VALID, cfg->eval.prompts, 0, &es, err) ||
@@ -607,6 +781,10 @@ int train_run(const config_t *cfg, const train_opts_t *opts, err_t *err) {
     int it0 = (int)rs.next_it;
     const char *ka = getenv("RLGF_KILL_AFTER");
     int kill_after = ka && *ka ? atoi(ka) : -1;
+    /* fault injection for the divergence tests: RLGF_NAN_AT=N puts a NaN into the policy's weights
+     * just before iteration N's update */
+    const char *na = getenv("RLGF_NAN_AT");
+    int nan_at = na && *na ? atoi(na) : -1;
     for (int it = it0; it < cfg->iterations; it++) {
         double t_it = now_seconds();
         /* about what this iteration will add to the log: its trajectories and tokens, with
@@ -633,8 +811,10 @@ int train_run(const config_t *cfg, const train_opts_t *opts, err_t *err) {
 
         float lr = optim_lr(sched, (float)cfg->ppo.lr, it, cfg->iterations);
         ppo_stats_t st;
+        if (nan_at >= 0 && it == nan_at) policy->params[0] = NAN; /* fault injection, see below */
         ppo_update(ppo, &batch, &pp, lr, policy, critic, &pol_step, &crit_step[spec.critic], (uint64_t)cfg->seed,
                    it, &st);
+        const char *bad = nonfinite_quantity(&st, reward, kl, policy, critic);
 
         if (log_batch(&rl, &batch, it, WHO_LEARNER, err)) goto done;
         if (log_i64(&rl, "iterations/iteration", it, err) || log_i64(&rl, "iterations/tokens", tokens_total, err) ||
@@ -649,6 +829,18 @@ int train_run(const config_t *cfg, const train_opts_t *opts, err_t *err) {
             log_i64(&rl, "iterations/mode", spec.mode, err) || log_i64(&rl, "iterations/critic", spec.critic, err) ||
             log_f64(&rl, "iterations/beta", spec.plan.rollin >= 0 ? spec.plan.beta : 0.0, err))
             goto done;
+        if (bad) {
+            /* Divergence is an outcome: the log keeps this iteration's row (with its non-finite
+             * values), is marked diverged and not complete, and goes to `out` like a finished run. */
+            int marked = h5log_set_diverged(rl.log, it, bad, err) == 0 && h5log_close(rl.log, 2, err) == 0;
+            rl.log = NULL;
+            if (marked) {
+                unlink(resume_file);
+                err_set(err, "diverged at iteration %d: %s is not finite (log %s marked diverged, complete = 0)",
+                        it, bad, out);
+            }
+            goto done;
+        }
         /* KL controller (Ziegler et al.): steps once per iteration on the batch's mean KL */
         if (strcmp(cfg->kl.controller, "adaptive") == 0) {
             double e = (kl - cfg->kl.target) / cfg->kl.target;
@@ -724,5 +916,6 @@ done:
     model_destroy(policy);
     pool_destroy(pool);
     task_destroy(task);
+    unlock_output(out, lock_fd);
     return rc;
 }
