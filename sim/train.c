@@ -207,7 +207,7 @@ static int log_i64(runlog_t *rl, const char *name, int64_t v, err_t *err) {
 }
 
 /* Appends every trajectory of b (and its tokens) to /trajectories. */
-static int log_batch(runlog_t *rl, const batch_t *b, int64_t iteration, int who, err_t *err) {
+static int log_batch(runlog_t *rl, const batch_t *b, int64_t iteration, int who, int is_eval, err_t *err) {
     int n = b->n;
     int64_t *i64 = calloc((size_t)n + 1, sizeof *i64);
     int32_t *i32 = calloc((size_t)n + 1, sizeof *i32);
@@ -218,7 +218,12 @@ static int log_batch(runlog_t *rl, const batch_t *b, int64_t iteration, int who,
     int32_t *ti = malloc(tcap * sizeof *ti);
     uint8_t *tu = malloc(tcap);
     float *tf = malloc(tcap * sizeof *tf);
+    uint8_t *u8 = calloc((size_t)n + 1, 1);
     int rc = -1;
+    if (!i64 || !i32 || !f64 || !ti || !tu || !tf || !u8) {
+        err_set(err, "out of memory logging %d trajectories", n);
+        goto done;
+    }
 #define COL(name, type, arr) if (h5log_append(rl->log, "trajectories/" name, type, arr, (size_t)n, err)) goto done
 #define TOKCOL(name, type, arr) if (h5log_append(rl->log, "trajectories/" name, type, arr, (size_t)ntok, err)) goto done
     for (int i = 0; i < n; i++) i64[i] = iteration;
@@ -227,6 +232,8 @@ static int log_batch(runlog_t *rl, const batch_t *b, int64_t iteration, int who,
     COL("split", H5COL_I32, i32);
     for (int i = 0; i < n; i++) i32[i] = who;
     COL("who", H5COL_I32, i32);
+    for (int i = 0; i < n; i++) u8[i] = (uint8_t)is_eval;
+    COL("eval", H5COL_U8, u8);
     COL("prompt_index", H5COL_I64, b->prompt_index);
     COL("u", H5COL_U8, b->u);
     COL("k", H5COL_I32, b->k);
@@ -271,7 +278,7 @@ static int log_batch(runlog_t *rl, const batch_t *b, int64_t iteration, int who,
 #undef TOKCOL
     rc = 0;
 done:
-    free(i64); free(i32); free(f64); free(ti); free(tu); free(tf);
+    free(i64); free(i32); free(f64); free(ti); free(tu); free(tf); free(u8);
     return rc;
 }
 
@@ -284,6 +291,7 @@ typedef struct {
     batch_t batch;
     int64_t *prompt_idx;
     int evals_done; /* evaluation points so far: the key of the eval sampling streams */
+    double nll;     /* reference NLL of the last generated evaluation */
 } evaluator_t;
 
 typedef struct {
@@ -292,12 +300,13 @@ typedef struct {
 
 enum { WHO_LEARNER = 0, WHO_GUIDE = 1, WHO_REF = 2 };
 
-/* Generates from validation/test prompts 0..n-1 with `actor` (the learner, the guide or pi_ref),
- * logs the trajectories and one eval/ row. The learner's streams are keyed by the evaluation
- * count, the guide's and pi_ref's by `who`, so adding baselines never moves the learner's bits.
- * A black-box guide has no log-probabilities: its logp and KL are NaN. */
-static int evaluate(evaluator_t *ev, runlog_t *rl, const actor_t *actor, const model_t *ref, int who,
-                    int split, int n, int64_t iteration, eval_summary_t *sum, err_t *err) {
+/* Generates from validation/test prompts 0..n-1 with `actor` (the learner, the guide or pi_ref)
+ * into ev->batch and scores it. The learner's streams are keyed by the evaluation count, the
+ * guide's by `who`, so adding baselines never moves the learner's bits. A black-box guide has no
+ * log-probabilities: its logp and KL are NaN. Values and advantages mean nothing for an
+ * evaluation (no critic is involved): they are logged as NaN; rewards and returns are those of
+ * the task reward alone. */
+static void eval_generate(evaluator_t *ev, const actor_t *actor, const model_t *ref, int who, int split, int n) {
     const config_t *cfg = ev->cfg;
     batch_t *b = &ev->batch;
     b->n = n;
@@ -317,9 +326,20 @@ static int evaluate(evaluator_t *ev, runlog_t *rl, const actor_t *actor, const m
             b->actor[k] = who == WHO_GUIDE ? ACTOR_GUIDE : ACTOR_LEARNER;
         }
     ppo_rewards_and_gae(b, 0.0, 0, 1.0, 1.0); /* rewards and returns of the task reward alone */
-    if (who == WHO_GUIDE)
-        for (int64_t k = 0; k < (int64_t)b->cap * b->gen_cap; k++) b->logp[k] = NAN;
-    TRY(log_batch(rl, b, iteration, who, err));
+    for (int64_t k = 0; k < (int64_t)b->cap * b->gen_cap; k++) {
+        b->value[k] = b->advantage[k] = NAN;
+        if (who == WHO_GUIDE) b->logp[k] = NAN;
+    }
+    /* drift: perplexity of the task's held-out reference continuations under the policy */
+    ev->nll = who == WHO_GUIDE ? NAN : rollout_reference_nll(ev->engine, actor->model, split, n);
+}
+
+/* Logs ev->batch as evaluation trajectories of `who` and one eval/ row. */
+static int eval_log(evaluator_t *ev, runlog_t *rl, int who, int split, int64_t iteration, eval_summary_t *sum,
+                    err_t *err) {
+    batch_t *b = &ev->batch;
+    int n = b->n;
+    TRY(log_batch(rl, b, iteration, who, 1, err));
 
     /* eval row: mean and std of every metric, KL to pi_ref, length, reference perplexity */
     int nm = ev->task->n_metrics;
@@ -352,10 +372,14 @@ static int evaluate(evaluator_t *ev, runlog_t *rl, const actor_t *actor, const m
         if (m == 0) sum->reward = mean;
         if (m == nm) sum->kl = mean;
     }
-    /* drift: perplexity of the task's held-out reference continuations under the policy */
-    double nll = who == WHO_GUIDE ? NAN : rollout_reference_nll(ev->engine, actor->model, split, n);
-    TRY(log_f64(rl, "eval/ref_ppl", exp(nll), err));
+    TRY(log_f64(rl, "eval/ref_ppl", exp(ev->nll), err));
     return 0;
+}
+
+static int evaluate(evaluator_t *ev, runlog_t *rl, const actor_t *actor, const model_t *ref, int who,
+                    int split, int n, int64_t iteration, eval_summary_t *sum, err_t *err) {
+    eval_generate(ev, actor, ref, who, split, n);
+    return eval_log(ev, rl, who, split, iteration, sum, err);
 }
 
 /* ---------- progress ---------- */
@@ -669,6 +693,10 @@ int train_run(const config_t *cfg, const train_opts_t *opts, err_t *err) {
 
     /* open the run log first, so a bad output path fails before minutes of training */
     cfg_text = cfg_run_text(cfg);
+    if (!cfg_text) {
+        err_set(err, "out of memory");
+        goto done;
+    }
     char hash[65];
     sha256_hex(cfg_text, strlen(cfg_text), hash);
     h5log_meta_t meta = {cfg->task, cfg->algo, RLGF_VERSION, cfg_text, hash, cfg->seed};
@@ -710,9 +738,17 @@ int train_run(const config_t *cfg, const train_opts_t *opts, err_t *err) {
         /* RL starts with a fresh optimizer, as the reference code does */
         memset(policy->adam_m, 0, 2 * policy->n_params * sizeof(float));
         ref = model_clone(policy);
+        if (!ref) {
+            err_set(err, "out of memory copying the policy to pi_ref");
+            goto done;
+        }
     }
 
     engine = rollout_engine_create(task, pool, seq_cap);
+    if (!engine) {
+        err_set(err, "out of memory for the rollout engine");
+        goto done;
+    }
     ev.cfg = cfg;
     ev.task = task;
     ev.engine = engine;
@@ -722,6 +758,10 @@ int train_run(const config_t *cfg, const train_opts_t *opts, err_t *err) {
         goto done;
     }
     ev.prompt_idx = calloc((size_t)n_eval, sizeof *ev.prompt_idx);
+    if (!ev.prompt_idx) {
+        err_set(err, "out of memory for %d evaluation prompts", n_eval);
+        goto done;
+    }
     eval_summary_t es = {0};
 
     /* the guide, and the start-of-run evaluations of the learner (= pi_ref), guide and pi_ref */
@@ -732,10 +772,14 @@ int train_run(const config_t *cfg, const train_opts_t *opts, err_t *err) {
     actor_t guide;
     if (make_guide(cfg, task, ref, guide_model, &guide, err)) goto done;
     eval_summary_t es_guide, es_ref;
+    /* pi_ref's row is the learner's iteration-0 evaluation itself (at iteration 0 they are one
+     * policy): one sample, logged twice, so SL lines and iteration-0 points coincide by
+     * construction instead of differing by sampling noise. */
+    (void)ref_eval;
     if (!resuming &&
         (evaluate(&ev, &rl, &learner_eval, ref, WHO_LEARNER, SPLIT_VALID, cfg->eval.prompts, 0, &es, err) ||
-         evaluate(&ev, &rl, &guide, ref, WHO_GUIDE, SPLIT_VALID, cfg->eval.prompts, 0, &es_guide, err) ||
-         evaluate(&ev, &rl, &ref_eval, ref, WHO_REF, SPLIT_VALID, cfg->eval.prompts, 0, &es_ref, err)))
+         eval_log(&ev, &rl, WHO_REF, SPLIT_VALID, 0, &es_ref, err) ||
+         evaluate(&ev, &rl, &guide, ref, WHO_GUIDE, SPLIT_VALID, cfg->eval.prompts, 0, &es_guide, err)))
         goto done;
     if (!prog.quiet && !resuming)
         fprintf(stderr, "validation reward: start %.4f, guide (%s, q=%g) %.4f\n", es.reward, cfg->guide.type,
@@ -759,12 +803,20 @@ int train_run(const config_t *cfg, const train_opts_t *opts, err_t *err) {
     if (!resuming && !(critics[0] = make_critic(cfg, task, policy, 0, err))) goto done;
     if (!resuming && algo->two_critics && !(critics[1] = make_critic(cfg, task, policy, 1, err))) goto done;
     ppo = ppo_trainer_create(task, pool, seq_cap);
+    if (!ppo) {
+        err_set(err, "out of memory for the PPO trainer");
+        goto done;
+    }
     if (batch_init(&batch, cfg->trajectories, seq_cap, task->gen_max, task->n_metrics) != 0) {
         err_set(err, "out of memory for %d trajectories", cfg->trajectories);
         goto done;
     }
     batch.n = cfg->trajectories;
     prompt_idx = calloc((size_t)cfg->trajectories, sizeof *prompt_idx);
+    if (!prompt_idx) {
+        err_set(err, "out of memory for %d trajectories", cfg->trajectories);
+        goto done;
+    }
     ppo_params_t pp = {cfg->ppo.gamma, cfg->ppo.lambda, cfg->ppo.clip, cfg->ppo.vf_clip, cfg->ppo.value_clip,
                        cfg->ppo.vf_coef, cfg->ppo.ent_coef, cfg->ppo.tgt_coef, cfg->ppo.norm_adv,
                        cfg->ppo.target_kl, cfg->ppo.epochs, cfg->ppo.minibatch, cfg->ppo.grad_clip,
@@ -816,7 +868,7 @@ int train_run(const config_t *cfg, const train_opts_t *opts, err_t *err) {
                    it, &st);
         const char *bad = nonfinite_quantity(&st, reward, kl, policy, critic);
 
-        if (log_batch(&rl, &batch, it, WHO_LEARNER, err)) goto done;
+        if (log_batch(&rl, &batch, it, WHO_LEARNER, 0, err)) goto done;
         if (log_i64(&rl, "iterations/iteration", it, err) || log_i64(&rl, "iterations/tokens", tokens_total, err) ||
             log_i64(&rl, "iterations/trajectories", traj_total, err) || log_f64(&rl, "iterations/reward", reward, err) ||
             log_f64(&rl, "iterations/kl", kl, err) || log_f64(&rl, "iterations/beta_kl", beta_kl, err) ||
