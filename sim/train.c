@@ -78,6 +78,14 @@ static int parent_dir_of(const char *path, char *buf, size_t len) {
     return buf[0] != 0;
 }
 
+/* Weights and Adam moments all finite: a model read back with a NaN is never used. */
+static int model_finite(const model_t *m) {
+    if (!m) return 1;
+    for (size_t i = 0; i < m->n_params; i++)
+        if (!isfinite(m->params[i]) || !isfinite(m->adam_m[i]) || !isfinite(m->adam_v[i])) return 0;
+    return 1;
+}
+
 /* ---------- before any work: paths, memory, the output lock ---------- */
 
 /* About how many bytes the run will hold at once: models (params, grads, two moments) of policy,
@@ -457,6 +465,11 @@ static model_t *sl_policy(const config_t *cfg, const task_t *task, pool_t *pool,
         else if (saved)
             policy = ckpt_load(cache_path, "policy", &e2);
         free(saved);
+        if (policy && !model_finite(policy)) {
+            err_set(&e2, "%s holds non-finite weights", cache_path);
+            model_destroy(policy);
+            policy = NULL;
+        }
         if (policy && !prog->quiet) fprintf(stderr, "SL: using cached checkpoint %s\n", cache_path);
         if (!policy) fprintf(stderr, "note: SL cache not used, rebuilding it: %s\n", e2.msg);
     }
@@ -506,6 +519,9 @@ static model_t *make_critic(const config_t *cfg, const task_t *task, const model
  * returned in *owned for the caller to destroy. */
 static int load_guide_model(const config_t *cfg, const task_t *task, model_t **owned, err_t *err) {
     if (!(*owned = ckpt_load(cfg->guide.path, "policy", err))) return err_prefix(err, "guide.path");
+    if (!model_finite(*owned))
+        return err_set(err, "guide.path '%s': the policy there has non-finite weights (from a diverged run?)",
+                       cfg->guide.path);
     const model_config_t *mc = &(*owned)->cfg;
     if (mc->vocab != task->vocab || mc->max_seq < task->prompt_max + task->gen_max || mc->head != HEAD_LM)
         return err_set(err, "guide.path '%s': the policy there has vocab %d and max_seq %d; task %s needs "
@@ -618,6 +634,10 @@ static int load_resume(const char *out, const char *cfg_text, model_t **policy, 
         return -1;
     err_t none;
     critics[1] = ckpt_load(path, "guide_critic", &none); /* only LOLS/D2LOLS have one */
+    if (!critics[1] && !strstr(none.msg, "no model 'guide_critic'")) /* there, but damaged */
+        return *err = none, -1;
+    if (!model_finite(*policy) || !model_finite(*ref) || !model_finite(critics[0]) || !model_finite(critics[1]))
+        return err_set(err, "checkpoint '%s' holds non-finite weights: not resuming from it", path);
     void *blob = NULL;
     size_t blen = 0;
     if (ckpt_read_blob(path, &blob, &blen, err)) return -1;
@@ -627,13 +647,6 @@ static int load_resume(const char *out, const char *cfg_text, model_t **policy, 
 }
 
 /* ---------- divergence ---------- */
-
-static int model_finite(const model_t *m) {
-    if (!m) return 1;
-    for (size_t i = 0; i < m->n_params; i++)
-        if (!isfinite(m->params[i]) || !isfinite(m->adam_m[i]) || !isfinite(m->adam_v[i])) return 0;
-    return 1;
-}
 
 /* The first quantity of an iteration that is not finite (NULL when all are): the losses and the
  * gradient norm of the update, the batch's reward and KL, then the weights and optimizer moments. */
