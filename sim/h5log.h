@@ -6,7 +6,7 @@
  *                     complete (int, 0 until h5log_close(..., complete=1)); a run that diverged
  *                     adds diverged (int 1), diverged_iteration (int64), diverged_quantity
  *   /iterations/NAME  1-D float64 (or int64) datasets, one row per iteration
- *   /trajectories/NAME  per-trajectory 1-D datasets (iteration, split, prompt_index, u, k, length,
+ *   /trajectories/NAME  per-trajectory 1-D datasets (iteration, split, who, eval, prompt_index, u, k, length,
  *                     task_reward, return, metric_*, token_offset int64) and per-token datasets
  *                     (token int32, actor uint8, logp, logp_ref, value, reward, advantage float32)
  *   /eval/NAME        per evaluation row: iteration, split, who (0 learner, 1 guide, 2 pi_ref), and
