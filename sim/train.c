@@ -719,7 +719,17 @@ int train_run(const config_t *cfg, const train_opts_t *opts, err_t *err) {
     int resuming = opts->resume && !is_sl && access(resume_file, R_OK) == 0;
     if (opts->resume && !resuming && access(out, F_OK) == 0) {
         /* a file at `out` is only ever a finished run log (complete or diverged; renamed there at the end) */
-        if (!prog.quiet) fprintf(stderr, "%s is finished: nothing to resume\n", out);
+        char *div = NULL;
+        err_t none;
+        if (h5log_read_attr(out, "diverged", &div, &none) == 0 && strcmp(div, "1") == 0) {
+            /* resuming a diverged run is not a success */
+            free(div);
+            err_set(err, "'%s' is a run that diverged (root attribute diverged = 1): nothing to resume; "
+                    "use --force to run it again", out);
+            goto done;
+        }
+        free(div);
+        if (!prog.quiet) fprintf(stderr, "%s is complete: nothing to resume\n", out);
         rc = 0;
         goto done;
     }

@@ -58,6 +58,7 @@ expect nan-stops-run 1 "diverged at iteration 1: policy_loss is not finite \(log
 h5dump -a /diverged -a /complete -a /diverged_quantity $TMP/nan.h5 > $TMP/attrs 2>&1
 grep -A5 'ATTRIBUTE "diverged"' $TMP/attrs | grep -q '(0): 1' && grep -A5 'ATTRIBUTE "complete"' $TMP/attrs | grep -q '(0): 0' \
   && grep -q '"policy_loss"' $TMP/attrs && ok log-marked-diverged || fail log-marked-diverged "$(cat $TMP/attrs | head -20)"
+expect resume-diverged-is-error 1 "nan.h5' is a run that diverged" env RLGF_NAN_AT=1 $RLGF train $small out=$TMP/nan.h5 --resume
 $RLGF info $TMP/nan.h5 | grep -q "diverged: *yes, at iteration 1 (policy_loss" && ok info-shows-diverged || fail info-shows-diverged "$($RLGF info $TMP/nan.h5 | head -4)"
 $RLGF summary $TMP/nan.h5 > $TMP/sum
 grep -q "DIVERGED (it 1)" $TMP/sum && ! grep -q "end (it" $TMP/sum && ok summary-shows-diverged || fail summary-shows-diverged "$(cat $TMP/sum)"
