@@ -83,6 +83,13 @@ r_learner=$(evrow $TMP/a.h5 0); r_ref=$(evrow $TMP/a.h5 1)
   || fail piref-row-is-iteration0 "who $w; $r_learner vs $r_ref"
 adv=$(h5dump -y -w 0 -d /trajectories/advantage -s 0 -c 3 $TMP/a.h5 | sed -n '/DATA {/{n;p}' | tr -d ' ')
 [ "$adv" = "nan,nan,nan" ] && ok eval-advantage-nan || fail eval-advantage-nan "$adv"
+# evaluation trajectories are marked: eval = 1 exactly on the validation/test rows (3 iterations x 8
+# training trajectories; the rest are evaluations)
+ev=$(h5dump -y -w 0 -d /trajectories/eval $TMP/a.h5 | sed -n '/DATA {/{n;p}' | tr -d ' ')
+sp=$(h5dump -y -w 0 -d /trajectories/split $TMP/a.h5 | sed -n '/DATA {/{n;p}' | tr -d ' ')
+mism=$(paste -d' ' <(echo "$ev" | tr ',' '\n') <(echo "$sp" | tr ',' '\n') | awk '($1 == 1) != ($2 != 0) {n++} END {print n + 0}')
+ntrain=$(echo "$ev" | tr ',' '\n' | grep -c '^0$')
+[ -n "$ev" ] && [ "$mism" = 0 ] && [ "$ntrain" = 24 ] && ok eval-rows-marked || fail eval-rows-marked "$mism mismatches, $ntrain training rows"
 # a sweep of ppo.grad_clip reuses one SL checkpoint: one cache file, one pi_ref row
 printf '[sweep]\nbase = configs/imdb_small.ini\nout_dir = %s\nset = cache_dir=%s\n[axes]\nppo.grad_clip = 0, 1, 5\n' $TMP/gc $TMP/gccache > $TMP/gc.ini
 $RLGF sweep $TMP/gc.ini --jobs 2 >/dev/null 2>$TMP/gc.err; rc=$?
