@@ -56,34 +56,43 @@ static void sl_block(void *ctx, int blk, int worker) {
     j->loss[blk] = loss;
 }
 
-void sl_train(model_t *policy, const task_t *task, pool_t *pool, const config_t *cfg,
-              void (*progress)(const sl_epoch_t *, void *), void *ctx) {
+int sl_train(model_t *policy, const task_t *task, pool_t *pool, const config_t *cfg,
+             void (*progress)(const sl_epoch_t *, void *), void *ctx, err_t *err) {
     int n = cfg->sl.examples, seq_cap = task->prompt_max + task->gen_max, V = task->vocab;
+    int nw = pool_threads(pool), bs = cfg->sl.batch;
+    int max_blk = (bs + ROLLOUT_BLOCK - 1) / ROLLOUT_BLOCK;
+    int rc = -1;
+    sl_job_t j = {.policy = policy, .len = NULL, .seq_cap = seq_cap, .V = V};
     int32_t *data = calloc((size_t)n * (size_t)seq_cap, sizeof *data);
     int32_t *len = calloc((size_t)n, sizeof *len);
+    int *perm = malloc((size_t)n * sizeof *perm);
+    j.ws = calloc((size_t)nw, sizeof *j.ws);
+    j.dout = calloc((size_t)nw, sizeof *j.dout);
+    j.tokens = calloc((size_t)nw, sizeof *j.tokens);
+    j.ls = calloc((size_t)nw, sizeof *j.ls);
+    j.gblk = malloc((size_t)max_blk * policy->n_params * sizeof(float));
+    j.loss = calloc((size_t)max_blk, sizeof *j.loss);
+    int ok = data && len && perm && j.ws && j.dout && j.tokens && j.ls && j.gblk && j.loss;
+    for (int w = 0; ok && w < nw; w++) {
+        j.ws[w] = model_ws_create(policy, ROLLOUT_BLOCK, seq_cap);
+        j.dout[w] = malloc((size_t)ROLLOUT_BLOCK * (size_t)seq_cap * (size_t)V * sizeof(float));
+        j.tokens[w] = malloc((size_t)ROLLOUT_BLOCK * (size_t)seq_cap * sizeof(int32_t));
+        j.ls[w] = malloc((size_t)V * sizeof(double));
+        ok = j.ws[w] && j.dout[w] && j.tokens[w] && j.ls[w];
+    }
+    if (!ok) {
+        err_set(err, "SL: out of memory for %d examples of %d tokens (sl.examples, sl.batch)", n, seq_cap);
+        goto done;
+    }
+    j.data = data;
+    j.len = len;
     for (int i = 0; i < n; i++) {
         int32_t *row = data + (int64_t)i * seq_cap;
         int p = task->prompt(task, SPLIT_TRAIN, (uint64_t)i, row);
         len[i] = p + task->reference(task, SPLIT_TRAIN, (uint64_t)i, row + p);
     }
-    int nw = pool_threads(pool), bs = cfg->sl.batch;
-    int max_blk = (bs + ROLLOUT_BLOCK - 1) / ROLLOUT_BLOCK;
-    sl_job_t j = {.policy = policy, .data = data, .len = len, .seq_cap = seq_cap, .V = V};
-    j.ws = calloc((size_t)nw, sizeof *j.ws);
-    j.dout = calloc((size_t)nw, sizeof *j.dout);
-    j.tokens = calloc((size_t)nw, sizeof *j.tokens);
-    j.ls = calloc((size_t)nw, sizeof *j.ls);
-    for (int w = 0; w < nw; w++) {
-        j.ws[w] = model_ws_create(policy, ROLLOUT_BLOCK, seq_cap);
-        j.dout[w] = malloc((size_t)ROLLOUT_BLOCK * (size_t)seq_cap * (size_t)V * sizeof(float));
-        j.tokens[w] = malloc((size_t)ROLLOUT_BLOCK * (size_t)seq_cap * sizeof(int32_t));
-        j.ls[w] = malloc((size_t)V * sizeof(double));
-    }
-    j.gblk = malloc((size_t)max_blk * policy->n_params * sizeof(float));
-    j.loss = calloc((size_t)max_blk, sizeof *j.loss);
-    int *perm = malloc((size_t)n * sizeof *perm);
     long steps_per_epoch = (n + bs - 1) / bs, total = steps_per_epoch * cfg->sl.epochs, step = 0;
-    adamw_t opt = {0, 0.9f, 0.999f, (float)cfg->ppo.adam_eps, (float)cfg->ppo.weight_decay};
+    adamw_t opt = {0, 0.9f, 0.999f, (float)cfg->sl.adam_eps, (float)cfg->sl.weight_decay};
 
     for (int epoch = 0; epoch < cfg->sl.epochs; epoch++) {
         for (int i = 0; i < n; i++) perm[i] = i;
@@ -109,21 +118,35 @@ void sl_train(model_t *policy, const task_t *task, pool_t *pool, const config_t 
             }
             etok += j.ntok;
             model_t *ms[1] = {policy};
-            optim_clip_grads(ms, 1, cfg->ppo.grad_clip);
+            optim_clip_grads(ms, 1, cfg->sl.grad_clip);
             opt.lr = optim_lr(LR_LINEAR, (float)cfg->sl.lr, step, total);
             adamw_step(&opt, policy, ++step);
         }
+        /* divergence is an outcome, never a silently broken pi_ref */
+        if (!isfinite(eloss)) {
+            err_set(err, "SL diverged: epoch %d: loss is %g (check sl.lr, sl.grad_clip)", epoch + 1, eloss / etok);
+            goto done;
+        }
+        for (size_t q = 0; q < policy->n_params; q++)
+            if (!isfinite(policy->params[q])) {
+                err_set(err, "SL diverged: epoch %d: a weight is %g (check sl.lr, sl.grad_clip)", epoch + 1,
+                        (double)policy->params[q]);
+                goto done;
+            }
         if (progress) {
             sl_epoch_t st = {epoch, eloss / etok};
             progress(&st, ctx);
         }
     }
+    rc = 0;
+done:
     for (int w = 0; w < nw; w++) {
-        model_ws_destroy(j.ws[w]);
-        free(j.dout[w]);
-        free(j.tokens[w]);
-        free(j.ls[w]);
+        if (j.ws) model_ws_destroy(j.ws[w]);
+        if (j.dout) free(j.dout[w]);
+        if (j.tokens) free(j.tokens[w]);
+        if (j.ls) free(j.ls[w]);
     }
     free(j.ws); free(j.dout); free(j.tokens); free(j.ls); free(j.gblk); free(j.loss);
     free(perm); free(data); free(len);
+    return rc;
 }

@@ -8,6 +8,7 @@
 
 #include "../envs/task.h"
 #include "../sim/config.h"
+#include "../sim/err.h"
 #include "../sim/model.h"
 #include "../sim/pool.h"
 
@@ -17,8 +18,9 @@ typedef struct {
 } sl_epoch_t;
 
 /* Trains policy in place for cfg->sl.epochs epochs over cfg->sl.examples training pairs.
- * progress(epoch stats, ctx) is called after every epoch (may be NULL). */
-void sl_train(model_t *policy, const task_t *task, pool_t *pool, const config_t *cfg,
-              void (*progress)(const sl_epoch_t *, void *), void *ctx);
+ * progress(epoch stats, ctx) is called after every epoch (may be NULL). Returns -1 with a message
+ * when memory runs out or the loss or the weights stop being finite (SL diverged). */
+int sl_train(model_t *policy, const task_t *task, pool_t *pool, const config_t *cfg,
+             void (*progress)(const sl_epoch_t *, void *), void *ctx, err_t *err);
 
 #endif

@@ -162,8 +162,11 @@ typedef struct {
     char *path;
     char *config;   /* the config text without its seed line */
     char *algo;
+    char *task;
     long long seed;
     int complete;
+    int diverged;         /* root attribute diverged = 1: stopped on a non-finite quantity */
+    char *div_what;       /* "iteration N: QUANTITY" */
     size_t n_eval;
     double *e_iter, *e_split, *e_who;
     int n_cols;
@@ -177,6 +180,8 @@ static void run_free(run_t *r) {
     free(r->path);
     free(r->config);
     free(r->algo);
+    free(r->task);
+    free(r->div_what);
     free(r->e_iter);
     free(r->e_split);
     free(r->e_who);
@@ -312,6 +317,8 @@ static int load_run(const char *path, run_t *r, err_t *err) {
     H5Eclear2(H5E_DEFAULT);
     char *schema = attr_str(f, "schema_version"), *cfg = attr_str(f, "config");
     char *algo = attr_str(f, "algo"), *seed = attr_str(f, "seed"), *complete = attr_str(f, "complete");
+    char *task = attr_str(f, "task"), *div = attr_str(f, "diverged"), *div_it = attr_str(f, "diverged_iteration");
+    char *div_q = attr_str(f, "diverged_quantity");
     names_t nm = {0};
     int rc = 0;
     if (!schema || !cfg || !algo || !seed || !complete) {
@@ -338,6 +345,13 @@ static int load_run(const char *path, run_t *r, err_t *err) {
         r->algo = xstrdup(algo);
         r->seed = strtoll(seed, NULL, 10);
         r->complete = atoi(complete) != 0;
+        r->task = xstrdup(task ? task : "?");
+        r->diverged = div && atoi(div) == 1;
+        if (r->diverged) {
+            size_t l = 64 + (div_it ? strlen(div_it) : 1) + (div_q ? strlen(div_q) : 1);
+            r->div_what = xmalloc(l);
+            snprintf(r->div_what, l, "iteration %s: %s not finite", div_it ? div_it : "?", div_q ? div_q : "?");
+        }
         size_t n1, n2;
         if (read_col(path, "eval/iteration", &r->e_iter, &r->n_eval, err) ||
             read_col(path, "eval/split", &r->e_split, &n1, err) || read_col(path, "eval/who", &r->e_who, &n2, err)) {
@@ -382,6 +396,7 @@ static int load_run(const char *path, run_t *r, err_t *err) {
     for (int i = 0; i < nm.n; i++) free(nm.names[i]);
     free(nm.names);
     free(schema), free(cfg), free(algo), free(seed), free(complete);
+    free(task), free(div), free(div_it), free(div_q);
     return rc;
 }
 
@@ -958,6 +973,8 @@ int analyze_run(const char *const *args, int nargs, const analyze_opts_t *o, FIL
     run_t *runs = xcalloc((size_t)np, sizeof *runs);
     int nr = 0, n_rejected = 0, n_incomplete = 0, n_dup = 0, n_ckpt = 0;
     char **incomplete = xcalloc((size_t)np, sizeof *incomplete);
+    char **diverged = NULL;
+    int n_diverged = 0;
     for (int i = 0; i < np; i++) {
         err_t e;
         int lr = load_run(paths[i], &runs[nr], &e);
@@ -969,6 +986,17 @@ int analyze_run(const char *const *args, int nargs, const analyze_opts_t *o, FIL
         if (lr != 0) {
             fprintf(errs, "rlgf analyze: error: %s (file skipped)\n", e.msg);
             n_rejected++;
+            continue;
+        }
+        if (runs[nr].diverged) {
+            /* an outcome to report, never numbers to average (they end in NaN) */
+            fprintf(errs, "rlgf analyze: warning: '%s': DIVERGED (%s): excluded from every statistic\n", paths[i],
+                    runs[nr].div_what);
+            diverged = xrealloc(diverged, sizeof *diverged * (size_t)(n_diverged + 1));
+            size_t l = strlen(paths[i]) + strlen(runs[nr].div_what) + 8;
+            diverged[n_diverged] = xmalloc(l);
+            snprintf(diverged[n_diverged++], l, "%s (%s)", paths[i], runs[nr].div_what);
+            run_free(&runs[nr]);
             continue;
         }
         if (!runs[nr].complete) {
@@ -983,6 +1011,14 @@ int analyze_run(const char *const *args, int nargs, const analyze_opts_t *o, FIL
         nr++;
     }
     if (n_rejected) rc = 1;
+    /* one task per analysis: tables, curves and profiles of IMDB and toy runs side by side mean nothing */
+    for (int i = 1; i < nr; i++)
+        if (strcmp(runs[i].task, runs[0].task)) {
+            rc = 2;
+            err_set(err, "runs of different tasks: '%s' is task %s, '%s' is task %s; analyze one task at a time",
+                    runs[0].path, runs[0].task, runs[i].path, runs[i].task);
+            goto done;
+        }
 
     /* groups, in order of first appearance */
     g = xcalloc((size_t)(nr ? nr : 1), sizeof *g);
@@ -1016,8 +1052,8 @@ int analyze_run(const char *const *args, int nargs, const analyze_opts_t *o, FIL
     }
     if (ng == 0) {
         rc = 2;
-        err_set(err, "no usable run logs (%d rejected, %d incomplete and excluded)", n_rejected,
-                o->include_incomplete ? 0 : n_incomplete);
+        err_set(err, "no usable run logs (%d rejected, %d incomplete and excluded, %d diverged)", n_rejected,
+                o->include_incomplete ? 0 : n_incomplete, n_diverged);
         goto done;
     }
     name_groups(g, ng, runs);
@@ -1254,6 +1290,22 @@ int analyze_run(const char *const *args, int nargs, const analyze_opts_t *o, FIL
     if (pd && close_out(pd, dir, "profile_reward.dat", err)) goto fail_out;
 
     if (write_tables(dir, g, ng, metrics, nm, o, err)) goto fail_out;
+    if (n_diverged) {
+        /* the table's readers must see that runs are missing from it, and why */
+        char p[PATH_MAX];
+        snprintf(p, sizeof p, "%s/final.md", dir);
+        FILE *md = fopen(p, "a");
+        if (!md) {
+            err_set(err, "cannot write '%s': %s", p, strerror(errno));
+            goto fail_out;
+        }
+        fprintf(md, "\nDiverged runs, excluded from every statistic above:\n\n");
+        for (int i = 0; i < n_diverged; i++) fprintf(md, "- DIVERGED: %s\n", diverged[i]);
+        if (fclose(md) != 0) {
+            err_set(err, "cannot write '%s': %s", p, strerror(errno));
+            goto fail_out;
+        }
+    }
 
     /* figures */
     int n_figs = 0, n_fig_fail = 0;
@@ -1370,9 +1422,11 @@ int analyze_run(const char *const *args, int nargs, const analyze_opts_t *o, FIL
     if (n_rejected) fprintf(rep, ", %d rejected", n_rejected);
     if (n_incomplete)
         fprintf(rep, ", %d incomplete%s", n_incomplete, o->include_incomplete ? " (included)" : " (excluded)");
+    if (n_diverged) fprintf(rep, ", %d diverged (excluded)", n_diverged);
     if (n_dup) fprintf(rep, ", %d duplicate%s left out", n_dup, n_dup == 1 ? "" : "s");
     if (n_ckpt) fprintf(rep, ", %d model checkpoint%s skipped", n_ckpt, n_ckpt == 1 ? "" : "s");
     fputc('\n', rep);
+    for (int i = 0; i < n_diverged; i++) fprintf(rep, "  DIVERGED (excluded): %s\n", diverged[i]);
     for (int i = 0; i < n_incomplete; i++)
         fprintf(rep, "  INCOMPLETE (complete = 0, %s): %s\n", o->include_incomplete ? "included" : "excluded", incomplete[i]);
     int wname = 5;
@@ -1476,6 +1530,8 @@ done:
     for (int i = 0; i < nr; i++) run_free(&runs[i]);
     free(runs);
     free(incomplete);
+    for (int i = 0; i < n_diverged; i++) free(diverged[i]);
+    free(diverged);
     for (int i = 0; i < np; i++) free(paths[i]);
     free(paths);
     return rc;

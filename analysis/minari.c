@@ -1,5 +1,6 @@
 #include "minari.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <hdf5.h>
 #include <stdint.h>
@@ -48,12 +49,31 @@ static int write_attr_f64(hid_t obj, const char *name, double v) {
     return h5util_write_attr(obj, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &v);
 }
 
-int minari_export(const char *run_path, const char *dir, int split, err_t *err) {
+/* 1 when dir holds anything besides . and .. (0 when empty or missing, -1 when unreadable) */
+static int dir_nonempty(const char *dir) {
+    DIR *d = opendir(dir);
+    if (!d) return errno == ENOENT ? 0 : -1;
+    struct dirent *e;
+    int any = 0;
+    while (!any && (e = readdir(d))) any = strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
+    closedir(d);
+    return any;
+}
+
+int minari_export(const char *run_path, const char *dir, int split, int force, err_t *err) {
     double *c[NCOL] = {0};
     size_t n[NCOL] = {0};
     int rc = -1;
     char data_dir[1024], h5path[1100], json[1100], task[128], algo[128], cause[300];
     hid_t out = -1, in = -1;
+    /* an earlier export (or anything else) at dir is never overwritten without --force */
+    struct stat st;
+    if (stat(dir, &st) == 0 && !S_ISDIR(st.st_mode)) return err_set(err, "'%s' exists and is not a directory", dir);
+    int full = dir_nonempty(dir);
+    if (full < 0) return err_set(err, "cannot read directory '%s': %s", dir, strerror(errno));
+    if (full && !force)
+        return err_set(err, "'%s' is not empty (an earlier export?): not overwriting it; use --force to replace "
+                       "its data/, or another directory", dir);
     /* the columns are read in the isolated reader first: a damaged file fails there cleanly */
     for (int i = 0; i < NCOL; i++)
         if (h5log_read_column(run_path, COLS[i], &c[i], &n[i], err)) goto done;

@@ -16,7 +16,8 @@
 
 #include "../sim/err.h"
 
-/* split: -1 for every trajectory, else only that split (0 train, 1 validation, 2 test). */
-int minari_export(const char *run_path, const char *dir, int split, err_t *err);
+/* split: -1 for every trajectory, else only that split (0 train, 1 validation, 2 test). A dir
+ * that exists and is not empty is an error unless force (then its data/ files are replaced). */
+int minari_export(const char *run_path, const char *dir, int split, int force, err_t *err);
 
 #endif

@@ -7,6 +7,11 @@
  *                     datasets params, adam_m, adam_v: float32 little-endian, shape (n_params),
  *                     contiguous and uncompressed (weights are incompressible noise; a checkpoint
  *                     should load at disk speed)
+ *   checksums         /models/<name> attribute checksum: SHA-256 (hex) of the model's name, its
+ *                     config attributes, params, adam_m, adam_v and the root config text; root
+ *                     attribute checksum: SHA-256 of the config text, step, the /state scalars and
+ *                     blob. Every load recomputes them: a flipped byte, weights copied from another
+ *                     file or a config text edited afterwards is a named error, never silent use.
  * Written like the run log (libver bounds V18..V18, no object times, tracked creation order), so
  * equal models give equal checkpoint bytes. Gradients are not saved: they are zeroed every step. */
 #ifndef _GNU_SOURCE
@@ -19,6 +24,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <hdf5.h>
+#include <nettle/sha2.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,7 +62,73 @@ static int valid_name(const char *s) {
     return s && *s && !strchr(s, '/') && strcmp(s, ".") != 0 && strcmp(s, "..") != 0 && strlen(s) < 200;
 }
 
-static int save_model(hid_t models, const model_t *m, const char *name) {
+/* Hashes raw memory bytes: the datasets are float32 little-endian and read back to native floats,
+ * so on the little-endian hosts rlgf runs on these are the file's bytes. */
+static void hash_str(struct sha256_ctx *c, const char *s) {
+    if (!s) s = "";
+    sha256_update(c, strlen(s) + 1, (const uint8_t *)s);
+}
+
+static void to_hex(const uint8_t *b, char hex[65]) {
+    for (int i = 0; i < 32; i++) snprintf(hex + 2 * i, 3, "%02x", b[i]);
+}
+
+static void model_checksum(const model_t *m, const char *name, const char *config_text, char hex[65]) {
+    struct sha256_ctx c;
+    sha256_init(&c);
+    hash_str(&c, "rlgf-model-v1");
+    hash_str(&c, name);
+    hash_str(&c, config_text);
+    int64_t v[8] = {m->cfg.kind, m->cfg.head, m->cfg.vocab, m->cfg.max_seq, m->cfg.channels, m->cfg.layers,
+                    m->cfg.heads, (int64_t)m->n_params};
+    sha256_update(&c, sizeof v, (const uint8_t *)v);
+    const float *arr[3] = {m->params, m->adam_m, m->adam_v};
+    for (int k = 0; k < 3; k++) sha256_update(&c, m->n_params * sizeof(float), (const uint8_t *)arr[k]);
+    uint8_t d[32];
+    sha256_digest(&c, sizeof d, d);
+    to_hex(d, hex);
+}
+
+static void state_checksum(const char *config_text, int64_t step, int n_scalars, const char *const *names,
+                           const double *scalars, const void *blob, size_t blob_len, char hex[65]) {
+    struct sha256_ctx c;
+    sha256_init(&c);
+    hash_str(&c, "rlgf-ckpt-v1");
+    hash_str(&c, config_text);
+    sha256_update(&c, sizeof step, (const uint8_t *)&step);
+    for (int i = 0; i < n_scalars; i++) {
+        hash_str(&c, names[i]);
+        sha256_update(&c, sizeof(double), (const uint8_t *)&scalars[i]);
+    }
+    uint64_t bl = blob_len;
+    sha256_update(&c, sizeof bl, (const uint8_t *)&bl);
+    if (blob_len) sha256_update(&c, blob_len, blob);
+    uint8_t d[32];
+    sha256_digest(&c, sizeof d, d);
+    to_hex(d, hex);
+}
+
+static int read_str_attr(hid_t obj, const char *name, char **text) {
+    *text = NULL;
+    if (H5Aexists(obj, name) <= 0) return H5Eclear2(H5E_DEFAULT), -1;
+    hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
+    if (a < 0) return -1;
+    int rc = -1;
+    hid_t t = H5Aget_type(a);
+    if (t >= 0 && H5Tget_class(t) == H5T_STRING && !H5Tis_variable_str(t)) {
+        size_t n = H5Tget_size(t);
+        *text = calloc(n + 1, 1);
+        if (*text && H5Aread(a, t, *text) >= 0) rc = 0;
+    }
+    if (t >= 0) H5Tclose(t);
+    H5Aclose(a);
+    if (rc) free(*text), *text = NULL;
+    return rc;
+}
+
+static int save_model(hid_t models, const model_t *m, const char *name, const char *config_text) {
+    char sum[65];
+    model_checksum(m, name, config_text, sum);
     hid_t gcpl = make_gcpl(H5P_GROUP_CREATE);
     hid_t g = gcpl >= 0 ? H5Gcreate2(models, name, H5P_DEFAULT, gcpl, H5P_DEFAULT) : -1;
     if (gcpl >= 0) H5Pclose(gcpl);
@@ -68,7 +141,8 @@ static int save_model(hid_t models, const model_t *m, const char *name) {
                      write_attr(g, "n_params", H5T_STD_I64LE, H5T_NATIVE_INT64, &np) < 0 ||
                      write_floats(g, "params", m->params, m->n_params) < 0 ||
                      write_floats(g, "adam_m", m->adam_m, m->n_params) < 0 ||
-                     write_floats(g, "adam_v", m->adam_v, m->n_params) < 0
+                     write_floats(g, "adam_v", m->adam_v, m->n_params) < 0 ||
+                     write_str_attr(g, "checksum", sum) < 0
                  ? -1 : 0;
     if (H5Gclose(g) < 0) rc = -1;
     return rc;
@@ -100,9 +174,11 @@ int ckpt_save(const char *path, model_t *const *models, const char *const *names
     return ckpt_save_ex(path, models, names, n, config_text, step, NULL, err);
 }
 
+static int ckpt_write(const char *path, model_t *const *models, const char *const *names, int n,
+                      const char *config_text, int64_t step, const ckpt_extra_t *extra, err_t *err);
+
 int ckpt_save_ex(const char *path, model_t *const *models, const char *const *names, int n,
                  const char *config_text, int64_t step, const ckpt_extra_t *extra, err_t *err) {
-    char cause[300];
     H5Eset_auto(H5E_DEFAULT, NULL, NULL);
     if (!path || !*path) return err_set(err, "checkpoint: empty file name");
     if (n < 1) return err_set(err, "%s: no models to save", path);
@@ -117,6 +193,23 @@ int ckpt_save_ex(const char *path, model_t *const *models, const char *const *na
     if (h5log_check_room(path, need, err)) return err_prefix(err, "checkpoint");
     /* A per-process temporary name: concurrent runs with a cold SL cache write the same
      * checkpoint; each renames its own complete file into place (the contents are equal). */
+    /* SIGINT/SIGTERM/SIGHUP wait until the file is renamed into place or removed: an interrupted
+     * sweep (or Ctrl-C) must not leave PATH.tmp.PID behind. The pool's workers block every
+     * signal (sim/pool.c), so this thread is the only one they can reach. */
+    sigset_t block, old;
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &block, &old);
+    int rc = ckpt_write(path, models, names, n, config_text, step, extra, err);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return rc;
+}
+
+static int ckpt_write(const char *path, model_t *const *models, const char *const *names, int n,
+                      const char *config_text, int64_t step, const ckpt_extra_t *extra, err_t *err) {
+    char cause[300];
     size_t len = strlen(path) + 32;
     char *tmp = malloc(len);
     if (!tmp) return err_set(err, "%s: out of memory", path);
@@ -128,6 +221,7 @@ int ckpt_save_ex(const char *path, model_t *const *models, const char *const *na
         return -1;
     }
     close(fd);
+    int rc;
     hid_t fcpl = make_gcpl(H5P_FILE_CREATE), fapl = H5Pcreate(H5P_FILE_ACCESS), f = -1;
     if (fcpl >= 0 && fapl >= 0 && H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_V18) >= 0 &&
         H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG) >= 0) {
@@ -138,19 +232,23 @@ int ckpt_save_ex(const char *path, model_t *const *models, const char *const *na
     }
     if (fcpl >= 0) H5Pclose(fcpl);
     if (fapl >= 0) H5Pclose(fapl);
-    int rc = 0;
+    rc = 0;
     if (f < 0) {
         rc = err_set(err, "cannot create checkpoint '%s': %s", tmp, h5_cause(cause));
     } else {
         hid_t gcpl = make_gcpl(H5P_GROUP_CREATE), mg = -1;
+        char sum[65];
+        state_checksum(config_text, step, extra ? extra->n_scalars : 0, extra ? extra->scalar_names : NULL,
+                       extra ? extra->scalars : NULL, extra ? extra->blob : NULL, extra ? extra->blob_len : 0, sum);
         if (write_str_attr(f, "config", config_text) < 0 ||
-            write_attr(f, "step", H5T_STD_I64LE, H5T_NATIVE_INT64, &step) < 0)
+            write_attr(f, "step", H5T_STD_I64LE, H5T_NATIVE_INT64, &step) < 0 ||
+            write_str_attr(f, "checksum", sum) < 0)
             rc = err_set(err, "%s: cannot write root attributes: %s", tmp, h5_cause(cause));
         else if (gcpl < 0 || (mg = H5Gcreate2(f, "models", H5P_DEFAULT, gcpl, H5P_DEFAULT)) < 0)
             rc = err_set(err, "%s: cannot create group /models: %s", tmp, h5_cause(cause));
         if (gcpl >= 0) H5Pclose(gcpl);
         for (int i = 0; rc == 0 && i < n; i++)
-            if (save_model(mg, models[i], names[i]) < 0)
+            if (save_model(mg, models[i], names[i], config_text) < 0)
                 rc = err_set(err, "%s: cannot write model '%s': %s", tmp, names[i], h5_cause(cause));
         if (mg >= 0) H5Gclose(mg);
         if (rc == 0 && extra && save_state(f, extra) < 0)
@@ -284,6 +382,23 @@ model_t *ckpt_load(const char *path, const char *name, err_t *err) {
         }
     }
     memset(m->grads, 0, m->n_params * sizeof *m->grads);
+    char *cfg_text = NULL, *stored = NULL, sum[65];
+    if (read_str_attr(f, "config", &cfg_text) || read_str_attr(g, "checksum", &stored)) {
+        err_set(err, "%s: model '%s' has no %s (written by an older rlgf?): not using it", path, name,
+                cfg_text ? "checksum" : "config text");
+        model_destroy(m);
+        m = NULL;
+    } else {
+        model_checksum(m, name, cfg_text, sum);
+        if (strcmp(sum, stored)) {
+            err_set(err, "%s: model '%s': checksum mismatch: its weights, optimizer state or config text "
+                    "changed after it was saved (damaged or edited file): not using it", path, name);
+            model_destroy(m);
+            m = NULL;
+        }
+    }
+    free(cfg_text);
+    free(stored);
 done:
     if (g >= 0) H5Gclose(g);
     if (mg >= 0) H5Gclose(mg);
@@ -362,4 +477,45 @@ int ckpt_read_config(const char *path, char **text, err_t *err) {
         return err_set(err, "checkpoint '%s' has no config", path);
     }
     return 0;
+}
+
+int ckpt_verify(const char *path, int n_scalars, const char *const *names, err_t *err) {
+    hid_t f = open_ckpt_ro(path, err);
+    if (f < 0) return -1;
+    char *cfg = NULL, *stored = NULL, sum[65];
+    long long step = 0;
+    double *sc = calloc((size_t)n_scalars + 1, sizeof *sc);
+    void *blob = NULL;
+    size_t blen = 0;
+    int rc = -1;
+    if (!sc) {
+        err_set(err, "%s: out of memory", path);
+    } else if (read_str_attr(f, "config", &cfg) || read_i64_attr(f, "step", &step)) {
+        err_set(err, "checkpoint '%s': no config text or step", path);
+    } else if (read_str_attr(f, "checksum", &stored)) {
+        err_set(err, "checkpoint '%s' has no checksum (written by an older rlgf?): not using it", path);
+    } else {
+        rc = 0;
+        hid_t g = n_scalars > 0 ? H5Gopen2(f, "state", H5P_DEFAULT) : -1;
+        for (int i = 0; i < n_scalars && rc == 0; i++) {
+            hid_t a = g >= 0 ? H5Aopen(g, names[i], H5P_DEFAULT) : -1;
+            if (a < 0 || H5Aread(a, H5T_NATIVE_DOUBLE, &sc[i]) < 0) rc = err_set(err, "checkpoint '%s' has no run state '%s'", path, names[i]);
+            if (a >= 0) H5Aclose(a);
+        }
+        if (g >= 0) H5Gclose(g);
+    }
+    H5Fclose(f);
+    H5Eclear2(H5E_DEFAULT);
+    if (rc == 0 && n_scalars > 0 && ckpt_read_blob(path, &blob, &blen, err)) rc = -1;
+    if (rc == 0) {
+        state_checksum(cfg, (int64_t)step, n_scalars, names, sc, blob, blen, sum);
+        if (strcmp(sum, stored))
+            rc = err_set(err, "checkpoint '%s': checksum mismatch: its run state, saved run log or config text "
+                         "changed after it was saved (damaged or edited file): not using it", path);
+    }
+    free(cfg);
+    free(stored);
+    free(sc);
+    free(blob);
+    return rc;
 }

@@ -28,7 +28,13 @@ int ckpt_read_blob(const char *path, void **blob, size_t *len, err_t *err);
 /* The root attribute config (caller frees). */
 int ckpt_read_config(const char *path, char **text, err_t *err);
 
-/* Creates the model stored under /models/<name> with its params and moments. */
+/* Checks the root checksum over the config text, step, the named /state scalars (as saved, in
+ * that order; 0 for a plain model checkpoint) and the blob. */
+int ckpt_verify(const char *path, int n_scalars, const char *const *scalar_names, err_t *err);
+
+/* Creates the model stored under /models/<name> with its params and moments, after checking its
+ * checksum (weights, moments, config attributes and the file's config text): a file without one,
+ * or one that does not match, is an error. */
 model_t *ckpt_load(const char *path, const char *name, err_t *err);
 
 #endif

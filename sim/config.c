@@ -11,7 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/stat.h>
+
 #include <ini.h>
+
+#define CFG_MAX_FILE (1 << 20)
 
 /* ------------------------------------------------------------------------------------------ */
 /* The registry                                                                                */
@@ -118,8 +122,8 @@ static const cfg_key_t KEYS[] = {
            "value clip: V stays within +-this of the rollout value (reference: 0.2)"),
     K_BOOL("ppo.value_clip", ppo.value_clip, "true", "use the clipped value loss (reference: on)"),
     K_DBL("ppo.vf_coef", ppo.vf_coef, "0.5", 0, 1e6, "value loss coefficient c_V (reference: IMDB 0.5)"),
-    K_DBL("ppo.ent_coef", ppo.ent_coef, "0", 0, NOMAX, "entropy bonus coefficient (reference: 0)"),
-    K_DBL("ppo.tgt_coef", ppo.tgt_coef, "0.1", 0, NOMAX,
+    K_DBL("ppo.ent_coef", ppo.ent_coef, "0", 0, 1e6, "entropy bonus coefficient (reference: 0)"),
+    K_DBL("ppo.tgt_coef", ppo.tgt_coef, "0.1", 0, 1e6,
           "coefficient of the NLL on reference continuations (reference: 0.1)"),
     K_BOOL("ppo.norm_adv", ppo.norm_adv, "false",
            "normalise advantages per minibatch (reference TRIL: off; RL4LMs: on)"),
@@ -132,7 +136,9 @@ static const cfg_key_t KEYS[] = {
     K_DBL("ppo.weight_decay", ppo.weight_decay, "1e-6", 0, 1,
           "AdamW decoupled weight decay, not on biases or norm gains (reference: 1e-6)"),
     K_DBLX("ppo.adam_eps", ppo.adam_eps, "1e-5", 0, 1, "Adam epsilon (reference: 1e-5)"),
-    K_DBL("kl.beta", kl.beta, "0.001", 0, NOMAX,
+    /* Upper bounds on coefficients keep every loss term finite: a summed KL or NLL is at most a
+     * few hundred nats, so 1e6 times it is far from overflow, while 1e308 times it is inf. */
+    K_DBL("kl.beta", kl.beta, "0.001", 0, 1e6,
           "per-token KL penalty to pi_ref in the reward (reference: IMDB 0.001)"),
     K_CHO("kl.controller", kl.controller, "fixed", "fixed|adaptive",
           "fixed beta, or adaptive (Ziegler) towards kl.target"),
@@ -143,6 +149,11 @@ static const cfg_key_t KEYS[] = {
     K_INT("sl.examples", sl.examples, "2048", 1, INT_MAX, "SL training (prompt, reference) pairs"),
     K_INT("sl.batch", sl.batch, "16", 1, INT_MAX, "SL pairs per optimizer step"),
     K_DBLX("sl.lr", sl.lr, "3e-3", 0, 1, "SL AdamW learning rate"),
+    /* SL has its own optimizer keys: sweeping an RL knob (ppo.*) must never change pi_ref */
+    K_DBL("sl.grad_clip", sl.grad_clip, "1", 0, NOMAX, "SL global gradient-norm clip (0 = off)"),
+    K_DBL("sl.weight_decay", sl.weight_decay, "1e-6", 0, 1,
+          "SL AdamW decoupled weight decay, not on biases or norm gains"),
+    K_DBLX("sl.adam_eps", sl.adam_eps, "1e-5", 0, 1, "SL Adam epsilon"),
 };
 #define NKEYS (sizeof KEYS / sizeof KEYS[0])
 
@@ -260,6 +271,7 @@ static int parse_value(const cfg_key_t *k, const char *v, value_t *out, char *wh
         if (end == v) return snprintf(why, wlen, "is not a number"), -1;
         if (*end) return snprintf(why, wlen, "has trailing characters '%.40s'", end), -1;
         if (!isfinite(x)) return snprintf(why, wlen, "is not a finite number"), -1;
+        if (x == 0) x = 0.0; /* canonical: -0 is 0, so it hashes, names and groups as 0 */
         if (k->lo_open ? !(x > k->lo) : !(x >= k->lo)) return snprintf(why, wlen, "is out of range"), -1;
         if (k->hi != NOMAX && !(x <= k->hi)) return snprintf(why, wlen, "is out of range"), -1;
         out->d = x;
@@ -472,6 +484,7 @@ typedef struct {
     int line;       /* lines handed to inih so far = the line inih is processing */
     int err_line;   /* first line with an error we detected (0 = none) */
     int read_errno; /* errno of a read error, 0 = none */
+    int seen[sizeof KEYS / sizeof KEYS[0]]; /* line where each key was set in this file, 0 = not */
     err_t err;
 } loader_t;
 
@@ -533,6 +546,17 @@ static int loader_handler(void *user, const char *section, const char *name, con
         ld->err_line = ld->line;
         return 0;
     }
+    /* A key set twice in one file is a mistake (which one did the author mean?), not "last wins" */
+    char k[300];
+    trim_copy(key, k, sizeof k);
+    size_t ki = (size_t)(find_key(k) - KEYS);
+    if (ld->seen[ki]) {
+        ld->err_line = ld->line;
+        err_set(&ld->err, "%s:%d: key '%s' is set twice in this file (first at line %d)", ld->path, ld->line,
+                KEYS[ki].key, ld->seen[ki]);
+        return 0;
+    }
+    ld->seen[ki] = ld->line;
     return 1;
 }
 
@@ -540,6 +564,17 @@ int cfg_load_file(config_t *c, const char *path, err_t *err) {
     loader_t ld = {.c = c, .path = path};
     ld.f = fopen(path, "r");
     if (!ld.f) return err_set(err, "%s: cannot open config file: %s", path, strerror(errno));
+    /* A device (/dev/zero, /dev/stdin of a terminal...) or a directory would hang or read forever;
+     * a pipe is fine (bounded by its writer), a regular file must be of config size. */
+    struct stat st;
+    if (fstat(fileno(ld.f), &st) != 0 || !(S_ISREG(st.st_mode) || S_ISFIFO(st.st_mode)) ||
+        (S_ISREG(st.st_mode) && st.st_size > CFG_MAX_FILE)) {
+        int isdir = S_ISDIR(st.st_mode), big = S_ISREG(st.st_mode);
+        fclose(ld.f);
+        if (big) return err_set(err, "%s: config file is larger than %d bytes", path, CFG_MAX_FILE);
+        return err_set(err, "%s: not a regular file (%s): a config file is expected", path,
+                       isdir ? "a directory" : "a device or socket");
+    }
     int rc = ini_parse_stream(loader_read, &ld, loader_handler, &ld);
     fclose(ld.f);
     if (ld.read_errno) return err_set(err, "%s: cannot read config file: %s", path, strerror(ld.read_errno));
@@ -614,8 +649,7 @@ static char *to_text(const config_t *c, int (*keep)(const char *key)) {
 
 static int affects_sl(const char *key) {
     static const char *const prefixes[] = {"world.", "imdb.", "tldr.", "model.", "sl."};
-    /* SL shares the optimizer settings with PPO (AdamW eps, weight decay, gradient clip) */
-    static const char *const keys[] = {"task", "seed", "ppo.adam_eps", "ppo.weight_decay", "ppo.grad_clip"};
+    static const char *const keys[] = {"task", "seed"};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
         if (strcmp(key, keys[i]) == 0) return 1;
     for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++)

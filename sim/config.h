@@ -101,6 +101,9 @@ typedef struct {
         int examples;     /* 2048 training (prompt, reference) pairs */
         int batch;        /* 16 */
         double lr;        /* 3e-3 */
+        double grad_clip;    /* 1.0, as ppo.grad_clip but for SL only */
+        double weight_decay; /* 1e-6 */
+        double adam_eps;     /* 1e-5 */
     } sl;
 } config_t;
 

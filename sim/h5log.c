@@ -526,8 +526,20 @@ void h5log_init(void) {
     quiet_hdf5();
 }
 
+int h5log_set_diverged(h5log_t *L, int64_t iteration, const char *quantity, err_t *err) {
+    char cause[300];
+    int32_t one = 1;
+    if (write_attr(L->file, "diverged", H5T_STD_I32LE, H5T_NATIVE_INT32, &one) < 0 ||
+        write_attr(L->file, "diverged_iteration", H5T_STD_I64LE, H5T_NATIVE_INT64, &iteration) < 0 ||
+        write_str_attr(L->file, "diverged_quantity", quantity) < 0)
+        return err_set(err, "%s: cannot write attribute 'diverged': %s", L->partial, h5_cause(cause));
+    return 0;
+}
+
 int h5log_close(h5log_t *L, int complete, err_t *err) {
     if (!L) return 0;
+    int finish = complete != 0; /* rename into place: complete (1) or finished without completing (2) */
+    if (complete == 2) complete = 0;
     if (L->failed) {
         /* Leave the file as it was at the last successful flush: closing would make HDF5 retry
          * the failed writes (and 1.10 can crash doing so). The handles are abandoned; the
@@ -535,7 +547,7 @@ int h5log_close(h5log_t *L, int complete, err_t *err) {
         for (int i = 0; i < L->ncols; i++) L->cols[i].id = -1;
         for (int i = 0; i < L->ngrps; i++) L->grps[i].id = -1;
         free_log(L);
-        return complete ? err_set(err, "run log: an earlier write failed; it was not completed") : 0;
+        return finish ? err_set(err, "run log: an earlier write failed; it was not completed") : 0;
     }
     char cause[300];
     int rc = 0;
@@ -560,7 +572,7 @@ int h5log_close(h5log_t *L, int complete, err_t *err) {
     }
     if (H5Fclose(L->file) < 0 && rc == 0)
         rc = err_set(err, "%s: cannot close run log (disk full?): %s", L->partial, h5_cause(cause));
-    if (complete && rc == 0) {
+    if (finish && rc == 0) {
         if (fsync_path(L->partial) < 0)
             rc = err_set(err, "%s: cannot sync to disk: %s", L->partial, strerror(errno));
         else if (rename(L->partial, L->path) != 0) /* replaces an older file at path atomically */
@@ -1105,6 +1117,14 @@ static int info_direct(const char *path, FILE *out, err_t *err) {
     fprintf(out, "%-18s %s\n", "file:", path);
     fprintf(out, "%-18s %s\n", "complete:", complete && strcmp(complete, "1") == 0 ? "yes" : "no");
     free(complete);
+    char *div = attr_text(f, "diverged");
+    if (div && strcmp(div, "1") == 0) {
+        char *it = attr_text(f, "diverged_iteration"), *q = attr_text(f, "diverged_quantity");
+        fprintf(out, "%-18s yes, at iteration %s (%s not finite)\n", "diverged:", it ? it : "?", q ? q : "?");
+        free(it);
+        free(q);
+    }
+    free(div);
     for (size_t k = 0; k < sizeof keys / sizeof *keys; k++) {
         char *v = attr_text(f, keys[k]);
         char label[64];
@@ -1473,6 +1493,37 @@ int h5log_digest(const char *path, char hex[65], err_t *err) {
 }
 
 int h5log_info(const char *path, FILE *out, err_t *err) { return run_isolated(path, info_child, path, out, err); }
+
+typedef struct {
+    const char *path, *name;
+} attr_req_t;
+
+static int attr_child(const void *ctx, FILE *out, err_t *err) {
+    const attr_req_t *q = ctx;
+    hid_t f = open_ro(q->path, err);
+    if (f < 0) return -1;
+    char *v = attr_text(f, q->name);
+    H5Fclose(f);
+    if (!v) return err_set(err, "'%s': no root attribute '%s'", q->path, q->name);
+    fputs(v, out);
+    free(v);
+    return 0;
+}
+
+int h5log_read_attr(const char *path, const char *name, char **text, err_t *err) {
+    *text = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(text, &len);
+    if (!mem) return err_set(err, "'%s': out of memory", path);
+    attr_req_t q = {path, name};
+    int rc = run_isolated(path, attr_child, &q, mem, err);
+    fclose(mem);
+    if (rc) {
+        free(*text);
+        *text = NULL;
+    }
+    return rc;
+}
 
 int h5log_read_column(const char *path, const char *dataset, double **values, size_t *n, err_t *err) {
     *values = NULL;

@@ -3,9 +3,10 @@
  * Layout:
  *   /                 attributes schema_version (int), program_version, task, algo (strings),
  *                     seed (int64), config (resolved config text), config_hash (hex string),
- *                     complete (int, 0 until h5log_close(..., complete=1))
+ *                     complete (int, 0 until h5log_close(..., complete=1)); a run that diverged
+ *                     adds diverged (int 1), diverged_iteration (int64), diverged_quantity
  *   /iterations/NAME  1-D float64 (or int64) datasets, one row per iteration
- *   /trajectories/NAME  per-trajectory 1-D datasets (iteration, split, prompt_index, u, k, length,
+ *   /trajectories/NAME  per-trajectory 1-D datasets (iteration, split, who, eval, prompt_index, u, k, length,
  *                     task_reward, return, metric_*, token_offset int64) and per-token datasets
  *                     (token int32, actor uint8, logp, logp_ref, value, reward, advantage float32)
  *   /eval/NAME        per evaluation row: iteration, split, who (0 learner, 1 guide, 2 pi_ref), and
@@ -63,8 +64,13 @@ int h5log_check_room(const char *path, size_t need, err_t *err);
 /* Reopens "path.partial" (left by a run that flushed and stopped) to append to it again; the
  * columns and row counts are read back from the file. Used by `rlgf train --resume`. */
 h5log_t *h5log_reopen(const char *path, err_t *err);
-/* Closes; complete=1 marks the run complete and renames the partial file to its final name. */
+/* Closes; complete=1 marks the run complete and renames the partial file to its final name;
+ * complete=2 renames it without marking it complete (a run that ended in divergence: an outcome,
+ * not a crash); 0 leaves the partial file. */
 int h5log_close(h5log_t *log, int complete, err_t *err);
+/* Root attributes diverged = 1, diverged_iteration and diverged_quantity (e.g. "policy_loss"):
+ * the run stopped because that quantity stopped being finite. */
+int h5log_set_diverged(h5log_t *log, int64_t iteration, const char *quantity, err_t *err);
 
 /* SHA-256 over everything outside /timing: every attribute and dataset in name order, as
  * (path, type class, size, shape, raw little-endian bytes), except the root attribute
@@ -75,6 +81,8 @@ int h5log_digest(const char *path, char hex[65], err_t *err);
  * a list of every dataset with shape and type. */
 int h5log_info(const char *path, FILE *out, err_t *err);
 
+/* A root attribute as text (strings as they are, numbers printed; caller frees); -1 if missing. */
+int h5log_read_attr(const char *path, const char *name, char **text, err_t *err);
 /* Reads a 1-D numeric dataset (e.g. "eval/reward_mean") as doubles; caller frees *values. */
 int h5log_read_column(const char *path, const char *dataset, double **values, size_t *n, err_t *err);
 

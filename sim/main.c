@@ -35,14 +35,18 @@ static const char *const USAGE =
     "Configs: configs/*.ini; keys: `rlgf config --list`.\n";
 
 static const char *const TRAIN_HELP =
-    "usage: rlgf train [FILE.ini] [key=value ...] [--quiet] [--resume]\n"
+    "usage: rlgf train [FILE.ini] [key=value ...] [--quiet] [--resume | --force]\n"
     "\n"
     "Resolves the config (built-in defaults < FILE.ini < key=value overrides), trains SL for the\n"
     "config (or reuses the checkpoint cached in cache_dir under the hash of the SL settings), then\n"
     "runs `algo` for `iterations` iterations of `trajectories` trajectories, evaluating on the\n"
     "validation split every eval.every iterations and on the test split at the end.\n"
-    "The run log (HDF5, see README) goes to `out` (default results/<task>-<algo>-s<seed>.h5); it is\n"
-    "written as OUT.partial and renamed only when the run completes.\n"
+    "The run log (HDF5, see README) goes to `out` (default results/<task>-<algo>-s<seed>-<hash>.h5,\n"
+    "<hash> = the first 8 hex digits of the config hash); it is written as OUT.partial and renamed\n"
+    "only when the run completes. An existing log at `out` is never replaced without --force; while\n"
+    "a run writes `out` it holds OUT.lock, and a second run on the same `out` stops at once.\n"
+    "Non-finite losses, gradients or weights stop the run (exit 1): its log is kept at `out`\n"
+    "marked diverged (root attributes diverged, diverged_iteration, diverged_quantity; complete = 0).\n"
     "Progress: one updating line on a terminal, a plain line every 10 s otherwise.\n"
     "Every checkpoint.every iterations (default 10) the run saves OUT.resume.h5 (models, optimizer\n"
     "moments, loop state and a copy of the log so far); after a crash or kill, the same command with\n"
@@ -147,12 +151,17 @@ static int cmd_train(int argc, char **argv) {
     if (wants_help(argc, argv)) return fputs(TRAIN_HELP, stdout), 0;
     config_t cfg;
     err_t err;
-    const char *flags[] = {"--quiet", "--resume", NULL};
+    const char *flags[] = {"--quiet", "--resume", "--force", NULL};
     if (check_flags(argc, argv, flags, &err) || resolve_config(argc, argv, 2, &cfg, &err)) {
         fprintf(stderr, "rlgf train: %s\n", err.msg);
         return 2;
     }
-    train_opts_t opts = {has_flag(argc, argv, "--quiet"), -1, has_flag(argc, argv, "--resume"), NULL, NULL};
+    if (has_flag(argc, argv, "--resume") && has_flag(argc, argv, "--force")) {
+        fprintf(stderr, "rlgf train: --resume and --force exclude each other\n");
+        return 2;
+    }
+    train_opts_t opts = {has_flag(argc, argv, "--quiet"), -1, has_flag(argc, argv, "--resume"), NULL, NULL,
+                         has_flag(argc, argv, "--force")};
     if (train_run(&cfg, &opts, &err) != 0) {
         fprintf(stderr, "rlgf train: %s\n", err.msg);
         return 1;
@@ -276,16 +285,19 @@ static int cmd_summary(int argc, char **argv) {
 
 static int cmd_export_minari(int argc, char **argv) {
     if (wants_help(argc, argv) || argc < 4) {
-        fputs("usage: rlgf export-minari RUN.h5 DIR [--split train|validation|test]\n\n"
+        fputs("usage: rlgf export-minari RUN.h5 DIR [--split train|validation|test] [--force]\n\n"
               "Writes the Minari dataset layout: DIR/data/main_data.hdf5 with one episode_N group per\n"
               "trajectory (actions = tokens, observations = [prompt_index, step], shaped rewards,\n"
-              "terminations, infos: actor, logp, logp_ref, value, advantage) and DIR/data/metadata.json.\n",
+              "terminations, infos: actor, logp, logp_ref, value, advantage) and DIR/data/metadata.json.\n"
+              "A DIR that is not empty is refused unless --force.\n",
               argc < 4 ? stderr : stdout);
         return argc < 4 ? 2 : 0;
     }
-    int split = -1;
+    int split = -1, force = 0;
     for (int i = 4; i < argc; i++) {
-        if (!strcmp(argv[i], "--split") && i + 1 < argc) {
+        if (!strcmp(argv[i], "--force")) {
+            force = 1;
+        } else if (!strcmp(argv[i], "--split") && i + 1 < argc) {
             const char *v = argv[++i];
             split = !strcmp(v, "train") ? 0 : !strcmp(v, "validation") ? 1 : !strcmp(v, "test") ? 2 : -2;
             if (split == -2) {
@@ -298,7 +310,7 @@ static int cmd_export_minari(int argc, char **argv) {
         }
     }
     err_t err;
-    if (minari_export(argv[2], argv[3], split, &err)) {
+    if (minari_export(argv[2], argv[3], split, force, &err)) {
         fprintf(stderr, "rlgf export-minari: %s\n", err.msg);
         return 1;
     }

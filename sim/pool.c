@@ -1,6 +1,7 @@
 #include "pool.h"
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 
@@ -61,12 +62,26 @@ pool_t *pool_create(int n_threads) {
     pthread_cond_init(&p->done, NULL);
     /* The calling thread is worker 0; helpers are workers 1..n-1. */
     p->threads = calloc((size_t)p->n_threads, sizeof *p->threads);
+    if (!p->threads) {
+        free(p);
+        return NULL;
+    }
+    /* Workers block every signal: a SIGINT/SIGTERM reaches the main thread only, which can defer
+     * it around an atomic file write (sim/ckpt.c). */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
     for (int i = 1; i < p->n_threads; i++) {
         worker_arg_t *wa = malloc(sizeof *wa);
-        wa->p = p;
-        wa->worker = i;
-        pthread_create(&p->threads[i], NULL, worker_main, wa);
+        if (wa) wa->p = p, wa->worker = i;
+        if (!wa || pthread_create(&p->threads[i], NULL, worker_main, wa) != 0) {
+            /* fewer workers: slower, but the same bits (work is split into fixed blocks) */
+            free(wa);
+            p->n_threads = i;
+            break;
+        }
     }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
     return p;
 }
 

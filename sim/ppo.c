@@ -37,15 +37,23 @@ struct ppo_trainer {
 
 ppo_trainer_t *ppo_trainer_create(const task_t *task, pool_t *pool, int seq_cap) {
     ppo_trainer_t *t = calloc(1, sizeof *t);
+    if (!t) return NULL;
     t->task = task;
     t->pool = pool;
     t->seq_cap = seq_cap;
     int nw = pool_threads(pool);
     t->w = calloc((size_t)nw, sizeof *t->w);
+    if (!t->w) return free(t), NULL;
+    int ok = 1;
     for (int i = 0; i < nw; i++) {
         t->w[i].dout = calloc((size_t)ROLLOUT_BLOCK * (size_t)seq_cap * (size_t)task->vocab, sizeof(float));
         t->w[i].tokens = calloc((size_t)ROLLOUT_BLOCK * (size_t)seq_cap, sizeof(int32_t));
         t->w[i].ls = calloc((size_t)task->vocab, sizeof(double));
+        ok &= t->w[i].dout && t->w[i].tokens && t->w[i].ls;
+    }
+    if (!ok) { /* the caller reports it */
+        ppo_trainer_destroy(t);
+        return NULL;
     }
     return t;
 }

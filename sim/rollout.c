@@ -50,11 +50,14 @@ static model_kv_t *kv_for(rollout_engine_t *e, worker_t *w, const model_t *m) {
 
 rollout_engine_t *rollout_engine_create(const task_t *task, pool_t *pool, int seq_cap) {
     rollout_engine_t *e = calloc(1, sizeof *e);
+    if (!e) return NULL;
     e->task = task;
     e->pool = pool;
     e->seq_cap = seq_cap;
     int nw = pool_threads(pool);
     e->workers = calloc((size_t)nw, sizeof *e->workers);
+    if (!e->workers) return free(e), NULL;
+    int ok = 1;
     for (int i = 0; i < nw; i++) {
         worker_t *w = &e->workers[i];
         w->sample_scratch = malloc(sample_scratch_size(task->vocab));
@@ -62,6 +65,11 @@ rollout_engine_t *rollout_engine_create(const task_t *task, pool_t *pool, int se
         w->ctx = calloc((size_t)seq_cap, sizeof(int32_t));
         w->rollin = calloc((size_t)seq_cap, sizeof(int32_t));
         w->logsm = calloc((size_t)task->vocab, sizeof(double));
+        ok &= w->sample_scratch && w->tokens && w->ctx && w->rollin && w->logsm;
+    }
+    if (!ok) { /* the caller reports it; nothing half-made survives */
+        rollout_engine_destroy(e);
+        return NULL;
     }
     return e;
 }

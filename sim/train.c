@@ -2,11 +2,14 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
+#include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -35,10 +38,16 @@ task_params_t train_task_params(const config_t *cfg) {
 }
 
 void train_out_path(const config_t *cfg, char *buf, size_t len) {
-    if (cfg->out[0])
+    if (cfg->out[0]) {
         snprintf(buf, len, "%s", cfg->out);
-    else
-        snprintf(buf, len, "results/%s-%s-s%lld.h5", cfg->task, cfg->algo, (long long)cfg->seed);
+        return;
+    }
+    /* The name carries the config hash: two runs that differ in any key (ppo.lr, ...) never
+     * share a default name; the same config and seed always gets the same one. */
+    char *text = cfg_run_text(cfg), hash[65] = "00000000";
+    if (text) sha256_hex(text, strlen(text), hash);
+    free(text);
+    snprintf(buf, len, "results/%s-%s-s%lld-%.8s.h5", cfg->task, cfg->algo, (long long)cfg->seed, hash);
 }
 
 static double now_seconds(void) {
@@ -70,6 +79,125 @@ static int parent_dir_of(const char *path, char *buf, size_t len) {
     return buf[0] != 0;
 }
 
+/* Weights and Adam moments all finite: a model read back with a NaN is never used. */
+static int model_finite(const model_t *m) {
+    if (!m) return 1;
+    for (size_t i = 0; i < m->n_params; i++)
+        if (!isfinite(m->params[i]) || !isfinite(m->adam_m[i]) || !isfinite(m->adam_v[i])) return 0;
+    return 1;
+}
+
+/* ---------- before any work: paths, memory, the output lock ---------- */
+
+/* About how many bytes the run will hold at once: models (params, grads, two moments) of policy,
+ * pi_ref, two critics and a guide; SL's examples and per-worker workspaces; the training and
+ * evaluation batches; the update's per-worker logits. Generous, for a clear error up front
+ * instead of a crash (or the OOM killer) minutes in. */
+static double memory_estimate(const config_t *cfg, const task_t *task) {
+    double V = task->vocab, S = task->prompt_max + task->gen_max, G = task->gen_max, C = cfg->model.channels,
+           L = cfg->model.layers, W = cfg->threads, B = ROLLOUT_BLOCK;
+    double params = strcmp(cfg->model.kind, "tabular") == 0 ? S * V * V : V * C + S * C + L * (12 * C * C + 13 * C) + 3 * C;
+    double models = 5 * params * 16;
+    double sl = strcmp(cfg->model.kind, "gpt") == 0
+                    ? (double)cfg->sl.examples * (S + 1) * 4 + (double)cfg->sl.examples * 4 +
+                          ((double)cfg->sl.batch / B + 1) * params * 4
+                    : 0;
+    double per_traj = S * 4 + G * 31 + 64 + (double)task->n_metrics * 8;
+    int n_eval = cfg->eval.prompts > cfg->eval.test_prompts ? cfg->eval.prompts : cfg->eval.test_prompts;
+    double batches = ((double)cfg->trajectories + n_eval) * per_traj * 2;
+    double work = W * B * S * (3 * V * 4 + L * C * 4 * 24 + 8);
+    return models + sl + batches + work + 64.0 * (1 << 20);
+}
+
+/* The memory this process may use: the address-space and data limits (ulimit -v / -d) and the
+ * machine's physical memory, whichever is smallest; 0 when unknown. */
+static double memory_available(void) {
+    double avail = 0;
+    long pages = sysconf(_SC_PHYS_PAGES), psz = sysconf(_SC_PAGE_SIZE);
+    if (pages > 0 && psz > 0) avail = (double)pages * (double)psz;
+    int res[2] = {RLIMIT_AS, RLIMIT_DATA};
+    for (int i = 0; i < 2; i++) {
+        struct rlimit rl;
+        if (getrlimit(res[i], &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && (avail == 0 || (double)rl.rlim_cur < avail))
+            avail = (double)rl.rlim_cur;
+    }
+    return avail;
+}
+
+/* Every check that can fail without doing work: the output path, the SL cache directory, the
+ * guide's checkpoint and the memory the config needs. */
+static int preflight(const config_t *cfg, const task_t *task, const char *out, int needs_sl, err_t *err) {
+    struct stat st;
+    size_t n = strlen(out);
+    if (n == 0 || out[n - 1] == '/' || (stat(out, &st) == 0 && S_ISDIR(st.st_mode)))
+        return err_set(err, "out = '%s' is a directory; expected a file name such as '%s%sRUN.h5'", out, out,
+                       n && out[n - 1] == '/' ? "" : "/");
+    char dir[1024];
+    if (parent_dir_of(out, dir, sizeof dir) && mkdir_p(dir, err) != 0) return err_prefix(err, "out = '%s'", out);
+    if (needs_sl) {
+        if (stat(cfg->cache_dir, &st) == 0 && !S_ISDIR(st.st_mode))
+            return err_set(err, "cache_dir = '%s' is not a directory (a file is in the way)", cfg->cache_dir);
+        if (mkdir_p(cfg->cache_dir, err) != 0) return err_prefix(err, "cache_dir = '%s'", cfg->cache_dir);
+        if (access(cfg->cache_dir, W_OK | X_OK) != 0)
+            return err_set(err, "cache_dir = '%s' is not writable: %s", cfg->cache_dir, strerror(errno));
+    }
+    double need = memory_estimate(cfg, task), have = memory_available();
+    if (have > 0 && need > have)
+        return err_set(err, "this config needs about %.0f MiB of memory (sl.examples = %d, trajectories = %d, "
+                       "model.channels = %d, threads = %d), more than the %.0f MiB available (ulimit -v / "
+                       "physical memory)", need / (1 << 20), cfg->sl.examples, cfg->trajectories,
+                       cfg->model.channels, cfg->threads, have / (1 << 20));
+    return 0;
+}
+
+/* OUT.lock, held with flock for the whole run: a second run on the same output fails at once,
+ * naming the first, and never touches its .partial, resume or policy files. The file holds the
+ * owner's pid and host for that message. After locking, the inode is compared with the path's
+ * so a lock file that its owner unlinked meanwhile is never trusted. */
+static int lock_output(const char *out, int *fd_out, err_t *err) {
+    char path[1100];
+    snprintf(path, sizeof path, "%s.lock", out);
+    *fd_out = -1;
+    for (int tries = 0; tries < 10; tries++) {
+        int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+        if (fd < 0) return err_set(err, "cannot create lock file '%s': %s", path, strerror(errno));
+        if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+            int e = errno;
+            char who[200] = "";
+            ssize_t got = pread(fd, who, sizeof who - 1, 0);
+            who[got > 0 ? got : 0] = 0;
+            who[strcspn(who, "\n")] = 0;
+            close(fd);
+            if (e == ENOLCK || e == EOPNOTSUPP) return 0; /* a file system without locks: go on unlocked */
+            if (e == EWOULDBLOCK)
+                return err_set(err, "output '%s' is being written by another run (%s; lock file %s); "
+                               "not touching its files: wait for it or choose another out=", out,
+                               who[0] ? who : "pid unknown", path);
+            return err_set(err, "cannot lock '%s': %s", path, strerror(e));
+        }
+        struct stat a, b;
+        if (fstat(fd, &a) == 0 && stat(path, &b) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev) {
+            char host[128] = "?", line[256];
+            gethostname(host, sizeof host - 1);
+            host[sizeof host - 1] = 0;
+            int len = snprintf(line, sizeof line, "pid %ld on %s\n", (long)getpid(), host);
+            if (ftruncate(fd, 0) != 0 || pwrite(fd, line, (size_t)len, 0) != len) { /* only for messages */ }
+            *fd_out = fd;
+            return 0;
+        }
+        close(fd);
+    }
+    return err_set(err, "cannot lock '%s': it keeps being replaced", path);
+}
+
+static void unlock_output(const char *out, int fd) {
+    if (fd < 0) return;
+    char path[1100];
+    snprintf(path, sizeof path, "%s.lock", out);
+    unlink(path); /* while still holding the lock: a waiting run then sees another inode and retries */
+    close(fd);
+}
+
 /* ---------- run-log writing ---------- */
 
 typedef struct {
@@ -88,7 +216,7 @@ static int log_i64(runlog_t *rl, const char *name, int64_t v, err_t *err) {
 }
 
 /* Appends every trajectory of b (and its tokens) to /trajectories. */
-static int log_batch(runlog_t *rl, const batch_t *b, int64_t iteration, int who, err_t *err) {
+static int log_batch(runlog_t *rl, const batch_t *b, int64_t iteration, int who, int is_eval, err_t *err) {
     int n = b->n;
     int64_t *i64 = calloc((size_t)n + 1, sizeof *i64);
     int32_t *i32 = calloc((size_t)n + 1, sizeof *i32);
@@ -99,7 +227,12 @@ static int log_batch(runlog_t *rl, const batch_t *b, int64_t iteration, int who,
     int32_t *ti = malloc(tcap * sizeof *ti);
     uint8_t *tu = malloc(tcap);
     float *tf = malloc(tcap * sizeof *tf);
+    uint8_t *u8 = calloc((size_t)n + 1, 1);
     int rc = -1;
+    if (!i64 || !i32 || !f64 || !ti || !tu || !tf || !u8) {
+        err_set(err, "out of memory logging %d trajectories", n);
+        goto done;
+    }
 #define COL(name, type, arr) if (h5log_append(rl->log, "trajectories/" name, type, arr, (size_t)n, err)) goto done
 #define TOKCOL(name, type, arr) if (h5log_append(rl->log, "trajectories/" name, type, arr, (size_t)ntok, err)) goto done
     for (int i = 0; i < n; i++) i64[i] = iteration;
@@ -108,6 +241,8 @@ static int log_batch(runlog_t *rl, const batch_t *b, int64_t iteration, int who,
     COL("split", H5COL_I32, i32);
     for (int i = 0; i < n; i++) i32[i] = who;
     COL("who", H5COL_I32, i32);
+    for (int i = 0; i < n; i++) u8[i] = (uint8_t)is_eval;
+    COL("eval", H5COL_U8, u8);
     COL("prompt_index", H5COL_I64, b->prompt_index);
     COL("u", H5COL_U8, b->u);
     COL("k", H5COL_I32, b->k);
@@ -152,7 +287,7 @@ static int log_batch(runlog_t *rl, const batch_t *b, int64_t iteration, int who,
 #undef TOKCOL
     rc = 0;
 done:
-    free(i64); free(i32); free(f64); free(ti); free(tu); free(tf);
+    free(i64); free(i32); free(f64); free(ti); free(tu); free(tf); free(u8);
     return rc;
 }
 
@@ -165,6 +300,7 @@ typedef struct {
     batch_t batch;
     int64_t *prompt_idx;
     int evals_done; /* evaluation points so far: the key of the eval sampling streams */
+    double nll;     /* reference NLL of the last generated evaluation */
 } evaluator_t;
 
 typedef struct {
@@ -173,12 +309,13 @@ typedef struct {
 
 enum { WHO_LEARNER = 0, WHO_GUIDE = 1, WHO_REF = 2 };
 
-/* Generates from validation/test prompts 0..n-1 with `actor` (the learner, the guide or pi_ref),
- * logs the trajectories and one eval/ row. The learner's streams are keyed by the evaluation
- * count, the guide's and pi_ref's by `who`, so adding baselines never moves the learner's bits.
- * A black-box guide has no log-probabilities: its logp and KL are NaN. */
-static int evaluate(evaluator_t *ev, runlog_t *rl, const actor_t *actor, const model_t *ref, int who,
-                    int split, int n, int64_t iteration, eval_summary_t *sum, err_t *err) {
+/* Generates from validation/test prompts 0..n-1 with `actor` (the learner, the guide or pi_ref)
+ * into ev->batch and scores it. The learner's streams are keyed by the evaluation count, the
+ * guide's by `who`, so adding baselines never moves the learner's bits. A black-box guide has no
+ * log-probabilities: its logp and KL are NaN. Values and advantages mean nothing for an
+ * evaluation (no critic is involved): they are logged as NaN; rewards and returns are those of
+ * the task reward alone. */
+static void eval_generate(evaluator_t *ev, const actor_t *actor, const model_t *ref, int who, int split, int n) {
     const config_t *cfg = ev->cfg;
     batch_t *b = &ev->batch;
     b->n = n;
@@ -198,9 +335,20 @@ static int evaluate(evaluator_t *ev, runlog_t *rl, const actor_t *actor, const m
             b->actor[k] = who == WHO_GUIDE ? ACTOR_GUIDE : ACTOR_LEARNER;
         }
     ppo_rewards_and_gae(b, 0.0, 0, 1.0, 1.0); /* rewards and returns of the task reward alone */
-    if (who == WHO_GUIDE)
-        for (int64_t k = 0; k < (int64_t)b->cap * b->gen_cap; k++) b->logp[k] = NAN;
-    TRY(log_batch(rl, b, iteration, who, err));
+    for (int64_t k = 0; k < (int64_t)b->cap * b->gen_cap; k++) {
+        b->value[k] = b->advantage[k] = NAN;
+        if (who == WHO_GUIDE) b->logp[k] = NAN;
+    }
+    /* drift: perplexity of the task's held-out reference continuations under the policy */
+    ev->nll = who == WHO_GUIDE ? NAN : rollout_reference_nll(ev->engine, actor->model, split, n);
+}
+
+/* Logs ev->batch as evaluation trajectories of `who` and one eval/ row. */
+static int eval_log(evaluator_t *ev, runlog_t *rl, int who, int split, int64_t iteration, eval_summary_t *sum,
+                    err_t *err) {
+    batch_t *b = &ev->batch;
+    int n = b->n;
+    TRY(log_batch(rl, b, iteration, who, 1, err));
 
     /* eval row: mean and std of every metric, KL to pi_ref, length, reference perplexity */
     int nm = ev->task->n_metrics;
@@ -233,10 +381,14 @@ static int evaluate(evaluator_t *ev, runlog_t *rl, const actor_t *actor, const m
         if (m == 0) sum->reward = mean;
         if (m == nm) sum->kl = mean;
     }
-    /* drift: perplexity of the task's held-out reference continuations under the policy */
-    double nll = who == WHO_GUIDE ? NAN : rollout_reference_nll(ev->engine, actor->model, split, n);
-    TRY(log_f64(rl, "eval/ref_ppl", dm_exp(nll), err));
+    TRY(log_f64(rl, "eval/ref_ppl", dm_exp(ev->nll), err));
     return 0;
+}
+
+static int evaluate(evaluator_t *ev, runlog_t *rl, const actor_t *actor, const model_t *ref, int who,
+                    int split, int n, int64_t iteration, eval_summary_t *sum, err_t *err) {
+    eval_generate(ev, actor, ref, who, split, n);
+    return eval_log(ev, rl, who, split, iteration, sum, err);
 }
 
 /* ---------- progress ---------- */
@@ -302,18 +454,36 @@ static model_t *sl_policy(const config_t *cfg, const task_t *task, pool_t *pool,
     free(key);
     snprintf(cache_path, cache_len, "%s/sl-%.16s.h5", cfg->cache_dir, hash);
     model_t *policy = NULL;
-    if (access(cache_path, R_OK) == 0) {
+    if (access(cache_path, F_OK) == 0) {
+        /* Used only when it is what this config would train: its checksums hold and it was made
+         * with this SL text (a file copied from another seed under this name is not). Otherwise
+         * it is rebuilt, with a note even under --quiet: something changed a file behind our back. */
         err_t e2;
-        policy = ckpt_load(cache_path, "policy", &e2);
+        char *saved = NULL;
+        if (ckpt_verify(cache_path, 0, NULL, &e2) == 0 && ckpt_read_config(cache_path, &saved, &e2) == 0 &&
+            strcmp(saved, sl_text) != 0)
+            err_set(&e2, "%s was made with another SL config (its stored config text differs)", cache_path);
+        else if (saved)
+            policy = ckpt_load(cache_path, "policy", &e2);
+        free(saved);
+        if (policy && !model_finite(policy)) {
+            err_set(&e2, "%s holds non-finite weights", cache_path);
+            model_destroy(policy);
+            policy = NULL;
+        }
         if (policy && !prog->quiet) fprintf(stderr, "SL: using cached checkpoint %s\n", cache_path);
-        if (!policy && !prog->quiet) fprintf(stderr, "SL: ignoring unreadable cache %s (%s)\n", cache_path, e2.msg);
+        if (!policy) fprintf(stderr, "note: SL cache not used, rebuilding it: %s\n", e2.msg);
     }
     if (!policy) {
         model_config_t mc = policy_config(cfg, task, HEAD_LM);
         policy = new_model(&mc, (uint64_t)cfg->seed, RNG_INIT_POLICY, 0, err);
         if (!policy) goto out;
         if (!prog->quiet) fprintf(stderr, "SL: training %d epochs on %d examples\n", cfg->sl.epochs, cfg->sl.examples);
-        sl_train(policy, task, pool, cfg, sl_progress, prog);
+        if (sl_train(policy, task, pool, cfg, sl_progress, prog, err) != 0) {
+            model_destroy(policy);
+            policy = NULL;
+            goto out;
+        }
         if (mkdir_p(cfg->cache_dir, err) != 0 ||
             ckpt_save(cache_path, (model_t *const[]){policy}, (const char *const[]){"policy"}, 1, sl_text, 0, err) != 0) {
             err_prefix(err, "saving the SL checkpoint");
@@ -348,19 +518,23 @@ static model_t *make_critic(const config_t *cfg, const task_t *task, const model
  * probability guide.quality per token and otherwise samples its base policy (guide.path, or the
  * SL checkpoint = pi_ref); `checkpoint` samples the policy saved in guide.path. A loaded model is
  * returned in *owned for the caller to destroy. */
-static int make_guide(const config_t *cfg, const task_t *task, const model_t *ref, model_t **owned,
+static int load_guide_model(const config_t *cfg, const task_t *task, model_t **owned, err_t *err) {
+    if (!(*owned = ckpt_load(cfg->guide.path, "policy", err))) return err_prefix(err, "guide.path");
+    if (!model_finite(*owned))
+        return err_set(err, "guide.path '%s': the policy there has non-finite weights (from a diverged run?)",
+                       cfg->guide.path);
+    const model_config_t *mc = &(*owned)->cfg;
+    if (mc->vocab != task->vocab || mc->max_seq < task->prompt_max + task->gen_max || mc->head != HEAD_LM)
+        return err_set(err, "guide.path '%s': the policy there has vocab %d and max_seq %d; task %s needs "
+                       "vocab %d and max_seq >= %d", cfg->guide.path, mc->vocab, mc->max_seq, task->name,
+                       task->vocab, task->prompt_max + task->gen_max);
+    return 0;
+}
+
+/* `owned`: the model of guide.path, loaded (and checked) before any work by load_guide_model. */
+static int make_guide(const config_t *cfg, const task_t *task, const model_t *ref, const model_t *owned,
                       actor_t *guide, err_t *err) {
-    const model_t *base = ref;
-    *owned = NULL;
-    if (cfg->guide.path[0]) {
-        if (!(*owned = ckpt_load(cfg->guide.path, "policy", err))) return err_prefix(err, "guide.path");
-        const model_config_t *mc = &(*owned)->cfg;
-        if (mc->vocab != task->vocab || mc->max_seq < task->prompt_max + task->gen_max || mc->head != HEAD_LM)
-            return err_set(err, "guide.path '%s': the policy there has vocab %d and max_seq %d; task %s needs "
-                           "vocab %d and max_seq >= %d", cfg->guide.path, mc->vocab, mc->max_seq, task->name,
-                           task->vocab, task->prompt_max + task->gen_max);
-        base = *owned;
-    }
+    const model_t *base = owned ? owned : ref;
     guide->model = base;
     guide->sampling = (sample_cfg_t){cfg->guide.temperature, cfg->guide.top_k, cfg->guide.top_p};
     guide->expert_q = strcmp(cfg->guide.type, "oracle") == 0 ? cfg->guide.quality : 0.0;
@@ -447,7 +621,7 @@ static int load_resume(const char *out, const char *cfg_text, model_t **policy, 
     resume_path(out, path, sizeof path);
     snprintf(partial, sizeof partial, "%s.partial", out);
     char *saved_cfg = NULL;
-    if (ckpt_read_config(path, &saved_cfg, err)) return -1;
+    if (ckpt_verify(path, N_STATE, STATE_NAMES, err) || ckpt_read_config(path, &saved_cfg, err)) return -1;
     int same = strcmp(saved_cfg, cfg_text) == 0;
     free(saved_cfg);
     if (!same)
@@ -461,6 +635,10 @@ static int load_resume(const char *out, const char *cfg_text, model_t **policy, 
         return -1;
     err_t none;
     critics[1] = ckpt_load(path, "guide_critic", &none); /* only LOLS/D2LOLS have one */
+    if (!critics[1] && !strstr(none.msg, "no model 'guide_critic'")) /* there, but damaged */
+        return *err = none, -1;
+    if (!model_finite(*policy) || !model_finite(*ref) || !model_finite(critics[0]) || !model_finite(critics[1]))
+        return err_set(err, "checkpoint '%s' holds non-finite weights: not resuming from it", path);
     void *blob = NULL;
     size_t blen = 0;
     if (ckpt_read_blob(path, &blob, &blen, err)) return -1;
@@ -469,12 +647,30 @@ static int load_resume(const char *out, const char *cfg_text, model_t **policy, 
     return rc;
 }
 
+/* ---------- divergence ---------- */
+
+/* The first quantity of an iteration that is not finite (NULL when all are): the losses and the
+ * gradient norm of the update, the batch's reward and KL, then the weights and optimizer moments. */
+static const char *nonfinite_quantity(const ppo_stats_t *st, double reward, double kl, const model_t *policy,
+                                      const model_t *critic) {
+    const struct { const char *name; double v; } q[] = {
+        {"policy_loss", st->policy_loss}, {"value_loss", st->value_loss}, {"target_loss", st->target_loss},
+        {"entropy", st->entropy},         {"approx_kl", st->approx_kl},   {"grad_norm", st->grad_norm},
+        {"reward", reward},               {"kl", kl},
+    };
+    for (size_t i = 0; i < sizeof q / sizeof q[0]; i++)
+        if (!isfinite(q[i].v)) return q[i].name;
+    if (!model_finite(policy)) return "policy weights";
+    if (!model_finite(critic)) return "critic weights";
+    return NULL;
+}
+
 /* ---------- the run ---------- */
 
 int train_run(const config_t *cfg, const train_opts_t *opts, err_t *err) {
-    char out[1024], dir[1024], cache_path[1200];
+    char out[1024], cache_path[1200];
     train_out_path(cfg, out, sizeof out);
-    int rc = -1;
+    int rc = -1, lock_fd = -1;
     task_t *task = NULL;
     pool_t *pool = NULL;
     model_t *policy = NULL, *ref = NULL, *critics[2] = {NULL, NULL}, *guide_model = NULL;
@@ -491,16 +687,30 @@ int train_run(const config_t *cfg, const train_opts_t *opts, err_t *err) {
 
     if (!is_sl && !(algo = algo_find(cfg->algo)))
         return err_set(err, "algo '%s' is not implemented", cfg->algo);
-    if (parent_dir_of(out, dir, sizeof dir) && mkdir_p(dir, err) != 0) return err_prefix(err, "output '%s'", out);
 
     task_params_t tp = train_task_params(cfg);
     if (!(task = task_create(&tp, err))) return -1;
     int is_tabular = strcmp(cfg->model.kind, "tabular") == 0;
-    pool = pool_create(cfg->threads);
     int seq_cap = task->prompt_max + task->gen_max;
+    /* everything that can be checked is checked before the first second of work */
+    if (preflight(cfg, task, out, !is_tabular, err) || lock_output(out, &lock_fd, err)) {
+        task_destroy(task);
+        return err_prefix(err, "run '%s'", out);
+    }
+    /* the guide's checkpoint is read now, not after SL */
+    if (cfg->guide.path[0] && load_guide_model(cfg, task, &guide_model, err)) goto done;
+    pool = pool_create(cfg->threads);
+    if (!pool) {
+        err_set(err, "cannot start %d threads", cfg->threads);
+        goto done;
+    }
 
     /* open the run log first, so a bad output path fails before minutes of training */
     cfg_text = cfg_run_text(cfg);
+    if (!cfg_text) {
+        err_set(err, "out of memory");
+        goto done;
+    }
     char hash[65];
     sha256_hex(cfg_text, strlen(cfg_text), hash);
     h5log_meta_t meta = {cfg->task, cfg->algo, RLGF_VERSION, cfg_text, hash, cfg->seed};
@@ -509,9 +719,24 @@ int train_run(const config_t *cfg, const train_opts_t *opts, err_t *err) {
     run_state_t rs = {0, 0, 0, 0, cfg->kl.beta, 0, 0, 0, 0};
     int resuming = opts->resume && !is_sl && access(resume_file, R_OK) == 0;
     if (opts->resume && !resuming && access(out, F_OK) == 0) {
-        /* a file at `out` is only ever a complete run log (it is renamed there at the end) */
+        /* a file at `out` is only ever a finished run log (complete or diverged; renamed there at the end) */
+        char *div = NULL;
+        err_t none;
+        if (h5log_read_attr(out, "diverged", &div, &none) == 0 && strcmp(div, "1") == 0) {
+            /* resuming a diverged run is not a success */
+            free(div);
+            err_set(err, "'%s' is a run that diverged (root attribute diverged = 1): nothing to resume; "
+                    "use --force to run it again", out);
+            goto done;
+        }
+        free(div);
         if (!prog.quiet) fprintf(stderr, "%s is complete: nothing to resume\n", out);
         rc = 0;
+        goto done;
+    }
+    if (!resuming && !opts->force && access(out, F_OK) == 0) {
+        err_set(err, "'%s' exists (a finished run log): not replacing it; use --force to replace it, or "
+                "another out=", out);
         goto done;
     }
     rl.task = task;
@@ -537,9 +762,17 @@ int train_run(const config_t *cfg, const train_opts_t *opts, err_t *err) {
         /* RL starts with a fresh optimizer, as the reference code does */
         memset(policy->adam_m, 0, 2 * policy->n_params * sizeof(float));
         ref = model_clone(policy);
+        if (!ref) {
+            err_set(err, "out of memory copying the policy to pi_ref");
+            goto done;
+        }
     }
 
     engine = rollout_engine_create(task, pool, seq_cap);
+    if (!engine) {
+        err_set(err, "out of memory for the rollout engine");
+        goto done;
+    }
     ev.cfg = cfg;
     ev.task = task;
     ev.engine = engine;
@@ -549,6 +782,10 @@ int train_run(const config_t *cfg, const train_opts_t *opts, err_t *err) {
         goto done;
     }
     ev.prompt_idx = calloc((size_t)n_eval, sizeof *ev.prompt_idx);
+    if (!ev.prompt_idx) {
+        err_set(err, "out of memory for %d evaluation prompts", n_eval);
+        goto done;
+    }
     eval_summary_t es = {0};
 
     /* the guide, and the start-of-run evaluations of the learner (= pi_ref), guide and pi_ref */
@@ -557,12 +794,16 @@ int train_run(const config_t *cfg, const train_opts_t *opts, err_t *err) {
     actor_t ref_eval = learner_eval;
     ref_eval.model = ref;
     actor_t guide;
-    if (make_guide(cfg, task, ref, &guide_model, &guide, err)) goto done;
+    if (make_guide(cfg, task, ref, guide_model, &guide, err)) goto done;
     eval_summary_t es_guide, es_ref;
+    /* pi_ref's row is the learner's iteration-0 evaluation itself (at iteration 0 they are one
+     * policy): one sample, logged twice, so SL lines and iteration-0 points coincide by
+     * construction instead of differing by sampling noise. */
+    (void)ref_eval;
     if (!resuming &&
         (evaluate(&ev, &rl, &learner_eval, ref, WHO_LEARNER, SPLIT_VALID, cfg->eval.prompts, 0, &es, err) ||
-         evaluate(&ev, &rl, &guide, ref, WHO_GUIDE, SPLIT_VALID, cfg->eval.prompts, 0, &es_guide, err) ||
-         evaluate(&ev, &rl, &ref_eval, ref, WHO_REF, SPLIT_VALID, cfg->eval.prompts, 0, &es_ref, err)))
+         eval_log(&ev, &rl, WHO_REF, SPLIT_VALID, 0, &es_ref, err) ||
+         evaluate(&ev, &rl, &guide, ref, WHO_GUIDE, SPLIT_VALID, cfg->eval.prompts, 0, &es_guide, err)))
         goto done;
     if (!prog.quiet && !resuming)
         fprintf(stderr, "validation reward: start %.4f, guide (%s, q=%g) %.4f\n", es.reward, cfg->guide.type,
@@ -586,12 +827,20 @@ int train_run(const config_t *cfg, const train_opts_t *opts, err_t *err) {
     if (!resuming && !(critics[0] = make_critic(cfg, task, policy, 0, err))) goto done;
     if (!resuming && algo->two_critics && !(critics[1] = make_critic(cfg, task, policy, 1, err))) goto done;
     ppo = ppo_trainer_create(task, pool, seq_cap);
+    if (!ppo) {
+        err_set(err, "out of memory for the PPO trainer");
+        goto done;
+    }
     if (batch_init(&batch, cfg->trajectories, seq_cap, task->gen_max, task->n_metrics) != 0) {
         err_set(err, "out of memory for %d trajectories", cfg->trajectories);
         goto done;
     }
     batch.n = cfg->trajectories;
     prompt_idx = calloc((size_t)cfg->trajectories, sizeof *prompt_idx);
+    if (!prompt_idx) {
+        err_set(err, "out of memory for %d trajectories", cfg->trajectories);
+        goto done;
+    }
     ppo_params_t pp = {cfg->ppo.gamma, cfg->ppo.lambda, cfg->ppo.clip, cfg->ppo.vf_clip, cfg->ppo.value_clip,
                        cfg->ppo.vf_coef, cfg->ppo.ent_coef, cfg->ppo.tgt_coef, cfg->ppo.norm_adv,
                        cfg->ppo.target_kl, cfg->ppo.epochs, cfg->ppo.minibatch, cfg->ppo.grad_clip,
@@ -608,6 +857,10 @@ int train_run(const config_t *cfg, const train_opts_t *opts, err_t *err) {
     int it0 = (int)rs.next_it;
     const char *ka = getenv("RLGF_KILL_AFTER");
     int kill_after = ka && *ka ? atoi(ka) : -1;
+    /* fault injection for the divergence tests: RLGF_NAN_AT=N puts a NaN into the policy's weights
+     * just before iteration N's update */
+    const char *na = getenv("RLGF_NAN_AT");
+    int nan_at = na && *na ? atoi(na) : -1;
     for (int it = it0; it < cfg->iterations; it++) {
         double t_it = now_seconds();
         /* about what this iteration will add to the log: its trajectories and tokens, with
@@ -634,10 +887,12 @@ int train_run(const config_t *cfg, const train_opts_t *opts, err_t *err) {
 
         float lr = optim_lr(sched, (float)cfg->ppo.lr, it, cfg->iterations);
         ppo_stats_t st;
+        if (nan_at >= 0 && it == nan_at) policy->params[0] = NAN; /* fault injection, see below */
         ppo_update(ppo, &batch, &pp, lr, policy, critic, &pol_step, &crit_step[spec.critic], (uint64_t)cfg->seed,
                    it, &st);
+        const char *bad = nonfinite_quantity(&st, reward, kl, policy, critic);
 
-        if (log_batch(&rl, &batch, it, WHO_LEARNER, err)) goto done;
+        if (log_batch(&rl, &batch, it, WHO_LEARNER, 0, err)) goto done;
         if (log_i64(&rl, "iterations/iteration", it, err) || log_i64(&rl, "iterations/tokens", tokens_total, err) ||
             log_i64(&rl, "iterations/trajectories", traj_total, err) || log_f64(&rl, "iterations/reward", reward, err) ||
             log_f64(&rl, "iterations/kl", kl, err) || log_f64(&rl, "iterations/beta_kl", beta_kl, err) ||
@@ -650,6 +905,18 @@ int train_run(const config_t *cfg, const train_opts_t *opts, err_t *err) {
             log_i64(&rl, "iterations/mode", spec.mode, err) || log_i64(&rl, "iterations/critic", spec.critic, err) ||
             log_f64(&rl, "iterations/beta", spec.plan.rollin >= 0 ? spec.plan.beta : 0.0, err))
             goto done;
+        if (bad) {
+            /* Divergence is an outcome: the log keeps this iteration's row (with its non-finite
+             * values), is marked diverged and not complete, and goes to `out` like a finished run. */
+            int marked = h5log_set_diverged(rl.log, it, bad, err) == 0 && h5log_close(rl.log, 2, err) == 0;
+            rl.log = NULL;
+            if (marked) {
+                unlink(resume_file);
+                err_set(err, "diverged at iteration %d: %s is not finite (log %s marked diverged, complete = 0)",
+                        it, bad, out);
+            }
+            goto done;
+        }
         /* KL controller (Ziegler et al.): steps once per iteration on the batch's mean KL */
         if (strcmp(cfg->kl.controller, "adaptive") == 0) {
             double e = (kl - cfg->kl.target) / cfg->kl.target;
@@ -725,5 +992,6 @@ done:
     model_destroy(policy);
     pool_destroy(pool);
     task_destroy(task);
+    unlock_output(out, lock_fd);
     return rc;
 }

@@ -219,8 +219,103 @@ static void test_errors_name_file_and_model(void **state) {
     model_destroy(tab);
 }
 
+/* XORs one byte at `where` bytes into dataset `dset` (contiguous, so it has a file offset). */
+static void flip_byte(const char *path, const char *dset, long where) {
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    assert_true(f >= 0);
+    hid_t d = H5Dopen2(f, dset, H5P_DEFAULT);
+    assert_true(d >= 0);
+    haddr_t off = H5Dget_offset(d);
+    assert_true(off != HADDR_UNDEF);
+    H5Dclose(d);
+    H5Fclose(f);
+    FILE *fp = fopen(path, "r+b");
+    assert_non_null(fp);
+    fseek(fp, (long)off + where, SEEK_SET);
+    int c = fgetc(fp);
+    fseek(fp, (long)off + where, SEEK_SET);
+    fputc(c ^ 0x04, fp);
+    fclose(fp);
+}
+
+static void copy_file(const char *from, const char *to) {
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "cp '%s' '%s'", from, to);
+    assert_int_equal(system(cmd), 0);
+}
+
+/* A one-byte change anywhere in weights, moments, run state or saved log, or an edited config
+ * text, is a named error on load; an untouched file loads and verifies. */
+static void test_checksums_detect_any_change(void **state) {
+    (void)state;
+    err_t err;
+    model_t *m = make_model(&GPT_CFG, 11);
+    model_t *const models[1] = {m};
+    const char *names[1] = {"policy"};
+    const char *snames[2] = {"a", "b"};
+    double sv[2] = {3, 0.25};
+    unsigned char blob[300];
+    for (int i = 0; i < 300; i++) blob[i] = (unsigned char)(i * 7);
+    ckpt_extra_t x = {2, snames, sv, blob, sizeof blob};
+    const char *good = tpath("good.h5");
+    assert_int_equal(ckpt_save_ex(good, models, names, 1, "seed = 1\n", 5, &x, &err), 0);
+    assert_int_equal(ckpt_verify(good, 2, snames, &err), 0);
+    model_t *back = ckpt_load(good, "policy", &err);
+    assert_non_null(back);
+    model_destroy(back);
+
+    static const char *const dsets[] = {"models/policy/params", "models/policy/adam_m", "models/policy/adam_v"};
+    for (int k = 0; k < 3; k++) {
+        const char *p = tpath("flip.h5");
+        copy_file(good, p);
+        flip_byte(p, dsets[k], 40 + k);
+        assert_null(ckpt_load(p, "policy", &err));
+        assert_non_null(strstr(err.msg, "checksum mismatch"));
+        assert_non_null(strstr(err.msg, "flip.h5"));
+    }
+    const char *p = tpath("flipblob.h5");
+    copy_file(good, p);
+    flip_byte(p, "state/blob", 123);
+    assert_int_equal(ckpt_verify(p, 2, snames, &err), -1);
+    assert_non_null(strstr(err.msg, "checksum mismatch"));
+
+    /* the config text is part of both checksums: a file made for another config is not reused */
+    const char *q = tpath("edited.h5");
+    copy_file(good, q);
+    hid_t f = H5Fopen(q, H5F_ACC_RDWR, H5P_DEFAULT);
+    assert_true(f >= 0);
+    assert_true(H5Adelete(f, "config") >= 0);
+    hid_t t = H5Tcopy(H5T_C_S1);
+    H5Tset_size(t, 10);
+    hid_t sp = H5Screate(H5S_SCALAR);
+    hid_t a = H5Acreate2(f, "config", t, sp, H5P_DEFAULT, H5P_DEFAULT);
+    assert_true(a >= 0 && H5Awrite(a, t, "seed = 2\n") >= 0);
+    H5Aclose(a);
+    H5Sclose(sp);
+    H5Tclose(t);
+    H5Fclose(f);
+    assert_null(ckpt_load(q, "policy", &err));
+    assert_non_null(strstr(err.msg, "checksum mismatch"));
+    assert_int_equal(ckpt_verify(q, 2, snames, &err), -1);
+
+    /* a file without checksums (an older format) is refused, not trusted */
+    const char *o = tpath("old.h5");
+    copy_file(good, o);
+    f = H5Fopen(o, H5F_ACC_RDWR, H5P_DEFAULT);
+    hid_t g = H5Gopen2(f, "models/policy", H5P_DEFAULT);
+    assert_true(H5Adelete(g, "checksum") >= 0 && H5Adelete(f, "checksum") >= 0);
+    H5Gclose(g);
+    H5Fclose(f);
+    assert_null(ckpt_load(o, "policy", &err));
+    assert_non_null(strstr(err.msg, "has no checksum"));
+    assert_int_equal(ckpt_verify(o, 2, snames, &err), -1);
+    assert_non_null(strstr(err.msg, "has no checksum"));
+    model_destroy(m);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_checksums_detect_any_change),
         cmocka_unit_test(test_round_trip_exact),
         cmocka_unit_test(test_equal_models_equal_bytes_and_overwrite),
         cmocka_unit_test(test_errors_name_file_and_model),

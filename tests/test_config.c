@@ -6,6 +6,7 @@
 #define _POSIX_C_SOURCE 200809L
 #endif
 #include <errno.h>
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -176,8 +177,8 @@ static void test_overrides_win(void **state) {
     config_t c;
     err_t err;
     char path[64];
-    assert_int_equal(load_text(&c, "[ppo]\nlr = 0.01\nlr = 0.02\nepochs = 3\n", path, &err), 0);
-    assert_true(c.ppo.lr == 0.02); /* later lines win within a file */
+    assert_int_equal(load_text(&c, "[ppo]\nlr = 0.02\nepochs = 3\n", path, &err), 0);
+    assert_true(c.ppo.lr == 0.02);
     assert_int_equal(cfg_set(&c, "ppo.lr", "0.03", "command line", &err), 0);
     assert_int_equal(cfg_set(&c, " threads ", " 8 ", NULL, &err), 0); /* trimmed */
     assert_true(c.ppo.lr == 0.03);
@@ -341,7 +342,59 @@ static void test_missing_file(void **state) {
     assert_contains(err.msg, strerror(ENOENT));
     assert_int_equal(cfg_load_file(&c, "/tmp", &err), -1); /* a directory */
     assert_contains(err.msg, "/tmp");
-    assert_contains(err.msg, strerror(EISDIR));
+    assert_contains(err.msg, "a directory");
+    /* a device must not hang (reading /dev/zero never ends) */
+    assert_int_equal(cfg_load_file(&c, "/dev/zero", &err), -1);
+    assert_contains(err.msg, "/dev/zero: not a regular file");
+}
+
+/* A key set twice in one file is an error naming both lines, also across spellings. */
+static void test_duplicate_key(void **state) {
+    (void)state;
+    expect_load_error("[ppo]\nlr = 0.01\nepochs = 2\nlr = 0.02\n", 4, "key 'ppo.lr' is set twice",
+                      "first at line 2", NULL);
+    expect_load_error("ppo.lr = 0.01\n[ppo]\nlr = 0.02\n", 3, "key 'ppo.lr' is set twice",
+                      "first at line 1", NULL);
+    /* a command-line override of a key in the file is not a duplicate */
+    config_t c;
+    err_t err;
+    char path[64];
+    assert_int_equal(load_text(&c, "[ppo]\nlr = 0.01\n", path, &err), 0);
+    assert_int_equal(cfg_set(&c, "ppo.lr", "0.03", NULL, &err), 0);
+    assert_true(c.ppo.lr == 0.03);
+}
+
+/* -0 and 0 are one value: same bits, same text, same hash. */
+static void test_negative_zero(void **state) {
+    (void)state;
+    config_t a, b;
+    err_t err;
+    cfg_defaults(&a);
+    cfg_defaults(&b);
+    assert_int_equal(cfg_set(&a, "guide.quality", "-0", NULL, &err), 0);
+    assert_int_equal(cfg_set(&b, "guide.quality", "0", NULL, &err), 0);
+    assert_int_equal(cfg_set(&a, "kl.beta", "-0.0e5", NULL, &err), 0);
+    assert_int_equal(cfg_set(&b, "kl.beta", "0", NULL, &err), 0);
+    assert_false(signbit(a.guide.quality));
+    char *ta = cfg_run_text(&a), *tb = cfg_run_text(&b);
+    assert_string_equal(ta, tb);
+    assert_contains(ta, "\nguide.quality = 0\n");
+    free(ta);
+    free(tb);
+}
+
+/* Values that would make a loss overflow are refused up front. */
+static void test_overflow_values(void **state) {
+    (void)state;
+    config_t c;
+    err_t err;
+    cfg_defaults(&c);
+    assert_int_equal(cfg_set(&c, "kl.beta", "1e308", NULL, &err), -1);
+    assert_contains(err.msg, "kl.beta");
+    assert_contains(err.msg, "out of range");
+    assert_int_equal(cfg_set(&c, "ppo.ent_coef", "1e300", NULL, &err), -1);
+    assert_int_equal(cfg_set(&c, "ppo.tgt_coef", "1e300", NULL, &err), -1);
+    assert_int_equal(cfg_set(&c, "kl.beta", "1e6", NULL, &err), 0);
 }
 
 static void test_validate(void **state) {
@@ -448,10 +501,10 @@ static void test_round_trip(void **state) {
     assert_contains(t1, "out = runs/x y.h5\n");
     assert_contains(t1, "eval.temperature = 1\n");
     assert_null(strstr(t1, "critic"));
-    /* registry order: task first, sl.lr last */
+    /* registry order: task first, sl.adam_eps last */
     assert_int_equal(strncmp(t1, "task = imdb\n", 12), 0);
-    assert_non_null(strstr(t1, "sl.lr = "));
-    assert_int_equal(strchr(strstr(t1, "sl.lr = "), '\n')[1], 0);
+    assert_non_null(strstr(t1, "sl.adam_eps = "));
+    assert_int_equal(strchr(strstr(t1, "sl.adam_eps = "), '\n')[1], 0);
 
     /* load it as a config file into a config that starts from other values */
     cfg_defaults(&b);
@@ -494,10 +547,11 @@ static void test_sl_text(void **state) {
     assert_contains(s1, "\nimdb.gen_len = 48\n");
     assert_contains(s1, "\nmodel.channels = 32\n");
     assert_contains(s1, "\nsl.lr = 0.003\n");
-    /* SL uses PPO's optimizer settings, and only those */
-    assert_contains(s1, "\nppo.adam_eps = 1e-05\n");
-    assert_contains(s1, "\nppo.grad_clip = 1\n");
-    assert_null(strstr(s1, "ppo.lr"));
+    /* SL has its own optimizer keys; no ppo.* key is part of SL */
+    assert_contains(s1, "\nsl.adam_eps = 1e-05\n");
+    assert_contains(s1, "\nsl.grad_clip = 1\n");
+    assert_contains(s1, "\nsl.weight_decay = 1e-06\n");
+    assert_null(strstr(s1, "ppo."));
     assert_null(strstr(s1, "ppo.epochs"));
     assert_null(strstr(s1, "algo"));
     assert_null(strstr(s1, "eval."));
@@ -505,6 +559,9 @@ static void test_sl_text(void **state) {
     assert_null(strstr(s1, "threads"));
     /* RL settings do not move the SL text; SL settings do */
     c.ppo.lr = 0.5;
+    c.ppo.grad_clip = 0;
+    c.ppo.weight_decay = 0.1;
+    c.ppo.adam_eps = 1e-8;
     strcpy(c.algo, "sl");
     c.threads = 4;
     char *s2 = cfg_sl_text(&c);
@@ -610,6 +667,8 @@ int main(void) {
         cmocka_unit_test(test_bad_bool),      cmocka_unit_test(test_bad_choice),
         cmocka_unit_test(test_bad_string),    cmocka_unit_test(test_malformed_line),
         cmocka_unit_test(test_missing_file),  cmocka_unit_test(test_validate),
+        cmocka_unit_test(test_duplicate_key), cmocka_unit_test(test_negative_zero),
+        cmocka_unit_test(test_overflow_values),
         cmocka_unit_test(test_round_trip),    cmocka_unit_test(test_sl_text),
         cmocka_unit_test(test_print_list),    cmocka_unit_test(test_shipped_configs),
     };

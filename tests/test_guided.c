@@ -43,7 +43,7 @@ static model_t *run(const char *file, const char *const *ov, char out[64]) {
         if (cfg_set(&cfg, ov[i], ov[i + 1], "test", &err)) fail_msg("%s", err.msg);
     if (cfg_validate(&cfg, &err)) fail_msg("%s", err.msg);
     model_t *policy = NULL;
-    train_opts_t opts = {1, 0, 0, &policy, NULL};
+    train_opts_t opts = {1, 0, 0, &policy, NULL, 1}; /* force: out is a mkstemp file of ours */
     if (train_run(&cfg, &opts, &err)) fail_msg("%s", err.msg);
     return policy;
 }

@@ -43,7 +43,7 @@ static void run(const char *file, const char *const *ov, char out[64]) {
     for (int i = 0; ov[i]; i += 2)
         if (cfg_set(&cfg, ov[i], ov[i + 1], "test", &err)) fail_msg("%s", err.msg);
     if (cfg_validate(&cfg, &err)) fail_msg("%s", err.msg);
-    train_opts_t opts = {1, 0, 0, NULL, NULL};
+    train_opts_t opts = {1, 0, 0, NULL, NULL, 1}; /* force: out is a mkstemp file of ours */
     if (train_run(&cfg, &opts, &err)) fail_msg("%s", err.msg);
 }
 

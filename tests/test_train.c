@@ -49,7 +49,7 @@ static void test_toy_ppo_reaches_kl_optimum(void **state) {
     const char *ov[] = {"out", out, NULL};
     load_config(&cfg, "configs/toy_match.ini", ov);
     model_t *policy = NULL, *ref = NULL;
-    train_opts_t opts = {1, 0, 0, &policy, &ref};
+    train_opts_t opts = {1, 0, 0, &policy, &ref, 1}; /* force: out is a mkstemp file of ours */
     err_t err;
     if (train_run(&cfg, &opts, &err)) fail_msg("%s", err.msg);
     task_params_t tp = {cfg.task, (uint64_t)cfg.world.seed, cfg.world.vocab, 0, 0};
@@ -88,7 +88,7 @@ static void test_logged_advantages_are_gae(void **state) {
     close(fd);
     const char *ov[] = {"out", out, "iterations", "3", "cache_dir", "/tmp/rlgf_test_cache", NULL};
     load_config(&cfg, "configs/imdb_small.ini", ov);
-    train_opts_t opts = {1, 0, 0, NULL, NULL};
+    train_opts_t opts = {1, 0, 0, NULL, NULL, 1}; /* force: out is a mkstemp file of ours */
     err_t err;
     if (train_run(&cfg, &opts, &err)) fail_msg("%s", err.msg);
     hid_t f = H5Fopen(out, H5F_ACC_RDONLY, H5P_DEFAULT);
@@ -144,7 +144,7 @@ static void test_imdb_ppo_beats_sl(void **state) {
     const char *ov[] = {"out", out, "iterations", "12", "trajectories", "32", "ppo.minibatch", "8",
                         "eval.every", "4", "threads", "2", "cache_dir", "/tmp/rlgf_test_cache", NULL};
     load_config(&cfg, "configs/imdb.ini", ov);
-    train_opts_t opts = {1, 0, 0, NULL, NULL};
+    train_opts_t opts = {1, 0, 0, NULL, NULL, 1}; /* force: out is a mkstemp file of ours */
     err_t err;
     if (train_run(&cfg, &opts, &err)) fail_msg("%s", err.msg);
     const char *cols[] = {"eval/iteration", "eval/split", "eval/reward_mean", "eval/output_ppl_mean", "eval/ref_ppl",

@@ -6,7 +6,7 @@ set -euo pipefail
 mkdir -p results/demo
 out=results/demo/imdb-ppo.h5
 echo "== 1/3 SL then PPO on IMDB-sim (configs/imdb.ini, demo-sized: 20 iterations x 32 trajectories)"
-./rlgf train configs/imdb.ini iterations=20 trajectories=32 ppo.minibatch=8 eval.every=5 threads=2 out=$out
+./rlgf train configs/imdb.ini iterations=20 trajectories=32 ppo.minibatch=8 eval.every=5 threads=2 out=$out --resume  # a finished log is kept (same bits)
 echo
 echo "== SL (start of RL) vs PPO (end) on the validation split"
 ./rlgf summary $out
