@@ -121,4 +121,102 @@ static inline float dm_tanhf(float x) {
     return (float)(x < 0.0f ? -th : th);
 }
 
+/* ---- 8 floats at a time, for the model's kernels: the same operations lane by lane as
+ * dm_expf / dm_tanhf (both paths computed, the scalar's branch chosen per lane by an exact bit
+ * select), so every lane gives the scalar function's bits (tests/test_dmath.c checks it on 10^6
+ * inputs). Fixed-width GCC/clang vector types; always inlined, vectors never cross a call. ---- */
+
+typedef double dm_vd4 __attribute__((vector_size(32)));
+typedef long long dm_vl4 __attribute__((vector_size(32)));
+typedef float dm_vf4 __attribute__((vector_size(16)));
+
+#define DM_VINLINE static inline __attribute__((always_inline))
+#define DM_BCD(x) ((dm_vd4){(x), (x), (x), (x)})
+#define DM_SELD(m, a, b) ((dm_vd4)(((dm_vl4)(a) & (m)) | ((dm_vl4)(b) & ~(m))))
+
+/* Vector values are passed by pointer: a 32-byte vector must not cross a call boundary on a target
+ * without AVX (psABI); everything is inlined anyway. */
+DM_VINLINE void dm__expm1_small4(dm_vd4 *out, const dm_vd4 *rp) {
+    dm_vd4 r = *rp;
+    dm_vd4 q = DM_BCD(0x1.27e4fb7789f5cp-22);
+    q = q * r + DM_BCD(0x1.71de3a556c734p-19);
+    q = q * r + DM_BCD(0x1.a01a01a01a01ap-16);
+    q = q * r + DM_BCD(0x1.a01a01a01a01ap-13);
+    q = q * r + DM_BCD(0x1.6c16c16c16c17p-10);
+    q = q * r + DM_BCD(0x1.1111111111111p-7);
+    q = q * r + DM_BCD(0x1.5555555555555p-5);
+    q = q * r + DM_BCD(0x1.5555555555555p-3);
+    q = q * r + DM_BCD(0.5);
+    *out = (q * r) * r + r;
+}
+
+/* k = RN(t / ln2) (the 1.5 * 2^52 shift, as dm_round_nearest), r = t - k ln2 as in dm_expf, and
+ * 2^k from the shifted value's low bits; valid for |k| <= 1022 on the lanes that are used. */
+DM_VINLINE void dm__reduce4(const dm_vd4 *tp, dm_vd4 *k, dm_vd4 *r, dm_vd4 *p2k) {
+    dm_vd4 t = *tp;
+    dm_vd4 sh = t * DM_BCD(1.44269504088896338700e+00) + DM_BCD(0x1.8p52);
+    *k = sh - DM_BCD(0x1.8p52);
+    *r = (t - *k * DM_BCD(0x1.62e42fefa38p-1)) - *k * DM_BCD(0x1.ef35793c7673p-45);
+    dm_vl4 ki = (dm_vl4)sh - (dm_vl4){0x4338000000000000LL, 0x4338000000000000LL, 0x4338000000000000LL,
+                                      0x4338000000000000LL};
+    *p2k = (dm_vd4)((ki + 1023) << 52);
+}
+
+DM_VINLINE void dm__expf4(dm_vf4 *y4, const dm_vf4 *x4) {
+    dm_vd4 d = __builtin_convertvector(*x4, dm_vd4);
+    dm_vl4 big = ~(d < DM_BCD(89.0)), tiny = d < DM_BCD(-104.0), nan = d != d;
+    dm_vd4 dc = DM_SELD(big | tiny, DM_BCD(0.0), d); /* masked lanes: any value in range */
+    dm_vd4 k, r, p2k;
+    dm__reduce4(&dc, &k, &r, &p2k);
+    dm_vd4 q;
+    dm__expm1_small4(&q, &r);
+    dm_vd4 e = (DM_BCD(1.0) + q) * p2k;
+    e = DM_SELD(tiny, DM_BCD(0.0), e);
+    e = DM_SELD(big, DM_BCD(1e300) * DM_BCD(1e300), e);
+    e = DM_SELD(nan, d + d, e);
+    *y4 = __builtin_convertvector(e, dm_vf4);
+}
+
+DM_VINLINE void dm__tanhf4(dm_vf4 *y4, const dm_vf4 *x4) {
+    dm_vd4 x = __builtin_convertvector(*x4, dm_vd4);
+    dm_vd4 a = (dm_vd4)((dm_vl4)x & (dm_vl4){0x7FFFFFFFFFFFFFFFLL, 0x7FFFFFFFFFFFFFFFLL, 0x7FFFFFFFFFFFFFFFLL,
+                                              0x7FFFFFFFFFFFFFFFLL});
+    dm_vl4 sat = ~(a < DM_BCD(10.0)), nan = x != x, zero = x == DM_BCD(0.0), neg = x < DM_BCD(0.0);
+    dm_vd4 t = DM_BCD(2.0) * DM_SELD(sat, DM_BCD(0.0), a);
+    dm_vl4 small = t <= DM_BCD(0.34657359027997264);
+    dm_vd4 k, r, s;
+    dm__reduce4(&t, &k, &r, &s);
+    dm_vd4 qr, qt;
+    dm__expm1_small4(&qr, &r);
+    dm__expm1_small4(&qt, &t);
+    dm_vd4 e_big = (s - DM_BCD(1.0)) + s * qr;
+    dm_vd4 e = DM_SELD(small, qt, e_big);
+    dm_vd4 th = e / (e + DM_BCD(2.0));
+    th = DM_SELD(neg, -th, th);
+    th = DM_SELD(sat, DM_SELD(neg, DM_BCD(-1.0), DM_BCD(1.0)), th);
+    th = DM_SELD(zero | nan, x + x * DM_BCD(0.0), th); /* 0 keeps its sign; NaN stays NaN */
+    *y4 = __builtin_convertvector(th, dm_vf4);
+}
+
+/* out[i] = dm_expf(in[i]) / dm_tanhf(in[i]) for i < 8 (out may equal in) */
+DM_VINLINE void dm_expf8(float *out, const float *in) {
+    dm_vf4 lo, hi;
+    memcpy(&lo, in, sizeof lo);
+    memcpy(&hi, in + 4, sizeof hi);
+    dm__expf4(&lo, &lo);
+    dm__expf4(&hi, &hi);
+    memcpy(out, &lo, sizeof lo);
+    memcpy(out + 4, &hi, sizeof hi);
+}
+
+DM_VINLINE void dm_tanhf8(float *out, const float *in) {
+    dm_vf4 lo, hi;
+    memcpy(&lo, in, sizeof lo);
+    memcpy(&hi, in + 4, sizeof hi);
+    dm__tanhf4(&lo, &lo);
+    dm__tanhf4(&hi, &hi);
+    memcpy(out, &lo, sizeof lo);
+    memcpy(out + 4, &hi, sizeof hi);
+}
+
 #endif

@@ -320,6 +320,42 @@ static void test_tanhf(void **state) {
     run_float("dm_tanhf", tanhf_, mpfr_tanh, -12.0f, 12.0f, 0.51);
 }
 
+/* ---- the 8-lane versions give the scalar functions' bits, lane by lane ---- */
+
+static void test_vector_lanes(void **state) {
+    (void)state;
+    rng_t r = rng_stream(2026, 9, 3, 0);
+    int n = n_args();
+    long checked = 0;
+    for (int i = 0; i < n; i += 8) {
+        float x[8], ye[8], yt[8];
+        for (int j = 0; j < 8; j++) {
+            uint32_t u = rng_next(&r);
+            switch ((i / 8 + j) % 4) {
+            case 0: x[j] = f_of(u); break;                                       /* every bit pattern */
+            case 1: x[j] = -110.0f + 200.0f * (float)(u >> 8) * (1.0f / 16777216.0f); break;
+            case 2: x[j] = -12.0f + 24.0f * (float)(u >> 8) * (1.0f / 16777216.0f); break;
+            default: x[j] = (float)ldexp((double)(u >> 8) / 16777216.0 - 0.5, -(int)(u & 31)); break;
+            }
+        }
+        if (i == 0) { /* the specials in the first vector */
+            const float sp[8] = {0.0f, -0.0f, INFINITY, -INFINITY, NAN, 88.8f, -104.5f, 0x1p-149f};
+            memcpy(x, sp, sizeof x);
+        }
+        dm_expf8(ye, x);
+        dm_tanhf8(yt, x);
+        for (int j = 0; j < 8; j++) {
+            float se = dm_expf(x[j]), st = dm_tanhf(x[j]);
+            int ok_e = (se != se && ye[j] != ye[j]) || memcmp(&se, &ye[j], sizeof se) == 0;
+            int ok_t = (st != st && yt[j] != yt[j]) || memcmp(&st, &yt[j], sizeof st) == 0;
+            if (!ok_e) fail_msg("dm_expf8 lane %d: x = %a gives %a, dm_expf %a", j, x[j], ye[j], se);
+            if (!ok_t) fail_msg("dm_tanhf8 lane %d: x = %a gives %a, dm_tanhf %a", j, x[j], yt[j], st);
+            checked++;
+        }
+    }
+    printf("dmath: dm_expf8 and dm_tanhf8 equal dm_expf and dm_tanhf bit for bit on %ld arguments\n", checked);
+}
+
 /* ---- the committed tables and constants, entry by entry ---- */
 
 static void expect_rn(const char *what, double got, mpfr_t exact) {
@@ -394,7 +430,7 @@ int main(void) {
         cmocka_unit_test(test_tables), cmocka_unit_test(test_exact_cases), cmocka_unit_test(test_exp),
         cmocka_unit_test(test_expm1),  cmocka_unit_test(test_log),         cmocka_unit_test(test_log1p),
         cmocka_unit_test(test_pown),   cmocka_unit_test(test_cos2pi),      cmocka_unit_test(test_expf),
-        cmocka_unit_test(test_tanhf),
+        cmocka_unit_test(test_tanhf), cmocka_unit_test(test_vector_lanes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
