@@ -25,7 +25,7 @@ ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-s
 ASAN_OBJ := $(LIB_SRC:%.c=$(A)/%.o)
 ASAN_TESTS := $(TEST_SRC:tests/%.c=$(A)/tests/%)
 
-.PHONY: all deps test unit asan e2e demo bench fuzz fuzz-build clean paper dmath-tables clang-build
+.PHONY: all deps test unit asan e2e demo bench fuzz fuzz-build clean paper dmath-tables clang-build check-aarch64
 all: $(BIN)
 
 deps:
@@ -41,6 +41,11 @@ $(B)/librlgf.a: $(LIB_OBJ)
 
 $(BIN): $(B)/sim/main.o $(B)/librlgf.a
 	$(CC) $(BASEFLAGS) $(CFLAGS) $^ $(PKG_LIBS) -o $@
+
+# rlgf's maths cross-built for aarch64 and run under qemu-user: the same bits as on x86-64
+# (installs its cross toolchain and arm64 libraries; not part of `make test`).
+check-aarch64:
+	@tools/check_aarch64.sh
 
 # The same program built by clang, in its own build directory: tests/e2e_portable.sh checks that
 # it writes the same bits as the gcc build.
