@@ -77,10 +77,18 @@ const float *model_forward(const model_t *m, model_ws_t *ws, const int32_t *toke
 void model_backward(const model_t *m, model_ws_t *ws, const float *dout, float *grads);
 
 /* Generation: feed tokens one at a time; each step returns out for the prefix so far (out_dim
- * floats), equal to model_forward's out at that position to within float rounding. */
+ * floats), bit for bit model_forward's out at that position. */
 model_kv_t *model_kv_create(const model_t *m, int max_T);
 void model_kv_destroy(model_kv_t *kv);
 void model_kv_reset(model_kv_t *kv);
 const float *model_kv_step(const model_t *m, model_kv_t *kv, int32_t token);
+
+/* Batched generation: max_R independent sequences ("rows") in one cache. A step feeds one token
+ * to each of rows[0..n) (distinct, any order, each at its own position) and returns out (n,
+ * out_dim) in that order, valid until the next step. A row's outputs are bit for bit those of
+ * model_forward on its sequence, whatever other rows step with it. */
+model_kv_t *model_kv_create_rows(const model_t *m, int max_R, int max_T);
+void model_kv_reset_row(model_kv_t *kv, int row);
+const float *model_kv_step_rows(const model_t *m, model_kv_t *kv, int n, const int *rows, const int32_t *tokens);
 
 #endif
