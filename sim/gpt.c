@@ -205,16 +205,11 @@ static void residual_backward(float *dinp1, float *dinp2, const float *dout, int
     }
 }
 
-static float det_expf_fn(float x) { return det_expf(x); }
-static float det_tanhf_fn(float x) { return det_tanhf(x); }
-static void det_expf8_fn(float *out, const float *in) { st8(out, det_expf8(ld8(in))); }
-static void det_tanhf8_fn(float *out, const float *in) { st8(out, det_tanhf8(ld8(in))); }
-
 const gpt_test_hooks_t gpt_test_hooks = {
     encoder_forward,   encoder_backward,   layernorm_forward, layernorm_backward,
     matmul_forward,    matmul_backward,    attention_forward, attention_backward,
     gelu_forward,      gelu_backward,      residual_forward,  residual_backward,
-    det_expf_fn,       det_tanhf_fn,       det_expf8_fn,      det_tanhf8_fn,
+    kern_det_expf,     kern_det_tanhf,     kern_det_expf8,    kern_det_tanhf8,
 };
 
 /* ------------------------------------------------------------------------------------------

@@ -1,0 +1,441 @@
+/* kern_impl.h: the kernel bodies, included once by sim/kern.c (the SSE2 baseline, functions
+ * kv_*_base) and once by sim/kern_avx2.c (the same code for AVX2, functions kv_*_avx2). Orders and
+ * shapes: sim/kern.h. Nothing else includes this file. */
+#ifndef RLGF_KERN_IMPL_H
+#define RLGF_KERN_IMPL_H
+
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef float vf8 __attribute__((vector_size(32)));
+typedef int32_t vi8 __attribute__((vector_size(32)));
+
+#define KINLINE static inline __attribute__((always_inline))
+
+/* The helpers are macros, and vector-valued helpers take pointers: a vf8 never crosses a call
+ * boundary, so no compiler has to pass one in registers a target may not have (Clang refuses that
+ * without AVX) and GCC never builds a broadcast lane by lane in a baseline-target helper. */
+#define LD8(p) ({ vf8 v_; memcpy(&v_, (p), sizeof v_); v_; })
+#define ST8(p, v) ({ vf8 s_ = (v); memcpy((p), &s_, sizeof s_); (void)0; })
+#define BC8(x) ({ float b_ = (x); (vf8){b_, b_, b_, b_, b_, b_, b_, b_}; })
+/* lanes where m is all ones take a, the others b (exact: a bit select) */
+#define SEL8(m, a, b) ((vf8)(((vi8)(a) & (m)) | ((vi8)(b) & ~(m))))
+/* fixed tree over the 8 lanes: ((l0+l1)+(l2+l3))+((l4+l5)+(l6+l7)) */
+#define HSUM8(v) ({ vf8 h_ = (v); ((h_[0] + h_[1]) + (h_[2] + h_[3])) + ((h_[4] + h_[5]) + (h_[6] + h_[7])); })
+
+/* ------------------------------------------------------------------------------------------
+ * exp and tanh from IEEE +, -, *, / and exact conversions only, so the bits never depend on the
+ * libm build or on which variant (FMA or not) it picks for this CPU: the run log must not change
+ * with the host. Cephes expf/tanhf polynomials, within about 1 ulp (tested). The vf8 versions do
+ * the same operations lane by lane and give the same bits as the scalar ones (tested). */
+
+// exp(x) for x <= 88; 0 below -87 (where exp is below the smallest normal float anyway)
+KINLINE float det_expf(float x) {
+    if (x < -87.0f) return 0.0f;
+    if (x > 88.0f) x = 88.0f;
+    float fx = x * 1.44269504088896341f + 0.5f;
+    int n = (int)fx; /* floor(fx), exactly */
+    if ((float)n > fx) n--;
+    float fn = (float)n;
+    float r = x - fn * 0.693359375f; /* Cody-Waite: fn * C1 is exact */
+    r = r - fn * -2.12194440e-4f;
+    float p = 1.9875691500e-4f;
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    p = ((p * r) * r + r) + 1.0f;
+    uint32_t bits = (uint32_t)(n + 127) << 23; /* 2^n, n in [-126, 127] */
+    float scale;
+    memcpy(&scale, &bits, sizeof scale);
+    return p * scale; /* exact scaling, as ldexpf */
+}
+
+KINLINE void det_expf8(vf8 *y, const vf8 *xp) {
+    vf8 x0 = *xp;
+    vi8 tiny = x0 < BC8(-87.0f);
+    /* clamp into [-87, 88] first so the conversions below stay in range on masked lanes */
+    vf8 x = SEL8(tiny, BC8(-87.0f), x0);
+    x = SEL8(x > BC8(88.0f), BC8(88.0f), x);
+    vf8 fx = x * BC8(1.44269504088896341f) + BC8(0.5f);
+    vi8 n = __builtin_convertvector(fx, vi8); /* truncation, as (int) */
+    n += (vi8)(__builtin_convertvector(n, vf8) > fx); /* -1 where trunc rounded up: floor */
+    vf8 fn = __builtin_convertvector(n, vf8);
+    vf8 r = x - fn * BC8(0.693359375f);
+    r = r - fn * BC8(-2.12194440e-4f);
+    vf8 p = BC8(1.9875691500e-4f);
+    p = p * r + BC8(1.3981999507e-3f);
+    p = p * r + BC8(8.3334519073e-3f);
+    p = p * r + BC8(4.1665795894e-2f);
+    p = p * r + BC8(1.6666665459e-1f);
+    p = p * r + BC8(5.0000001201e-1f);
+    p = ((p * r) * r + r) + BC8(1.0f);
+    vi8 bits = (n + 127) << 23;
+    vf8 scale;
+    memcpy(&scale, &bits, sizeof scale);
+    *y = SEL8(tiny, BC8(0.0f), p * scale);
+}
+
+KINLINE float det_tanhf(float x) {
+    float a = fabsf(x);
+    if (a < 0.625f) {
+        float z = x * x;
+        float p = -5.70498872745e-3f;
+        p = p * z + 2.06390887954e-2f;
+        p = p * z - 5.37397155531e-2f;
+        p = p * z + 1.33314422036e-1f;
+        p = p * z - 3.33332819422e-1f;
+        return (p * z) * x + x;
+    }
+    float t = a > 9.0f ? 1.0f : 1.0f - 2.0f / (det_expf(2.0f * a) + 1.0f);
+    return copysignf(t, x);
+}
+
+KINLINE void det_tanhf8(vf8 *y, const vf8 *xp) {
+    vf8 x = *xp;
+    vi8 sign = (vi8)x & (vi8)BC8(-0.0f);
+    vf8 a = (vf8)((vi8)x & ~(vi8)BC8(-0.0f));
+    vf8 z = x * x;
+    vf8 p = BC8(-5.70498872745e-3f);
+    p = p * z + BC8(2.06390887954e-2f);
+    p = p * z - BC8(5.37397155531e-2f);
+    p = p * z + BC8(1.33314422036e-1f);
+    p = p * z - BC8(3.33332819422e-1f);
+    vf8 small = (p * z) * x + x;
+    vf8 e, a2 = BC8(2.0f) * a;
+    det_expf8(&e, &a2);
+    vf8 t = BC8(1.0f) - BC8(2.0f) / (e + BC8(1.0f));
+    t = SEL8(a > BC8(9.0f), BC8(1.0f), t);
+    t = (vf8)(((vi8)t & ~(vi8)BC8(-0.0f)) | sign); /* copysign */
+    *y = SEL8(a < BC8(0.625f), small, t);
+}
+
+#ifdef KERN_AVX2
+#define KV(name) kv_##name##_avx2
+#else
+#define KV(name) kv_##name##_base
+#endif
+
+/* the variant entry points, declared for both suffixes */
+#define KERN_VARIANT_DECLS(sfx) \
+    void kv_gemm_rm_##sfx(float *out, int ldo, const float *a, long sa_n, const float *b, int ldb, const float *bias, int accumulate, int N, int K, int M); \
+    void kv_gemm_tr_##sfx(float *out, int ldo, const float *a, long sa_k, const float *b, int ldb, const float *bias, int accumulate, int N, int K, int M); \
+    void kv_gemm_gen_##sfx(float *out, int ldo, const float *a, long sa_n, long sa_k, const float *b, int ldb, const float *bias, int accumulate, int N, int K, int M); \
+    void kv_attention_forward_##sfx(float *out, float *att, const float *inp, int B, int T, int C, int NH, float *kT, float *sbuf); \
+    void kv_attention_row_##sfx(float *out, float *att_row, const float *q, const float *kT, int ldk, const float *v, long sv, int t, int hs, float *sbuf); \
+    void kv_attention_backward_##sfx(float *dinp, const float *dout, const float *inp, const float *att, int B, int T, int C, int NH, float *vT, float *abuf, float *da); \
+    void kv_gelu_forward_##sfx(float *out, const float *inp, int N); \
+    void kv_gelu_backward_##sfx(float *dinp, const float *inp, const float *dout, int N);
+KERN_VARIANT_DECLS(base)
+KERN_VARIANT_DECLS(avx2)
+
+/* ------------------------------------------------------------------------------------------
+ * matmul: out (N,M) = init + a (N,K) b (K,M). Register tiles of 4 rows x 16 columns (8 vf8
+ * accumulators), then 4 x 8, then single columns; leftover rows one at a time. Every tile adds
+ * a(n,k) b[k][j] onto its accumulator one k at a time, so an element's bits are those of the
+ * plain loop `acc = init; for k: acc += a(n,k) * b[k][j]` whatever tile it falls in. */
+
+KINLINE float gemm_init(const float *bias, int accumulate, const float *o, int j) {
+    return bias ? bias[j] : (accumulate ? o[j] : 0.0f);
+}
+#define gemm_init8(bias, accumulate, o, j) ((bias) ? LD8((bias) + (j)) : ((accumulate) ? LD8((o) + (j)) : BC8(0.0f)))
+
+KINLINE void gemm_body(float *out, int ldo, const float *a, long sa_n, long sa_k, const float *b, int ldb,
+                       const float *bias, int accumulate, int N, int K, int M) {
+    int n = 0;
+    for (; n + 4 <= N; n += 4) {
+        const float *a0 = a + n * sa_n, *a1 = a0 + sa_n, *a2 = a1 + sa_n, *a3 = a2 + sa_n;
+        float *o0 = out + (long)n * ldo, *o1 = o0 + ldo, *o2 = o1 + ldo, *o3 = o2 + ldo;
+        int j = 0;
+        for (; j + 16 <= M; j += 16) {
+            vf8 c00 = gemm_init8(bias, accumulate, o0, j), c01 = gemm_init8(bias, accumulate, o0, j + 8);
+            vf8 c10 = gemm_init8(bias, accumulate, o1, j), c11 = gemm_init8(bias, accumulate, o1, j + 8);
+            vf8 c20 = gemm_init8(bias, accumulate, o2, j), c21 = gemm_init8(bias, accumulate, o2, j + 8);
+            vf8 c30 = gemm_init8(bias, accumulate, o3, j), c31 = gemm_init8(bias, accumulate, o3, j + 8);
+            const float *bp = b + j;
+            long ak = 0;
+            for (int k = 0; k < K; k++, bp += ldb, ak += sa_k) {
+                vf8 b0 = LD8(bp), b1 = LD8(bp + 8), s;
+                s = BC8(a0[ak]), c00 += s * b0, c01 += s * b1;
+                s = BC8(a1[ak]), c10 += s * b0, c11 += s * b1;
+                s = BC8(a2[ak]), c20 += s * b0, c21 += s * b1;
+                s = BC8(a3[ak]), c30 += s * b0, c31 += s * b1;
+            }
+            ST8(o0 + j, c00), ST8(o0 + j + 8, c01), ST8(o1 + j, c10), ST8(o1 + j + 8, c11);
+            ST8(o2 + j, c20), ST8(o2 + j + 8, c21), ST8(o3 + j, c30), ST8(o3 + j + 8, c31);
+        }
+        for (; j + 8 <= M; j += 8) {
+            vf8 c0 = gemm_init8(bias, accumulate, o0, j), c1 = gemm_init8(bias, accumulate, o1, j);
+            vf8 c2 = gemm_init8(bias, accumulate, o2, j), c3 = gemm_init8(bias, accumulate, o3, j);
+            const float *bp = b + j;
+            long ak = 0;
+            for (int k = 0; k < K; k++, bp += ldb, ak += sa_k) {
+                vf8 b0 = LD8(bp);
+                c0 += BC8(a0[ak]) * b0, c1 += BC8(a1[ak]) * b0, c2 += BC8(a2[ak]) * b0, c3 += BC8(a3[ak]) * b0;
+            }
+            ST8(o0 + j, c0), ST8(o1 + j, c1), ST8(o2 + j, c2), ST8(o3 + j, c3);
+        }
+        for (; j < M; j++) {
+            float c0 = gemm_init(bias, accumulate, o0, j), c1 = gemm_init(bias, accumulate, o1, j);
+            float c2 = gemm_init(bias, accumulate, o2, j), c3 = gemm_init(bias, accumulate, o3, j);
+            const float *bp = b + j;
+            long ak = 0;
+            for (int k = 0; k < K; k++, bp += ldb, ak += sa_k) {
+                float bv = *bp;
+                c0 += a0[ak] * bv, c1 += a1[ak] * bv, c2 += a2[ak] * bv, c3 += a3[ak] * bv;
+            }
+            o0[j] = c0, o1[j] = c1, o2[j] = c2, o3[j] = c3;
+        }
+    }
+    for (; n < N; n++) {
+        const float *a0 = a + n * sa_n;
+        float *o0 = out + (long)n * ldo;
+        int j = 0;
+        for (; j + 16 <= M; j += 16) {
+            vf8 c0 = gemm_init8(bias, accumulate, o0, j), c1 = gemm_init8(bias, accumulate, o0, j + 8);
+            const float *bp = b + j;
+            long ak = 0;
+            for (int k = 0; k < K; k++, bp += ldb, ak += sa_k) {
+                vf8 s = BC8(a0[ak]);
+                c0 += s * LD8(bp), c1 += s * LD8(bp + 8);
+            }
+            ST8(o0 + j, c0), ST8(o0 + j + 8, c1);
+        }
+        for (; j + 8 <= M; j += 8) {
+            vf8 c0 = gemm_init8(bias, accumulate, o0, j);
+            const float *bp = b + j;
+            long ak = 0;
+            for (int k = 0; k < K; k++, bp += ldb, ak += sa_k) c0 += BC8(a0[ak]) * LD8(bp);
+            ST8(o0 + j, c0);
+        }
+        for (; j < M; j++) {
+            float c0 = gemm_init(bias, accumulate, o0, j);
+            const float *bp = b + j;
+            long ak = 0;
+            for (int k = 0; k < K; k++, bp += ldb, ak += sa_k) c0 += a0[ak] * *bp;
+            o0[j] = c0;
+        }
+    }
+}
+
+/* The two access patterns the model uses get their own copies so the compiler sees the unit
+ * stride: a row-major (forward, dinp) and a transposed (dweight = dout^T inp). */
+KINLINE void gemm_rm_body(float *out, int ldo, const float *a, long sa_n, const float *b, int ldb, const float *bias,
+                          int accumulate, int N, int K, int M) {
+    gemm_body(out, ldo, a, sa_n, 1, b, ldb, bias, accumulate, N, K, M);
+}
+KINLINE void gemm_tr_body(float *out, int ldo, const float *a, long sa_k, const float *b, int ldb, const float *bias,
+                          int accumulate, int N, int K, int M) {
+    gemm_body(out, ldo, a, 1, sa_k, b, ldb, bias, accumulate, N, K, M);
+}
+#define gemm_gen_body gemm_body
+void KV(gemm_rm)(float *out, int ldo, const float *a, long sa_n, const float *b, int ldb, const float *bias,
+               int accumulate, int N, int K, int M) { gemm_rm_body(out, ldo, a, sa_n, b, ldb, bias, accumulate, N, K, M); }
+void KV(gemm_tr)(float *out, int ldo, const float *a, long sa_k, const float *b, int ldb, const float *bias,
+               int accumulate, int N, int K, int M) { gemm_tr_body(out, ldo, a, sa_k, b, ldb, bias, accumulate, N, K, M); }
+void KV(gemm_gen)(float *out, int ldo, const float *a, long sa_n, long sa_k, const float *b, int ldb, const float *bias,
+               int accumulate, int N, int K, int M) { gemm_gen_body(out, ldo, a, sa_n, sa_k, b, ldb, bias, accumulate, N, K, M); }
+
+/* ------------------------------------------------------------------------------------------
+ * attention. Orders (the definition; the scalar tails follow the same):
+ *  - score s[t2] = (sum_i q[i] k[t2][i], ascending i from 0) * scale;
+ *  - the softmax sum: lane l = t2 mod 8 sums its exps in ascending t2, lanes combined by hsum8;
+ *  - out[i] = sum over t2 of att[t2] v[t2][i]: four partial sums P_r over t2 = r mod 4, each in
+ *    ascending t2 from 0, combined as (P0 + P1) + (P2 + P3);
+ *  - backward: dot = sum_t2 att[t2] da[t2] like the softmax sum; dq like out; dk[t2], dv[t2]
+ *    accumulate over query rows t in ascending t. */
+
+KINLINE int pad8i(int n) { return (n + 7) / 8 * 8; }
+
+KINLINE void attention_row_body(float *out, float *att_row, const float *q, const float *kT, int ldk, const float *v,
+                                long sv, int t, int hs, float *sbuf) {
+    float scale = 1.0f / sqrtf((float)hs);
+    int n = t + 1, np = pad8i(n);
+    /* scores, 8 keys at a time */
+    vf8 mx8 = BC8(-INFINITY);
+    for (int c = 0; c < np; c += 8) {
+        vf8 acc = BC8(0.0f);
+        for (int i = 0; i < hs; i++) acc += BC8(q[i]) * LD8(kT + (long)i * ldk + c);
+        acc *= BC8(scale);
+        if (c + 8 > n) { /* lanes past t take no part */
+            vi8 lane = {0, 1, 2, 3, 4, 5, 6, 7};
+            acc = SEL8(lane + c < n, acc, BC8(-INFINITY));
+        }
+        ST8(sbuf + c, acc);
+        mx8 = SEL8(acc > mx8, acc, mx8);
+    }
+    float maxval = mx8[0];
+    for (int l = 1; l < 8; l++)
+        if (mx8[l] > maxval) maxval = mx8[l];
+    vf8 sum8 = BC8(0.0f);
+    for (int c = 0; c < np; c += 8) {
+        vf8 e, s = LD8(sbuf + c) - BC8(maxval);
+        det_expf8(&e, &s); /* -inf lanes give exactly 0 */
+        ST8(sbuf + c, e);
+        sum8 += e;
+    }
+    float inv = 1.0f / HSUM8(sum8); /* >= 1: the max term is exp(0) */
+    for (int c = 0; c < np; c += 8) ST8(sbuf + c, LD8(sbuf + c) * BC8(inv));
+    memcpy(att_row, sbuf, (size_t)n * sizeof(float));
+    /* weighted values */
+    if (hs % 8 == 0) {
+        for (int i0 = 0; i0 < hs; i0 += 8) {
+            vf8 p[4] = {BC8(0.0f), BC8(0.0f), BC8(0.0f), BC8(0.0f)};
+            const float *vp = v + i0;
+            int t2 = 0;
+            for (; t2 + 4 <= n; t2 += 4, vp += 4 * sv) {
+                p[0] += BC8(sbuf[t2]) * LD8(vp);
+                p[1] += BC8(sbuf[t2 + 1]) * LD8(vp + sv);
+                p[2] += BC8(sbuf[t2 + 2]) * LD8(vp + 2 * sv);
+                p[3] += BC8(sbuf[t2 + 3]) * LD8(vp + 3 * sv);
+            }
+            for (int r = 0; t2 < n; t2++, r++, vp += sv) p[r] += BC8(sbuf[t2]) * LD8(vp);
+            ST8(out + i0, (p[0] + p[1]) + (p[2] + p[3]));
+        }
+    } else {
+        for (int i = 0; i < hs; i++) {
+            float p[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+            for (int t2 = 0; t2 < n; t2++) p[t2 & 3] += sbuf[t2] * v[(long)t2 * sv + i];
+            out[i] = (p[0] + p[1]) + (p[2] + p[3]);
+        }
+    }
+}
+
+KINLINE void attention_forward_body(float *out, float *att, const float *inp, int B, int T, int C, int NH,
+                                    float *kT, float *sbuf) {
+    int C3 = 3 * C, hs = C / NH, ldk = pad8i(T);
+    for (int b = 0; b < B; b++)
+        for (int h = 0; h < NH; h++) {
+            const float *base = inp + (long)b * T * C3;
+            /* this head's keys, transposed so 8 keys are one vector; zero padding past T */
+            for (int i = 0; i < hs; i++) {
+                float *row = kT + (long)i * ldk;
+                for (int t2 = 0; t2 < T; t2++) row[t2] = base[(long)t2 * C3 + C + h * hs + i];
+                for (int t2 = T; t2 < ldk; t2++) row[t2] = 0.0f;
+            }
+            for (int t = 0; t < T; t++)
+                attention_row_body(out + ((long)b * T + t) * C + h * hs, att + (((long)b * NH + h) * T + t) * T,
+                                   base + (long)t * C3 + h * hs, kT, ldk, base + 2 * C + h * hs, C3, t, hs, sbuf);
+        }
+}
+
+void KV(attention_forward)(float *out, float *att, const float *inp, int B, int T, int C, int NH, float *kT, float *sbuf) { attention_forward_body(out, att, inp, B, T, C, NH, kT, sbuf); }
+void KV(attention_row)(float *out, float *att_row, const float *q, const float *kT, int ldk, const float *v, long sv, int t,
+               int hs, float *sbuf) { attention_row_body(out, att_row, q, kT, ldk, v, sv, t, hs, sbuf); }
+
+KINLINE void attention_backward_body(float *dinp, const float *dout, const float *inp, const float *att, int B, int T,
+                                     int C, int NH, float *vT, float *abuf, float *da) {
+    int C3 = 3 * C, hs = C / NH, ldv = pad8i(T);
+    float scale = 1.0f / sqrtf((float)hs);
+    for (int b = 0; b < B; b++)
+        for (int h = 0; h < NH; h++) {
+            const float *base = inp + (long)b * T * C3;
+            float *dbase = dinp + (long)b * T * C3;
+            const float *K = base + C + h * hs, *V = base + 2 * C + h * hs;
+            float *dK = dbase + C + h * hs, *dV = dbase + 2 * C + h * hs;
+            for (int i = 0; i < hs; i++) {
+                float *row = vT + (long)i * ldv;
+                for (int t2 = 0; t2 < T; t2++) row[t2] = V[(long)t2 * C3 + i];
+                for (int t2 = T; t2 < ldv; t2++) row[t2] = 0.0f;
+            }
+            for (int t = 0; t < T; t++) {
+                int n = t + 1, np = pad8i(n);
+                const float *q = base + (long)t * C3 + h * hs;
+                float *dq = dbase + (long)t * C3 + h * hs;
+                const float *d = dout + ((long)b * T + t) * C + h * hs;
+                memcpy(abuf, att + (((long)b * NH + h) * T + t) * T, (size_t)n * sizeof(float));
+                for (int t2 = n; t2 < np; t2++) abuf[t2] = 0.0f;
+                /* out = sum_t2 att[t2] v[t2]: da[t2] = v[t2] . d, dv[t2] += att[t2] d */
+                vf8 dot8 = BC8(0.0f);
+                for (int c = 0; c < np; c += 8) {
+                    vf8 acc = BC8(0.0f);
+                    for (int i = 0; i < hs; i++) acc += BC8(d[i]) * LD8(vT + (long)i * ldv + c);
+                    ST8(da + c, acc);
+                    dot8 += LD8(abuf + c) * acc;
+                }
+                float dot = HSUM8(dot8);
+                /* softmax, then the scaled scores: ds[t2] = att (da - dot) scale */
+                for (int c = 0; c < np; c += 8)
+                    ST8(da + c, (LD8(abuf + c) * (LD8(da + c) - BC8(dot))) * BC8(scale));
+                if (hs % 8 == 0) {
+                    for (int i0 = 0; i0 < hs; i0 += 8) {
+                        vf8 dd = LD8(d + i0), qq = LD8(q + i0);
+                        vf8 p[4] = {BC8(0.0f), BC8(0.0f), BC8(0.0f), BC8(0.0f)};
+                        for (int t2 = 0; t2 < n; t2++) {
+                            long o = (long)t2 * C3 + i0;
+                            ST8(dV + o, LD8(dV + o) + BC8(abuf[t2]) * dd);
+                            p[t2 & 3] += BC8(da[t2]) * LD8(K + o);
+                            ST8(dK + o, LD8(dK + o) + BC8(da[t2]) * qq);
+                        }
+                        ST8(dq + i0, LD8(dq + i0) + ((p[0] + p[1]) + (p[2] + p[3])));
+                    }
+                } else {
+                    for (int i = 0; i < hs; i++) {
+                        float p[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+                        for (int t2 = 0; t2 < n; t2++) {
+                            long o = (long)t2 * C3 + i;
+                            dV[o] += abuf[t2] * d[i];
+                            p[t2 & 3] += da[t2] * K[o];
+                            dK[o] += da[t2] * q[i];
+                        }
+                        dq[i] += (p[0] + p[1]) + (p[2] + p[3]);
+                    }
+                }
+            }
+        }
+}
+
+void KV(attention_backward)(float *dinp, const float *dout, const float *inp, const float *att, int B, int T, int C, int NH,
+               float *vT, float *abuf, float *da) { attention_backward_body(dinp, dout, inp, att, B, T, C, NH, vT, abuf, da); }
+
+/* ------------------------------------------------------------------------------------------
+ * GELU (tanh approximation), element-wise: 8 at a time, the tail with the scalar twins. */
+
+#define GELU_SCALING 0.7978845608028654f /* sqrt(2/pi) */
+#define GELU_CUBIC 0.044715f
+
+KINLINE void gelu_forward_body(float *out, const float *inp, int N) {
+    int i = 0;
+    for (; i + 8 <= N; i += 8) {
+        vf8 x = LD8(inp + i);
+        vf8 cube = BC8(GELU_CUBIC) * x * x * x;
+        vf8 th, u = BC8(GELU_SCALING) * (x + cube);
+        det_tanhf8(&th, &u);
+        ST8(out + i, BC8(0.5f) * x * (BC8(1.0f) + th));
+    }
+    for (; i < N; i++) {
+        float x = inp[i];
+        float cube = GELU_CUBIC * x * x * x;
+        out[i] = 0.5f * x * (1.0f + det_tanhf(GELU_SCALING * (x + cube)));
+    }
+}
+
+KINLINE void gelu_backward_body(float *dinp, const float *inp, const float *dout, int N) {
+    int i = 0;
+    for (; i + 8 <= N; i += 8) {
+        vf8 x = LD8(inp + i);
+        vf8 cube = BC8(GELU_CUBIC) * x * x * x;
+        vf8 th, u = BC8(GELU_SCALING) * (x + cube);
+        det_tanhf8(&th, &u);
+        vf8 sech2 = BC8(1.0f) - th * th;
+        vf8 local = BC8(0.5f) * (BC8(1.0f) + th) +
+                    x * BC8(0.5f) * sech2 * BC8(GELU_SCALING) * (BC8(1.0f) + BC8(3.0f * GELU_CUBIC) * x * x);
+        ST8(dinp + i, LD8(dinp + i) + local * LD8(dout + i));
+    }
+    for (; i < N; i++) {
+        float x = inp[i];
+        float cube = GELU_CUBIC * x * x * x;
+        float th = det_tanhf(GELU_SCALING * (x + cube));
+        float sech2 = 1.0f - th * th;
+        float local = 0.5f * (1.0f + th) + x * 0.5f * sech2 * GELU_SCALING * (1.0f + 3.0f * GELU_CUBIC * x * x);
+        dinp[i] += local * dout[i];
+    }
+}
+
+void KV(gelu_forward)(float *out, const float *inp, int N) { gelu_forward_body(out, inp, N); }
+void KV(gelu_backward)(float *dinp, const float *inp, const float *dout, int N) { gelu_backward_body(dinp, inp, dout, N); }
+
+#endif
