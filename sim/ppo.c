@@ -15,6 +15,7 @@ typedef struct {
     float *dout;      /* (ROLLOUT_BLOCK, seq_cap, V) */
     int32_t *tokens;  /* (ROLLOUT_BLOCK, seq_cap) */
     double *ls;       /* vocab: log-softmax row */
+    double *p;        /* vocab: softmax row */
 } pworker_t;
 
 typedef struct {
@@ -45,6 +46,7 @@ ppo_trainer_t *ppo_trainer_create(const task_t *task, pool_t *pool, int seq_cap)
         t->w[i].dout = calloc((size_t)ROLLOUT_BLOCK * (size_t)seq_cap * (size_t)task->vocab, sizeof(float));
         t->w[i].tokens = calloc((size_t)ROLLOUT_BLOCK * (size_t)seq_cap, sizeof(int32_t));
         t->w[i].ls = calloc((size_t)task->vocab, sizeof(double));
+        t->w[i].p = calloc((size_t)task->vocab, sizeof(double));
     }
     return t;
 }
@@ -57,6 +59,7 @@ void ppo_trainer_destroy(ppo_trainer_t *t) {
         free(t->w[i].dout);
         free(t->w[i].tokens);
         free(t->w[i].ls);
+        free(t->w[i].p);
     }
     free(t->w);
     free(t->gpol);
@@ -139,7 +142,8 @@ static void mb_block(void *ctx, int blk, int worker) {
     const ppo_params_t *p = job->p;
     const task_t *task = tr->task;
     int V = task->vocab;
-    int r0 = blk * ROLLOUT_BLOCK, r1 = r0 + ROLLOUT_BLOCK < job->count ? r0 + ROLLOUT_BLOCK : job->count;
+    int r0, r1;
+    rollout_block_range(job->count, blk, &r0, &r1);
     int B = r1 - r0, T = 1;
     for (int r = r0; r < r1; r++) {
         int i = job->idx[r];
@@ -164,7 +168,7 @@ static void mb_block(void *ctx, int blk, int worker) {
                 int64_t k = batch_tok(b, i, t);
                 if (!b->pmask[k]) continue;
                 int64_t row = ((int64_t)(r - r0) * T + b->prompt_len[i] - 1 + t) * V;
-                log_softmax_row(logits + row, V, w->ls);
+                log_softmax_probs_row(logits + row, V, w->ls, w->p);
                 double logp = w->ls[gen[t]];
                 double ratio = exp(logp - (double)b->logp[k]);
                 double A = ((double)b->advantage[k] - job->adv_mean) * job->adv_scale;
@@ -174,14 +178,14 @@ static void mb_block(void *ctx, int blk, int worker) {
                 /* d(-min)/dlogp: the unclipped branch carries the gradient; the clipped one is flat */
                 double g = s1 <= s2 ? -ratio * A / job->N : 0.0;
                 double H = 0.0;
-                for (int j = 0; j < V; j++) H -= exp(w->ls[j]) * w->ls[j];
+                for (int j = 0; j < V; j++) H -= w->p[j] * w->ls[j];
                 st.ent += H;
                 st.akl += (ratio - 1.0) - (logp - (double)b->logp[k]);
                 st.clip += fabs(ratio - 1.0) > p->clip;
                 float *d = w->dout + row;
                 double ce = p->ent_coef / job->N;
                 for (int j = 0; j < V; j++) {
-                    double pj = exp(w->ls[j]);
+                    double pj = w->p[j];
                     d[j] = (float)(-g * pj + ce * pj * (w->ls[j] + H));
                 }
                 d[gen[t]] += (float)g;
@@ -211,11 +215,11 @@ static void mb_block(void *ctx, int blk, int worker) {
             const int32_t *row = tmp + (int64_t)r * Tr;
             for (int t = 0; t < rlen[r]; t++) {
                 int64_t off = ((int64_t)r * Tr + plen[r] - 1 + t) * V;
-                log_softmax_row(logits + off, V, w->ls);
+                log_softmax_probs_row(logits + off, V, w->ls, w->p);
                 int y = row[plen[r] + t];
                 st.tgt += -w->ls[y];
                 float *d = w->dout + off;
-                for (int j = 0; j < V; j++) d[j] = (float)(c * exp(w->ls[j]));
+                for (int j = 0; j < V; j++) d[j] = (float)(c * w->p[j]);
                 d[y] -= (float)c;
             }
         }
@@ -259,7 +263,7 @@ static void mb_block(void *ctx, int blk, int worker) {
 }
 
 static void ensure_capacity(ppo_trainer_t *t, int count, const model_t *policy, const model_t *critic) {
-    int blk = (count + ROLLOUT_BLOCK - 1) / ROLLOUT_BLOCK;
+    int blk = rollout_blocks(count);
     if (blk > t->blk_cap || policy->n_params != t->gpol_n || (critic && critic->n_params != t->gcrit_n)) {
         free(t->gpol);
         free(t->gcrit);
@@ -311,7 +315,7 @@ double ppo_minibatch_grad(ppo_trainer_t *t, const batch_t *b, const ppo_params_t
         job.adv_mean = mean;
         job.adv_scale = 1.0 / (sqrt(var > 0 ? var : 0) + 1e-8);
     }
-    int nblk = (count + ROLLOUT_BLOCK - 1) / ROLLOUT_BLOCK;
+    int nblk = rollout_blocks(count);
     pool_run(t->pool, nblk, mb_block, &job);
 
     /* reduce block gradients in block order: the bits never depend on thread count */

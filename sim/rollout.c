@@ -195,7 +195,8 @@ static void score_block(void *ctx, int blk, int worker) {
     rollout_engine_t *e = job->e;
     worker_t *w = &e->workers[worker];
     batch_t *b = job->b;
-    int i0 = blk * ROLLOUT_BLOCK, i1 = i0 + ROLLOUT_BLOCK < b->n ? i0 + ROLLOUT_BLOCK : b->n;
+    int i0, i1;
+    rollout_block_range(b->n, blk, &i0, &i1);
     int B = i1 - i0, T = 1;
     for (int i = i0; i < i1; i++)
         if (b->prompt_len[i] + b->gen_len[i] > T) T = b->prompt_len[i] + b->gen_len[i];
@@ -219,7 +220,7 @@ static void score_block(void *ctx, int blk, int worker) {
 
 void rollout_score(rollout_engine_t *e, batch_t *b, const model_t *policy, const model_t *ref,
                    const model_t *critic) {
-    int nblk = (b->n + ROLLOUT_BLOCK - 1) / ROLLOUT_BLOCK;
+    int nblk = rollout_blocks(b->n);
     const model_t *models[3] = {policy, ref, critic};
     float *dst[3] = {b->logp, b->logp_ref, b->value};
     for (int m = 0; m < 3; m++) {
@@ -242,7 +243,8 @@ static void refnll_block(void *ctx, int blk, int worker) {
     rollout_engine_t *e = job->e;
     const task_t *task = e->task;
     worker_t *w = &e->workers[worker];
-    int i0 = blk * ROLLOUT_BLOCK, i1 = i0 + ROLLOUT_BLOCK < job->n ? i0 + ROLLOUT_BLOCK : job->n;
+    int i0, i1;
+    rollout_block_range(job->n, blk, &i0, &i1);
     int B = i1 - i0, T = e->seq_cap;
     int plen[ROLLOUT_BLOCK], rlen[ROLLOUT_BLOCK];
     memset(w->tokens, 0, (size_t)B * (size_t)T * sizeof(int32_t));
@@ -273,7 +275,7 @@ static void refnll_block(void *ctx, int blk, int worker) {
 }
 
 double rollout_reference_nll(rollout_engine_t *e, const model_t *policy, int split, int n) {
-    int nblk = (n + ROLLOUT_BLOCK - 1) / ROLLOUT_BLOCK;
+    int nblk = rollout_blocks(n);
     double *nll = calloc((size_t)nblk, sizeof *nll);
     int64_t *cnt = calloc((size_t)nblk, sizeof *cnt);
     refnll_job_t job = {e, policy, split, n, nll, cnt};
