@@ -362,6 +362,7 @@ struct gpt_ws {
     int max_B, max_T, B, T;
     size_t BTmax, attmax; /* per-layer strides */
     int32_t *tokens;      /* (B,T) copy of the last forward's tokens */
+    int *from;            /* (max_B) first position with a head output, 0 when all */
     float *mem;
     float *encoded;                        /* (B,T,C) */
     float *ln1, *ln1_mean, *ln1_rstd;      /* (L,B,T,C), (L,B,T), (L,B,T) */
@@ -422,7 +423,8 @@ gpt_ws_t *gpt_ws_create(const model_t *m, int max_B, int max_T) {
     size_t bytes = total * sizeof(float);
     ws->mem = aligned_alloc(64, bytes ? bytes : 64);
     ws->tokens = malloc(BT * sizeof(int32_t));
-    if (!ws->mem || !ws->tokens) {
+    ws->from = calloc((size_t)max_B, sizeof(int));
+    if (!ws->mem || !ws->tokens || !ws->from) {
         gpt_ws_destroy(ws);
         return NULL;
     }
@@ -439,10 +441,11 @@ void gpt_ws_destroy(gpt_ws_t *ws) {
     if (!ws) return;
     free(ws->mem);
     free(ws->tokens);
+    free(ws->from);
     free(ws);
 }
 
-const float *gpt_forward(const model_t *m, gpt_ws_t *ws, const int32_t *tokens, int B, int T) {
+const float *gpt_forward(const model_t *m, gpt_ws_t *ws, const int32_t *tokens, int B, int T, const int *from) {
     const model_config_t *cfg = &m->cfg;
     const gpt_params_t *p = m->impl;
     assert(B >= 1 && T >= 1 && B <= ws->max_B && T <= ws->max_T);
@@ -451,6 +454,10 @@ const float *gpt_forward(const model_t *m, gpt_ws_t *ws, const int32_t *tokens, 
     int N = B * T;
     for (int i = 0; i < N; i++) assert(tokens[i] >= 0 && tokens[i] < V);
     memcpy(ws->tokens, tokens, (size_t)N * sizeof(int32_t));
+    for (int b = 0; b < B; b++) {
+        int f = from ? from[b] : 0;
+        ws->from[b] = f < 0 ? 0 : (f > T ? T : f);
+    }
     ws->B = B;
     ws->T = T;
     size_t BT = ws->BTmax, C_ = (size_t)C;
@@ -479,10 +486,16 @@ const float *gpt_forward(const model_t *m, gpt_ws_t *ws, const int32_t *tokens, 
         residual_forward(residual3, residual2, ws->proj, N * C);
     }
     layernorm_forward(ws->lnf, ws->lnf_mean, ws->lnf_rstd, ws->residual3 + (L - 1) * BT * C_, p->lnfw, p->lnfb, N, C);
-    if (cfg->head == HEAD_LM)
-        matmul_forward_t(ws->out, ws->lnf, wt_head(cfg, ws->wT), NULL, N, C, V); /* tied: logits = lnf wte^T */
-    else
-        matmul_forward_t(ws->out, ws->lnf, wt_head(cfg, ws->wT), p->vb, N, C, 1);
+    /* the head on the positions asked for: one contiguous run of rows per sequence */
+    int OD = cfg->head == HEAD_LM ? V : 1;
+    for (int b = 0; b < B; b++) {
+        size_t r0 = (size_t)b * T + ws->from[b];
+        int R = T - ws->from[b];
+        if (cfg->head == HEAD_LM) /* tied: logits = lnf wte^T */
+            matmul_forward_t(ws->out + r0 * OD, ws->lnf + r0 * C_, wt_head(cfg, ws->wT), NULL, R, C, V);
+        else
+            matmul_forward_t(ws->out + r0, ws->lnf + r0 * C_, wt_head(cfg, ws->wT), p->vb, R, C, 1);
+    }
     return ws->out;
 }
 
@@ -496,12 +509,19 @@ void gpt_backward(const model_t *m, gpt_ws_t *ws, const float *dout, float *grad
     int N = B * T;
     size_t BT = ws->BTmax, C_ = (size_t)C, NC = (size_t)N * C_;
 
-    /* head: dbuf = d lnf */
+    /* head: dbuf = d lnf, over the rows the forward computed (matmul_backward skips zero rows, so
+     * the runs per sequence give the bits of one call over all rows with zeros elsewhere) */
     memset(ws->dbuf, 0, NC * sizeof(float));
-    if (cfg->head == HEAD_LM)
-        matmul_backward(ws->dbuf, g.wte, NULL, dout, ws->lnf, p->wte, N, C, V);
-    else
-        matmul_backward(ws->dbuf, g.vw, g.vb, dout, ws->lnf, p->vw, N, C, 1);
+    int OD = cfg->head == HEAD_LM ? V : 1;
+    for (int b = 0; b < B; b++) {
+        size_t r0 = (size_t)b * T + ws->from[b];
+        int R = T - ws->from[b];
+        if (R <= 0) continue;
+        if (cfg->head == HEAD_LM)
+            matmul_backward(ws->dbuf + r0 * C_, g.wte, NULL, dout + r0 * OD, ws->lnf + r0 * C_, p->wte, R, C, V);
+        else
+            matmul_backward(ws->dbuf + r0 * C_, g.vw, g.vb, dout + r0, ws->lnf + r0 * C_, p->vw, R, C, 1);
+    }
     memset(ws->dres, 0, NC * sizeof(float));
     layernorm_backward(ws->dres, g.lnfw, g.lnfb, ws->dbuf, ws->residual3 + (L - 1) * BT * C_, p->lnfw, ws->lnf_mean,
                        ws->lnf_rstd, N, C);

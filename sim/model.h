@@ -72,6 +72,13 @@ void model_ws_destroy(model_ws_t *ws);
 /* Runs the model on tokens (B,T) (B <= max_B, T <= max_T) and returns out (B,T,out_dim), which
  * stays valid in ws until the next forward. */
 const float *model_forward(const model_t *m, model_ws_t *ws, const int32_t *tokens, int B, int T);
+/* The same, but out is only computed at positions t >= from[b] of sequence b (elsewhere it is
+ * left undefined), and the following model_backward treats dout as zero there. The outputs that
+ * are computed have exactly model_forward's bits, and so have the gradients when dout is zero at
+ * the skipped positions anyway: the LM head of the losses only reads the generated positions, so
+ * the (B,T,V) logits of the prompt need not be computed. */
+const float *model_forward_from(const model_t *m, model_ws_t *ws, const int32_t *tokens, int B, int T,
+                                const int *from);
 /* Back-propagates dout (B,T,out_dim), the gradient of the loss w.r.t. out of the last forward on
  * ws, and ADDS the parameter gradients into grads (n_params floats). */
 void model_backward(const model_t *m, model_ws_t *ws, const float *dout, float *grads);

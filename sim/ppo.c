@@ -159,8 +159,12 @@ static void mb_block(void *ctx, int blk, int worker) {
     /* policy: clipped surrogate and entropy on pmask tokens */
     if (job->N > 0) {
         model_ws_t *ws = ws_for(tr, w, job->policy);
-        const float *logits = model_forward(job->policy, ws, w->tokens, B, T);
-        memset(w->dout, 0, (size_t)B * (size_t)T * (size_t)V * sizeof(float));
+        /* logits only where a generated token is scored: from the last prompt position on */
+        int from[ROLLOUT_BLOCK];
+        for (int r = r0; r < r1; r++) from[r - r0] = b->prompt_len[job->idx[r]] - 1;
+        const float *logits = model_forward_from(job->policy, ws, w->tokens, B, T, from);
+        for (int r = 0; r < B; r++)
+            memset(w->dout + ((size_t)r * T + from[r]) * V, 0, (size_t)(T - from[r]) * V * sizeof(float));
         for (int r = r0; r < r1; r++) {
             int i = job->idx[r];
             const int32_t *gen = batch_gen(b, i);
@@ -208,8 +212,11 @@ static void mb_block(void *ctx, int blk, int worker) {
             if (plen[r - r0] + rlen[r - r0] > Tr) Tr = plen[r - r0] + rlen[r - r0];
         }
         for (int r = 1; r < B; r++) memmove(tmp + (int64_t)r * Tr, tmp + (int64_t)r * tr->seq_cap, (size_t)Tr * sizeof(int32_t));
-        const float *logits = model_forward(job->policy, ws, tmp, B, Tr);
-        memset(w->dout, 0, (size_t)B * (size_t)Tr * (size_t)V * sizeof(float));
+        int from[ROLLOUT_BLOCK];
+        for (int r = 0; r < B; r++) from[r] = plen[r] - 1;
+        const float *logits = model_forward_from(job->policy, ws, tmp, B, Tr, from);
+        for (int r = 0; r < B; r++)
+            memset(w->dout + ((size_t)r * Tr + from[r]) * V, 0, (size_t)(Tr - from[r]) * V * sizeof(float));
         double c = p->tgt_coef / job->Nref;
         for (int r = 0; r < B; r++) {
             const int32_t *row = tmp + (int64_t)r * Tr;

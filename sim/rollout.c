@@ -360,7 +360,9 @@ static void score_block(void *ctx, int blk, int worker) {
     for (int q = i0; q < i1; q++)
         memcpy(w->tokens + (int64_t)(q - i0) * T, b->seq + (int64_t)job->list[q] * b->seq_cap,
                (size_t)T * sizeof(int32_t));
-    const float *out = model_forward(job->model, ws_for(e, w, job->model), w->tokens, B, T);
+    int from[ROLLOUT_BLOCK];
+    for (int q = i0; q < i1; q++) from[q - i0] = b->prompt_len[job->list[q]] - 1;
+    const float *out = model_forward_from(job->model, ws_for(e, w, job->model), w->tokens, B, T, from);
     int D = model_out_dim(job->model);
     for (int q = i0; q < i1; q++) {
         int i = job->list[q];
@@ -431,7 +433,9 @@ static void refnll_block(void *ctx, int blk, int worker) {
     }
     /* compact rows to width Tmax */
     for (int r = 1; r < B; r++) memmove(w->tokens + (int64_t)r * Tmax, w->tokens + (int64_t)r * T, (size_t)Tmax * sizeof(int32_t));
-    const float *out = model_forward(job->policy, ws_for(e, w, job->policy), w->tokens, B, Tmax);
+    int from[ROLLOUT_BLOCK];
+    for (int r = 0; r < B; r++) from[r] = plen[r] - 1;
+    const float *out = model_forward_from(job->policy, ws_for(e, w, job->policy), w->tokens, B, Tmax, from);
     int V = job->policy->cfg.vocab;
     double s = 0.0;
     int64_t c = 0;
