@@ -171,12 +171,12 @@ static void matmul_backward(float *dinp, float *dweight, float *dbias, const flo
 }
 
 // inp is (B,T,3C) holding q,k,v (heads interleaved as llm.c: head h uses channels h*hs..h*hs+hs-1
-// of each); att is (B,NH,T,T), only t2 <= t written; out is (B,T,C). Orders: sim/kern.c.
+// of each); att is (B,NH,T,pad8(T)), rows t2 <= t the softmax; out is (B,T,C). Orders: sim/kern.h.
 static void attention_forward(float *out, float *att, const float *inp, int B, int T, int C, int NH) {
     kern_attention_forward(out, att, inp, B, T, C, NH);
 }
 
-// dout is (B,T,C), inp (B,T,3C), att (B,NH,T,T); dinp (B,T,3C) +=; datt_row is unused (kept for the
+// dout is (B,T,C), inp (B,T,3C), att (B,NH,T,pad8(T)); dinp (B,T,3C) +=; datt_row is unused (kept for the
 // test hook's signature). The softmax backward uses dpre[t2] = att[t2] (datt[t2] - sum_t3 att[t3] datt[t3]).
 static void attention_backward(float *dinp, float *datt_row, const float *dout, const float *inp, const float *att,
                                int B, int T, int C, int NH) {
@@ -368,7 +368,7 @@ struct gpt_ws {
     float *ln1, *ln1_mean, *ln1_rstd;      /* (L,B,T,C), (L,B,T), (L,B,T) */
     float *qkv;                            /* (L,B,T,3C) */
     float *atty;                           /* (L,B,T,C) */
-    float *att;                            /* (L,B,NH,T,T) */
+    float *att;                            /* (L,B,NH,T,pad8(T)) */
     float *residual2;                      /* (L,B,T,C) */
     float *ln2, *ln2_mean, *ln2_rstd;      /* (L,B,T,C), (L,B,T), (L,B,T) */
     float *fch, *fch_gelu;                 /* (L,B,T,4C) */
@@ -395,7 +395,7 @@ gpt_ws_t *gpt_ws_create(const model_t *m, int max_B, int max_T) {
     ws->max_B = max_B;
     ws->max_T = max_T;
     size_t BT = (size_t)max_B * max_T, C = (size_t)cfg->channels, L = (size_t)cfg->layers, V = (size_t)cfg->vocab;
-    size_t att = (size_t)max_B * cfg->heads * max_T * max_T;
+    size_t att = (size_t)max_B * cfg->heads * max_T * ((max_T + 7) / 8 * 8); /* rows padded to 8 */
     size_t OD = cfg->head == HEAD_LM ? V : 1, WT = wt_floats(cfg);
     ws->BTmax = BT;
     ws->attmax = att;
@@ -587,7 +587,7 @@ struct gpt_kv {
     float *qkv;          /* (max_R, 3C) */
     float *fch, *fchg;   /* (max_R, 4C) */
     float *mean, *rstd;  /* (max_R) */
-    float *att_row;      /* (max_T) */
+    float *att_row;      /* (ldk) */
     float *out;          /* (max_R, V) or (max_R) */
     float *wT;           /* transposed weights (wt_floats) */
 };
@@ -603,7 +603,7 @@ gpt_kv_t *gpt_kv_create(const model_t *m, int max_R, int max_T) {
     kv->ldk = (max_T + 7) / 8 * 8;
     size_t C = (size_t)cfg->channels, L = (size_t)cfg->layers, R = (size_t)max_R;
     size_t OD = cfg->head == HEAD_LM ? (size_t)cfg->vocab : 1;
-    size_t total = R * L * C * kv->ldk + R * L * max_T * C + R * (5 * C + 3 * C + 8 * C + 2 + OD) + (size_t)max_T +
+    size_t total = R * L * C * kv->ldk + R * L * max_T * C + R * (5 * C + 3 * C + 8 * C + 2 + OD) + (size_t)kv->ldk +
                    wt_floats(cfg);
     kv->mem = calloc(total, sizeof(float));
     kv->pos = calloc(R, sizeof(int));
@@ -625,7 +625,7 @@ gpt_kv_t *gpt_kv_create(const model_t *m, int max_R, int max_T) {
     kv->mean = x, x += R;
     kv->rstd = x, x += R;
     kv->out = x, x += R * OD;
-    kv->att_row = x, x += max_T;
+    kv->att_row = x, x += kv->ldk;
     kv->wT = x, x += wt_floats(cfg);
     assert((size_t)(x - kv->mem) == total);
     return kv;

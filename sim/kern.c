@@ -46,25 +46,23 @@ void kern_gemm(float *out, int ldo, const float *a, long sa_n, long sa_k, const 
 
 void kern_attention_forward(float *out, float *att, const float *inp, int B, int T, int C, int NH) {
     int hs = C / NH, ldk = pad8i(T);
-    float *kT = malloc(((size_t)hs * ldk + ldk) * sizeof(float));
-    KPICK(attention_forward)(out, att, inp, B, T, C, NH, kT, kT + (size_t)hs * ldk);
+    float *kT = malloc((size_t)hs * ldk * sizeof(float));
+    KPICK(attention_forward)(out, att, inp, B, T, C, NH, kT);
     free(kT);
 }
 
 
 void kern_attention_row(float *out, float *att_row, const float *q, const float *kT, int ldk, const float *v,
                         long sv, int t, int hs) {
-    float sbuf[pad8i(t + 1)];
-    KPICK(attention_row)(out, att_row, q, kT, ldk, v, sv, t, hs, sbuf);
+    KPICK(attention_row)(out, att_row, q, kT, ldk, v, sv, t, hs);
 }
 
 
 void kern_attention_backward(float *dinp, const float *dout, const float *inp, const float *att, int B, int T, int C,
                              int NH) {
     int hs = C / NH, ldv = pad8i(T);
-    float *vT = malloc(((size_t)hs * ldv + 2 * (size_t)ldv) * sizeof(float));
-    KPICK(attention_backward)(dinp, dout, inp, att, B, T, C, NH, vT, vT + (size_t)hs * ldv,
-                            vT + (size_t)hs * ldv + ldv);
+    float *vT = malloc(((size_t)hs * ldv + (size_t)ldv) * sizeof(float));
+    KPICK(attention_backward)(dinp, dout, inp, att, B, T, C, NH, vT, vT + (size_t)hs * ldv);
     free(vT);
 }
 

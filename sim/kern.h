@@ -27,14 +27,16 @@ void kern_gemm(float *out, int ldo, const float *a, long sa_n, long sa_k, const 
                int accumulate, int N, int K, int M);
 
 // inp (B,T,3C) holding q,k,v per position (head h uses channels h*hs..h*hs+hs-1 of each); att
-// (B,NH,T,T) receives the softmax rows (t2 <= t); out (B,T,C).
+// (B,NH,T,ldT), ldT = T rounded up to 8, receives the softmax rows: att[..][t][t2] for t2 <= t,
+// exactly 0 for t < t2 < (t+1 rounded up to 8) (the backward reads whole vectors); out (B,T,C).
 void kern_attention_forward(float *out, float *att, const float *inp, int B, int T, int C, int NH);
-// dout (B,T,C), inp (B,T,3C), att (B,NH,T,T); dinp (B,T,3C) +=.
+// dout (B,T,C), inp (B,T,3C), att (B,NH,T,ldT) from kern_attention_forward; dinp (B,T,3C) +=.
 void kern_attention_backward(float *dinp, const float *dout, const float *inp, const float *att, int B, int T, int C,
                              int NH);
 // One query row of causal attention for one head, as kern_attention_forward computes it: q (hs);
 // keys transposed, kT[i*ldk + t2] for i < hs, t2 <= t (ldk >= t+1 rounded up to 8, readable and
-// finite there); values at v + t2*sv; out (hs); att_row (t+1) receives the softmax.
+// finite there); values at v + t2*sv; out (hs); att_row (t+1 rounded up to 8) receives the
+// softmax (0 past t).
 void kern_attention_row(float *out, float *att_row, const float *q, const float *kT, int ldk, const float *v,
                         long sv, int t, int hs);
 

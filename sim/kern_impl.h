@@ -124,9 +124,9 @@ KINLINE void det_tanhf8(vf8 *y, const vf8 *xp) {
     void kv_gemm_rm_##sfx(float *out, int ldo, const float *a, long sa_n, const float *b, int ldb, const float *bias, int accumulate, int N, int K, int M); \
     void kv_gemm_tr_##sfx(float *out, int ldo, const float *a, long sa_k, const float *b, int ldb, const float *bias, int accumulate, int N, int K, int M); \
     void kv_gemm_gen_##sfx(float *out, int ldo, const float *a, long sa_n, long sa_k, const float *b, int ldb, const float *bias, int accumulate, int N, int K, int M); \
-    void kv_attention_forward_##sfx(float *out, float *att, const float *inp, int B, int T, int C, int NH, float *kT, float *sbuf); \
-    void kv_attention_row_##sfx(float *out, float *att_row, const float *q, const float *kT, int ldk, const float *v, long sv, int t, int hs, float *sbuf); \
-    void kv_attention_backward_##sfx(float *dinp, const float *dout, const float *inp, const float *att, int B, int T, int C, int NH, float *vT, float *abuf, float *da); \
+    void kv_attention_forward_##sfx(float *out, float *att, const float *inp, int B, int T, int C, int NH, float *kT); \
+    void kv_attention_row_##sfx(float *out, float *att_row, const float *q, const float *kT, int ldk, const float *v, long sv, int t, int hs); \
+    void kv_attention_backward_##sfx(float *dinp, const float *dout, const float *inp, const float *att, int B, int T, int C, int NH, float *vT, float *da); \
     void kv_gelu_forward_##sfx(float *out, const float *inp, int N); \
     void kv_gelu_backward_##sfx(float *dinp, const float *inp, const float *dout, int N);
 KERN_VARIANT_DECLS(base)
@@ -251,9 +251,10 @@ void KV(gemm_gen)(float *out, int ldo, const float *a, long sa_n, long sa_k, con
 KINLINE int pad8i(int n) { return (n + 7) / 8 * 8; }
 
 KINLINE void attention_row_body(float *out, float *att_row, const float *q, const float *kT, int ldk, const float *v,
-                                long sv, int t, int hs, float *sbuf) {
+                                long sv, int t, int hs) {
     float scale = 1.0f / sqrtf((float)hs);
     int n = t + 1, np = pad8i(n);
+    float *sbuf = att_row; /* scores, exps and probabilities in place; lanes past t end as 0 */
     /* scores, 8 keys at a time */
     vf8 mx8 = BC8(-INFINITY);
     for (int c = 0; c < np; c += 8) {
@@ -279,7 +280,6 @@ KINLINE void attention_row_body(float *out, float *att_row, const float *q, cons
     }
     float inv = 1.0f / HSUM8(sum8); /* >= 1: the max term is exp(0) */
     for (int c = 0; c < np; c += 8) ST8(sbuf + c, LD8(sbuf + c) * BC8(inv));
-    memcpy(att_row, sbuf, (size_t)n * sizeof(float));
     /* weighted values */
     if (hs % 8 == 0) {
         for (int i0 = 0; i0 < hs; i0 += 8) {
@@ -305,8 +305,8 @@ KINLINE void attention_row_body(float *out, float *att_row, const float *q, cons
 }
 
 KINLINE void attention_forward_body(float *out, float *att, const float *inp, int B, int T, int C, int NH,
-                                    float *kT, float *sbuf) {
-    int C3 = 3 * C, hs = C / NH, ldk = pad8i(T);
+                                    float *kT) {
+    int C3 = 3 * C, hs = C / NH, ldk = pad8i(T), ldT = ldk;
     for (int b = 0; b < B; b++)
         for (int h = 0; h < NH; h++) {
             const float *base = inp + (long)b * T * C3;
@@ -317,18 +317,18 @@ KINLINE void attention_forward_body(float *out, float *att, const float *inp, in
                 for (int t2 = T; t2 < ldk; t2++) row[t2] = 0.0f;
             }
             for (int t = 0; t < T; t++)
-                attention_row_body(out + ((long)b * T + t) * C + h * hs, att + (((long)b * NH + h) * T + t) * T,
-                                   base + (long)t * C3 + h * hs, kT, ldk, base + 2 * C + h * hs, C3, t, hs, sbuf);
+                attention_row_body(out + ((long)b * T + t) * C + h * hs, att + (((long)b * NH + h) * T + t) * ldT,
+                                   base + (long)t * C3 + h * hs, kT, ldk, base + 2 * C + h * hs, C3, t, hs);
         }
 }
 
-void KV(attention_forward)(float *out, float *att, const float *inp, int B, int T, int C, int NH, float *kT, float *sbuf) { attention_forward_body(out, att, inp, B, T, C, NH, kT, sbuf); }
+void KV(attention_forward)(float *out, float *att, const float *inp, int B, int T, int C, int NH, float *kT) { attention_forward_body(out, att, inp, B, T, C, NH, kT); }
 void KV(attention_row)(float *out, float *att_row, const float *q, const float *kT, int ldk, const float *v, long sv, int t,
-               int hs, float *sbuf) { attention_row_body(out, att_row, q, kT, ldk, v, sv, t, hs, sbuf); }
+               int hs) { attention_row_body(out, att_row, q, kT, ldk, v, sv, t, hs); }
 
 KINLINE void attention_backward_body(float *dinp, const float *dout, const float *inp, const float *att, int B, int T,
-                                     int C, int NH, float *vT, float *abuf, float *da) {
-    int C3 = 3 * C, hs = C / NH, ldv = pad8i(T);
+                                     int C, int NH, float *vT, float *da) {
+    int C3 = 3 * C, hs = C / NH, ldv = pad8i(T), ldT = ldv;
     float scale = 1.0f / sqrtf((float)hs);
     for (int b = 0; b < B; b++)
         for (int h = 0; h < NH; h++) {
@@ -346,8 +346,7 @@ KINLINE void attention_backward_body(float *dinp, const float *dout, const float
                 const float *q = base + (long)t * C3 + h * hs;
                 float *dq = dbase + (long)t * C3 + h * hs;
                 const float *d = dout + ((long)b * T + t) * C + h * hs;
-                memcpy(abuf, att + (((long)b * NH + h) * T + t) * T, (size_t)n * sizeof(float));
-                for (int t2 = n; t2 < np; t2++) abuf[t2] = 0.0f;
+                const float *abuf = att + (((long)b * NH + h) * T + t) * ldT; /* zero past t */
                 /* out = sum_t2 att[t2] v[t2]: da[t2] = v[t2] . d, dv[t2] += att[t2] d */
                 vf8 dot8 = BC8(0.0f);
                 for (int c = 0; c < np; c += 8) {
@@ -389,7 +388,7 @@ KINLINE void attention_backward_body(float *dinp, const float *dout, const float
 }
 
 void KV(attention_backward)(float *dinp, const float *dout, const float *inp, const float *att, int B, int T, int C, int NH,
-               float *vT, float *abuf, float *da) { attention_backward_body(dinp, dout, inp, att, B, T, C, NH, vT, abuf, da); }
+               float *vT, float *da) { attention_backward_body(dinp, dout, inp, att, B, T, C, NH, vT, da); }
 
 /* ------------------------------------------------------------------------------------------
  * GELU (tanh approximation), element-wise: 8 at a time, the tail with the scalar twins. */

@@ -206,7 +206,8 @@ static void test_attention_grad(void **state) {
     lctx_t c = {.B = 2, .T = 5, .C = 6, .NH = 2};
     size_t N = (size_t)c.B * c.T;
     c.a = randn(&rg, N * 3 * c.C, 1);                         /* qkv */
-    c.b = zeros((size_t)c.B * c.NH * c.T * c.T);              /* att */
+    int ldT = (c.T + 7) / 8 * 8;                              /* att rows are padded to 8 */
+    c.b = zeros((size_t)c.B * c.NH * c.T * ldT);              /* att */
     c.r = randn(&rg, N * c.C, 1);
     c.out = zeros(N * c.C);
     att_loss(&c);
@@ -214,8 +215,9 @@ static void test_attention_grad(void **state) {
     for (int bh = 0; bh < c.B * c.NH; bh++)
         for (int t = 0; t < c.T; t++) {
             double s = 0;
-            for (int t2 = 0; t2 <= t; t2++) s += c.b[((size_t)bh * c.T + t) * c.T + t2];
+            for (int t2 = 0; t2 <= t; t2++) s += c.b[((size_t)bh * c.T + t) * ldT + t2];
             assert_float_equal(s, 1.0, 1e-5);
+            for (int t2 = t + 1; t2 < ldT; t2++) assert_true(c.b[((size_t)bh * c.T + t) * ldT + t2] == 0.0f);
         }
     /* position 0 attends only to itself: its output is its own value vector */
     for (int i = 0; i < c.C; i++) assert_float_equal(c.out[i], c.a[2 * c.C + i], 1e-6);
