@@ -19,7 +19,6 @@
 #include "gpt.h"
 #include "kern.h"
 
-#define LN_EPS 1e-5f
 #define INIT_STD 0.02
 
 /* ------------------------------------------------------------------------------------------
@@ -49,53 +48,16 @@ static void encoder_backward(float *dwte, float *dwpe, const float *dout, const 
         }
 }
 
-// inp, out are (N,C); mean, rstd are (N); weight, bias are (C)
+// inp, out are (N,C); mean, rstd are (N); weight, bias are (C). Sum orders: sim/kern_impl.h.
 static void layernorm_forward(float *out, float *mean, float *rstd, const float *inp, const float *weight,
                               const float *bias, int N, int C) {
-    for (int n = 0; n < N; n++) {
-        const float *x = inp + (size_t)n * C;
-        float m = 0.0f;
-        for (int i = 0; i < C; i++) m += x[i];
-        m = m / C;
-        float v = 0.0f;
-        for (int i = 0; i < C; i++) {
-            float xs = x[i] - m;
-            v += xs * xs;
-        }
-        v = v / C;
-        float s = 1.0f / sqrtf(v + LN_EPS);
-        float *o = out + (size_t)n * C;
-        for (int i = 0; i < C; i++) o[i] = (s * (x[i] - m)) * weight[i] + bias[i];
-        mean[n] = m;
-        rstd[n] = s;
-    }
+    kern_layernorm_forward(out, mean, rstd, inp, weight, bias, N, C);
 }
 
 // dout, inp, dinp are (N,C); dweight, dbias (C)
 static void layernorm_backward(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
                                const float *weight, const float *mean, const float *rstd, int N, int C) {
-    for (int n = 0; n < N; n++) {
-        const float *d = dout + (size_t)n * C, *x = inp + (size_t)n * C;
-        float *di = dinp + (size_t)n * C;
-        float m = mean[n], s = rstd[n];
-        /* two reductions first: mean of dnorm and of dnorm * norm */
-        float dnorm_mean = 0.0f, dnorm_norm_mean = 0.0f;
-        for (int i = 0; i < C; i++) {
-            float norm = (x[i] - m) * s;
-            float dnorm = weight[i] * d[i];
-            dnorm_mean += dnorm;
-            dnorm_norm_mean += dnorm * norm;
-        }
-        dnorm_mean = dnorm_mean / C;
-        dnorm_norm_mean = dnorm_norm_mean / C;
-        for (int i = 0; i < C; i++) {
-            float norm = (x[i] - m) * s;
-            float dnorm = weight[i] * d[i];
-            dbias[i] += d[i];
-            dweight[i] += norm * d[i];
-            di[i] += ((dnorm - dnorm_mean) - norm * dnorm_norm_mean) * s;
-        }
-    }
+    kern_layernorm_backward(dinp, dweight, dbias, dout, inp, weight, mean, rstd, N, C);
 }
 
 // weight is (OC,C); wT is (C,OC): its transpose, the layout kern_gemm wants for out = inp W^T

@@ -72,6 +72,15 @@ void kern_gelu_backward(float *dinp, const float *inp, const float *dout, int N)
     KPICK(gelu_backward)(dinp, inp, dout, N);
 }
 
+void kern_layernorm_forward(float *out, float *mean, float *rstd, const float *inp, const float *weight,
+                            const float *bias, int N, int C) {
+    KPICK(layernorm_forward)(out, mean, rstd, inp, weight, bias, N, C);
+}
+void kern_layernorm_backward(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
+                             const float *weight, const float *mean, const float *rstd, int N, int C) {
+    KPICK(layernorm_backward)(dinp, dweight, dbias, dout, inp, weight, mean, rstd, N, C);
+}
+
 float kern_det_expf(float x) { return det_expf(x); }
 float kern_det_tanhf(float x) { return det_tanhf(x); }
 void kern_det_expf8(float *out, const float *in) {

@@ -45,6 +45,13 @@ void kern_gelu_forward(float *out, const float *inp, int N);
 // dinp, inp, dout are (N): dinp += gelu'(inp) dout
 void kern_gelu_backward(float *dinp, const float *inp, const float *dout, int N);
 
+// inp, out are (N,C); mean, rstd are (N); weight, bias are (C). Orders: sim/kern_impl.h.
+void kern_layernorm_forward(float *out, float *mean, float *rstd, const float *inp, const float *weight,
+                            const float *bias, int N, int C);
+// dout, inp, dinp are (N,C); dweight, dbias (C); all +=. Rows of dout that are all zero are skipped.
+void kern_layernorm_backward(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
+                             const float *weight, const float *mean, const float *rstd, int N, int C);
+
 /* The libm-free exp and tanh of the model (sim/kern_impl.h), exported for tests: scalar, and 8
  * at a time as the vector kernels compute them (same bits). */
 float kern_det_expf(float x);

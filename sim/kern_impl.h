@@ -128,7 +128,11 @@ KINLINE void det_tanhf8(vf8 *y, const vf8 *xp) {
     void kv_attention_row_##sfx(float *out, float *att_row, const float *q, const float *kT, int ldk, const float *v, long sv, int t, int hs); \
     void kv_attention_backward_##sfx(float *dinp, const float *dout, const float *inp, const float *att, int B, int T, int C, int NH, float *vT, float *da); \
     void kv_gelu_forward_##sfx(float *out, const float *inp, int N); \
-    void kv_gelu_backward_##sfx(float *dinp, const float *inp, const float *dout, int N);
+    void kv_gelu_backward_##sfx(float *dinp, const float *inp, const float *dout, int N); \
+    void kv_layernorm_forward_##sfx(float *out, float *mean, float *rstd, const float *inp, const float *weight, \
+                                    const float *bias, int N, int C); \
+    void kv_layernorm_backward_##sfx(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp, \
+                                     const float *weight, const float *mean, const float *rstd, int N, int C);
 KERN_VARIANT_DECLS(base)
 KERN_VARIANT_DECLS(avx2)
 
@@ -436,5 +440,94 @@ KINLINE void gelu_backward_body(float *dinp, const float *inp, const float *dout
 
 void KV(gelu_forward)(float *out, const float *inp, int N) { gelu_forward_body(out, inp, N); }
 void KV(gelu_backward)(float *dinp, const float *inp, const float *dout, int N) { gelu_backward_body(dinp, inp, dout, N); }
+
+/* ------------------------------------------------------------------------------------------
+ * layernorm. Orders: the mean and the variance are sums over i with lane l = i mod 8 for
+ * i < C8 = C rounded down to 8, combined by the fixed tree, then the tail i >= C8 added in
+ * ascending i; the backward's two row reductions the same way. dweight and dbias accumulate over
+ * rows in ascending n. */
+
+#define LN_EPS 1e-5f
+
+KINLINE void layernorm_forward_body(float *out, float *mean, float *rstd, const float *inp, const float *weight,
+                                    const float *bias, int N, int C) {
+    int C8 = C / 8 * 8;
+    for (int n = 0; n < N; n++) {
+        const float *x = inp + (long)n * C;
+        float *o = out + (long)n * C;
+        vf8 s8 = BC8(0.0f);
+        for (int i = 0; i < C8; i += 8) s8 += LD8(x + i);
+        float m = HSUM8(s8);
+        for (int i = C8; i < C; i++) m += x[i];
+        m = m / C;
+        vf8 v8 = BC8(0.0f), m8 = BC8(m);
+        for (int i = 0; i < C8; i += 8) {
+            vf8 xs = LD8(x + i) - m8;
+            v8 += xs * xs;
+        }
+        float v = HSUM8(v8);
+        for (int i = C8; i < C; i++) {
+            float xs = x[i] - m;
+            v += xs * xs;
+        }
+        v = v / C;
+        float s = 1.0f / sqrtf(v + LN_EPS);
+        vf8 s8b = BC8(s);
+        for (int i = 0; i < C8; i += 8) ST8(o + i, (s8b * (LD8(x + i) - m8)) * LD8(weight + i) + LD8(bias + i));
+        for (int i = C8; i < C; i++) o[i] = (s * (x[i] - m)) * weight[i] + bias[i];
+        mean[n] = m;
+        rstd[n] = s;
+    }
+}
+
+/* Rows of dout that are all zero are skipped (they would only add zeros). */
+KINLINE void layernorm_backward_body(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
+                                     const float *weight, const float *mean, const float *rstd, int N, int C) {
+    int C8 = C / 8 * 8;
+    for (int n = 0; n < N; n++) {
+        const float *d = dout + (long)n * C, *x = inp + (long)n * C;
+        float *di = dinp + (long)n * C;
+        int zero = 1;
+        for (int i = 0; i < C && zero; i++) zero = d[i] == 0.0f;
+        if (zero) continue;
+        float m = mean[n], s = rstd[n];
+        vf8 m8 = BC8(m), s8 = BC8(s), a8 = BC8(0.0f), b8 = BC8(0.0f);
+        for (int i = 0; i < C8; i += 8) {
+            vf8 norm = (LD8(x + i) - m8) * s8, dnorm = LD8(weight + i) * LD8(d + i);
+            a8 += dnorm;
+            b8 += dnorm * norm;
+        }
+        float dnorm_mean = HSUM8(a8), dnorm_norm_mean = HSUM8(b8);
+        for (int i = C8; i < C; i++) {
+            float norm = (x[i] - m) * s, dnorm = weight[i] * d[i];
+            dnorm_mean += dnorm;
+            dnorm_norm_mean += dnorm * norm;
+        }
+        dnorm_mean = dnorm_mean / C;
+        dnorm_norm_mean = dnorm_norm_mean / C;
+        vf8 dm8 = BC8(dnorm_mean), dnm8 = BC8(dnorm_norm_mean);
+        for (int i = 0; i < C8; i += 8) {
+            vf8 dd = LD8(d + i), norm = (LD8(x + i) - m8) * s8, dnorm = LD8(weight + i) * dd;
+            ST8(dbias + i, LD8(dbias + i) + dd);
+            ST8(dweight + i, LD8(dweight + i) + norm * dd);
+            ST8(di + i, LD8(di + i) + ((dnorm - dm8) - norm * dnm8) * s8);
+        }
+        for (int i = C8; i < C; i++) {
+            float norm = (x[i] - m) * s, dnorm = weight[i] * d[i];
+            dbias[i] += d[i];
+            dweight[i] += norm * d[i];
+            di[i] += ((dnorm - dnorm_mean) - norm * dnorm_norm_mean) * s;
+        }
+    }
+}
+
+void KV(layernorm_forward)(float *out, float *mean, float *rstd, const float *inp, const float *weight,
+                           const float *bias, int N, int C) {
+    layernorm_forward_body(out, mean, rstd, inp, weight, bias, N, C);
+}
+void KV(layernorm_backward)(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
+                            const float *weight, const float *mean, const float *rstd, int N, int C) {
+    layernorm_backward_body(dinp, dweight, dbias, dout, inp, weight, mean, rstd, N, C);
+}
 
 #endif
