@@ -147,11 +147,11 @@ static void attention_backward(float *dinp, float *datt_row, const float *dout, 
 }
 
 // out, inp are (N): the tanh approximation of GELU
-static void gelu_forward(float *out, const float *inp, int N) { kern_gelu_forward(out, inp, N); }
+static void gelu_forward(float *out, const float *inp, int N) { kern_gelu_forward(out, NULL, inp, N); }
 
 // dinp, inp, dout are (N)
 static void gelu_backward(float *dinp, const float *inp, const float *dout, int N) {
-    kern_gelu_backward(dinp, inp, dout, N);
+    kern_gelu_backward(dinp, inp, NULL, dout, N);
 }
 
 // out, inp1, inp2 are (N)
@@ -333,7 +333,7 @@ struct gpt_ws {
     float *att;                            /* (L,B,NH,T,pad8(T)) */
     float *residual2;                      /* (L,B,T,C) */
     float *ln2, *ln2_mean, *ln2_rstd;      /* (L,B,T,C), (L,B,T), (L,B,T) */
-    float *fch, *fch_gelu;                 /* (L,B,T,4C) */
+    float *fch, *fch_gelu, *fch_th;        /* (L,B,T,4C); fch_th: GELU's tanh, for the backward */
     float *residual3;                      /* (L,B,T,C) */
     float *lnf, *lnf_mean, *lnf_rstd;      /* (B,T,C), (B,T), (B,T) */
     float *out;                            /* (B,T,V) or (B,T) */
@@ -367,6 +367,7 @@ gpt_ws_t *gpt_ws_create(const model_t *m, int max_B, int max_T) {
         L * BT * 3 * C, L * BT * C, L * att, L * BT * C,        /* qkv, atty, att, residual2 */
         L * BT * C, L * BT, L * BT,                             /* ln2 */
         L * BT * 4 * C, L * BT * 4 * C, L * BT * C,             /* fch, fch_gelu, residual3 */
+        L * BT * 4 * C,                                         /* fch_th */
         BT * C, BT, BT,                                         /* lnf */
         BT * OD, BT * C, WT,                                    /* out, proj, wT */
         BT * C, BT * C, BT * 3 * C, BT * 4 * C, BT * 4 * C, (size_t)max_T, /* backward */
@@ -374,7 +375,7 @@ gpt_ws_t *gpt_ws_create(const model_t *m, int max_B, int max_T) {
     float **ptrs[] = {
         &ws->encoded,  &ws->ln1,       &ws->ln1_mean, &ws->ln1_rstd, &ws->qkv,     &ws->atty,
         &ws->att,      &ws->residual2, &ws->ln2,      &ws->ln2_mean, &ws->ln2_rstd, &ws->fch,
-        &ws->fch_gelu, &ws->residual3, &ws->lnf,      &ws->lnf_mean, &ws->lnf_rstd, &ws->out,
+        &ws->fch_gelu, &ws->residual3, &ws->fch_th, &ws->lnf,      &ws->lnf_mean, &ws->lnf_rstd, &ws->out,
         &ws->proj,     &ws->wT,        &ws->dres,     &ws->dbuf,     &ws->dqkv,     &ws->dfch,
         &ws->dfchg,    &ws->datt_row,
     };
@@ -443,7 +444,7 @@ const float *gpt_forward(const model_t *m, gpt_ws_t *ws, const int32_t *tokens, 
         residual_forward(residual2, residual, ws->proj, N * C);
         layernorm_forward(ln2, ln2_mean, ln2_rstd, residual2, p->ln2w + l * C_, p->ln2b + l * C_, N, C);
         matmul_forward_t(fch, ln2, w.fc, p->fcb + l * 4 * C_, N, C, 4 * C);
-        gelu_forward(fch_gelu, fch, N * 4 * C);
+        kern_gelu_forward(fch_gelu, ws->fch_th + l * BT * 4 * C_, fch, N * 4 * C);
         matmul_forward_t(ws->proj, fch_gelu, w.fcproj, p->fcprojb + l * C_, N, 4 * C, C);
         residual_forward(residual3, residual2, ws->proj, N * C);
     }
@@ -504,7 +505,7 @@ void gpt_backward(const model_t *m, gpt_ws_t *ws, const float *dout, float *grad
         matmul_backward(ws->dfchg, g.fcprojw + l * 4 * C_ * C_, g.fcprojb + l * C_, ws->dres, fch_gelu,
                         p->fcprojw + l * 4 * C_ * C_, N, 4 * C, C);
         memset(ws->dfch, 0, NC * 4 * sizeof(float));
-        gelu_backward(ws->dfch, fch, ws->dfchg, N * 4 * C);
+        kern_gelu_backward(ws->dfch, fch, ws->fch_th + l * BT * 4 * C_, ws->dfchg, N * 4 * C);
         memset(ws->dbuf, 0, NC * sizeof(float));
         matmul_backward(ws->dbuf, g.fcw + l * 4 * C_ * C_, g.fcb + l * 4 * C_, ws->dfch, ln2, p->fcw + l * 4 * C_ * C_,
                         N, C, 4 * C);

@@ -67,9 +67,9 @@ void kern_attention_backward(float *dinp, const float *dout, const float *inp, c
 }
 
 
-void kern_gelu_forward(float *out, const float *inp, int N) { KPICK(gelu_forward)(out, inp, N); }
-void kern_gelu_backward(float *dinp, const float *inp, const float *dout, int N) {
-    KPICK(gelu_backward)(dinp, inp, dout, N);
+void kern_gelu_forward(float *out, float *th, const float *inp, int N) { KPICK(gelu_forward)(out, th, inp, N); }
+void kern_gelu_backward(float *dinp, const float *inp, const float *th, const float *dout, int N) {
+    KPICK(gelu_backward)(dinp, inp, th, dout, N);
 }
 
 void kern_layernorm_forward(float *out, float *mean, float *rstd, const float *inp, const float *weight,

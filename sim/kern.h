@@ -40,10 +40,11 @@ void kern_attention_backward(float *dinp, const float *dout, const float *inp, c
 void kern_attention_row(float *out, float *att_row, const float *q, const float *kT, int ldk, const float *v,
                         long sv, int t, int hs);
 
-// out, inp are (N): the tanh approximation of GELU
-void kern_gelu_forward(float *out, const float *inp, int N);
-// dinp, inp, dout are (N): dinp += gelu'(inp) dout
-void kern_gelu_backward(float *dinp, const float *inp, const float *dout, int N);
+// out, inp are (N): the tanh approximation of GELU; th (N) or NULL receives the tanh values
+void kern_gelu_forward(float *out, float *th, const float *inp, int N);
+// dinp, inp, dout are (N): dinp += gelu'(inp) dout; th the forward's tanh values, or NULL to
+// recompute them (same bits)
+void kern_gelu_backward(float *dinp, const float *inp, const float *th, const float *dout, int N);
 
 // inp, out are (N,C); mean, rstd are (N); weight, bias are (C). Orders: sim/kern_impl.h.
 void kern_layernorm_forward(float *out, float *mean, float *rstd, const float *inp, const float *weight,

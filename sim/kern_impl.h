@@ -127,8 +127,8 @@ KINLINE void det_tanhf8(vf8 *y, const vf8 *xp) {
     void kv_attention_forward_##sfx(float *out, float *att, const float *inp, int B, int T, int C, int NH, float *kT); \
     void kv_attention_row_##sfx(float *out, float *att_row, const float *q, const float *kT, int ldk, const float *v, long sv, int t, int hs); \
     void kv_attention_backward_##sfx(float *dinp, const float *dout, const float *inp, const float *att, int B, int T, int C, int NH, float *vT, float *da); \
-    void kv_gelu_forward_##sfx(float *out, const float *inp, int N); \
-    void kv_gelu_backward_##sfx(float *dinp, const float *inp, const float *dout, int N); \
+    void kv_gelu_forward_##sfx(float *out, float *th, const float *inp, int N); \
+    void kv_gelu_backward_##sfx(float *dinp, const float *inp, const float *th, const float *dout, int N); \
     void kv_layernorm_forward_##sfx(float *out, float *mean, float *rstd, const float *inp, const float *weight, \
                                     const float *bias, int N, int C); \
     void kv_layernorm_backward_##sfx(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp, \
@@ -400,29 +400,37 @@ void KV(attention_backward)(float *dinp, const float *dout, const float *inp, co
 #define GELU_SCALING 0.7978845608028654f /* sqrt(2/pi) */
 #define GELU_CUBIC 0.044715f
 
-KINLINE void gelu_forward_body(float *out, const float *inp, int N) {
+/* th, when not NULL, receives tanh(...) of every element for gelu_backward_body to reuse */
+KINLINE void gelu_forward_body(float *out, float *thv, const float *inp, int N) {
     int i = 0;
     for (; i + 8 <= N; i += 8) {
         vf8 x = LD8(inp + i);
         vf8 cube = BC8(GELU_CUBIC) * x * x * x;
         vf8 th, u = BC8(GELU_SCALING) * (x + cube);
         det_tanhf8(&th, &u);
+        if (thv) ST8(thv + i, th);
         ST8(out + i, BC8(0.5f) * x * (BC8(1.0f) + th));
     }
     for (; i < N; i++) {
         float x = inp[i];
         float cube = GELU_CUBIC * x * x * x;
-        out[i] = 0.5f * x * (1.0f + det_tanhf(GELU_SCALING * (x + cube)));
+        float th = det_tanhf(GELU_SCALING * (x + cube));
+        if (thv) thv[i] = th;
+        out[i] = 0.5f * x * (1.0f + th);
     }
 }
 
-KINLINE void gelu_backward_body(float *dinp, const float *inp, const float *dout, int N) {
+/* thv: the forward's tanh values, or NULL to recompute them (the same bits either way) */
+KINLINE void gelu_backward_body(float *dinp, const float *inp, const float *thv, const float *dout, int N) {
     int i = 0;
     for (; i + 8 <= N; i += 8) {
-        vf8 x = LD8(inp + i);
-        vf8 cube = BC8(GELU_CUBIC) * x * x * x;
-        vf8 th, u = BC8(GELU_SCALING) * (x + cube);
-        det_tanhf8(&th, &u);
+        vf8 x = LD8(inp + i), th;
+        if (thv) {
+            th = LD8(thv + i);
+        } else {
+            vf8 cube = BC8(GELU_CUBIC) * x * x * x, u = BC8(GELU_SCALING) * (x + cube);
+            det_tanhf8(&th, &u);
+        }
         vf8 sech2 = BC8(1.0f) - th * th;
         vf8 local = BC8(0.5f) * (BC8(1.0f) + th) +
                     x * BC8(0.5f) * sech2 * BC8(GELU_SCALING) * (BC8(1.0f) + BC8(3.0f * GELU_CUBIC) * x * x);
@@ -431,15 +439,17 @@ KINLINE void gelu_backward_body(float *dinp, const float *inp, const float *dout
     for (; i < N; i++) {
         float x = inp[i];
         float cube = GELU_CUBIC * x * x * x;
-        float th = det_tanhf(GELU_SCALING * (x + cube));
+        float th = thv ? thv[i] : det_tanhf(GELU_SCALING * (x + cube));
         float sech2 = 1.0f - th * th;
         float local = 0.5f * (1.0f + th) + x * 0.5f * sech2 * GELU_SCALING * (1.0f + 3.0f * GELU_CUBIC * x * x);
         dinp[i] += local * dout[i];
     }
 }
 
-void KV(gelu_forward)(float *out, const float *inp, int N) { gelu_forward_body(out, inp, N); }
-void KV(gelu_backward)(float *dinp, const float *inp, const float *dout, int N) { gelu_backward_body(dinp, inp, dout, N); }
+void KV(gelu_forward)(float *out, float *th, const float *inp, int N) { gelu_forward_body(out, th, inp, N); }
+void KV(gelu_backward)(float *dinp, const float *inp, const float *th, const float *dout, int N) {
+    gelu_backward_body(dinp, inp, th, dout, N);
+}
 
 /* ------------------------------------------------------------------------------------------
  * layernorm. Orders: the mean and the variance are sums over i with lane l = i mod 8 for
