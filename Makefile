@@ -23,7 +23,7 @@ ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-s
 ASAN_OBJ := $(LIB_SRC:%.c=$(A)/%.o)
 ASAN_TESTS := $(TEST_SRC:tests/%.c=$(A)/tests/%)
 
-.PHONY: all deps test unit asan e2e demo bench fuzz fuzz-build clean paper
+.PHONY: all deps test unit asan e2e demo bench bench-peer bench-deps fuzz fuzz-build clean paper
 all: rlgf
 
 deps:
@@ -86,9 +86,22 @@ paper: deps
 	@$(MAKE) --no-print-directory rlgf
 	@tools/paper.sh
 
-bench: deps
+# Benchmarks (tools/bench.sh): rlgf next to OpenBLAS (the kernels' yardstick, linked into
+# build/bench_kernels only, never into rlgf) and, when Debian's python3-torch is installed, next to
+# PyTorch; `make bench-peer` installs it first.
+bench: deps bench-deps
 	@$(MAKE) --no-print-directory rlgf
-	./rlgf bench
+	@tools/bench.sh
+
+bench-deps:
+	@RLGF_EXTRA_PKGS="libopenblas-dev" tools/deps.sh
+
+bench-peer: deps
+	@RLGF_EXTRA_PKGS="libopenblas-dev python3-torch" tools/deps.sh
+	@$(MAKE) --no-print-directory bench
+
+$(B)/bench_kernels: tools/bench_kernels.c $(B)/sim/kern.o $(B)/sim/kern_avx2.o sim/kern.h
+	$(CC) -O2 -std=c11 -D_GNU_SOURCE -ffp-contract=off $< $(B)/sim/kern.o $(B)/sim/kern_avx2.o -lopenblas -lm -o $@
 
 # Fuzzing (libFuzzer, clang from Debian): one harness per hostile input (configs, score files,
 # run logs), each run for FUZZ_SECONDS from the committed corpus in tests/fuzz/corpus/.

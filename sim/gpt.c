@@ -135,7 +135,7 @@ static void matmul_backward(float *dinp, float *dweight, float *dbias, const flo
 // inp is (B,T,3C) holding q,k,v (heads interleaved as llm.c: head h uses channels h*hs..h*hs+hs-1
 // of each); att is (B,NH,T,pad8(T)), rows t2 <= t the softmax; out is (B,T,C). Orders: sim/kern.h.
 static void attention_forward(float *out, float *att, const float *inp, int B, int T, int C, int NH) {
-    kern_attention_forward(out, att, inp, B, T, C, NH);
+    kern_attention_forward(out, att, inp, B, T, C, NH, NULL);
 }
 
 // dout is (B,T,C), inp (B,T,3C), att (B,NH,T,pad8(T)); dinp (B,T,3C) +=; datt_row is unused (kept for the
@@ -143,7 +143,7 @@ static void attention_forward(float *out, float *att, const float *inp, int B, i
 static void attention_backward(float *dinp, float *datt_row, const float *dout, const float *inp, const float *att,
                                int B, int T, int C, int NH) {
     (void)datt_row;
-    kern_attention_backward(dinp, dout, inp, att, B, T, C, NH);
+    kern_attention_backward(dinp, dout, inp, att, B, T, C, NH, NULL);
 }
 
 // out, inp are (N): the tanh approximation of GELU
@@ -325,6 +325,7 @@ struct gpt_ws {
     size_t BTmax, attmax; /* per-layer strides */
     int32_t *tokens;      /* (B,T) copy of the last forward's tokens */
     int *from;            /* (max_B) first position with a head output, 0 when all */
+    int part;             /* the last forward had `from`: its last layer only ran rows t >= from[b] */
     float *mem;
     float *encoded;                        /* (B,T,C) */
     float *ln1, *ln1_mean, *ln1_rstd;      /* (L,B,T,C), (L,B,T), (L,B,T) */
@@ -423,6 +424,7 @@ const float *gpt_forward(const model_t *m, gpt_ws_t *ws, const int32_t *tokens, 
     }
     ws->B = B;
     ws->T = T;
+    ws->part = from != NULL;
     size_t BT = ws->BTmax, C_ = (size_t)C;
 
     transpose_all(cfg, p, ws->wT);
@@ -439,16 +441,28 @@ const float *gpt_forward(const model_t *m, gpt_ws_t *ws, const int32_t *tokens, 
 
         layernorm_forward(ln1, ln1_mean, ln1_rstd, residual, p->ln1w + l * C_, p->ln1b + l * C_, N, C);
         matmul_forward_t(qkv, ln1, w.qkv, p->qkvb + l * 3 * C_, N, C, 3 * C);
-        attention_forward(atty, att, qkv, B, T, C, NH);
-        matmul_forward_t(ws->proj, atty, w.attproj, p->attprojb + l * C_, N, C, C);
-        residual_forward(residual2, residual, ws->proj, N * C);
-        layernorm_forward(ln2, ln2_mean, ln2_rstd, residual2, p->ln2w + l * C_, p->ln2b + l * C_, N, C);
-        matmul_forward_t(fch, ln2, w.fc, p->fcb + l * 4 * C_, N, C, 4 * C);
-        kern_gelu_forward(fch_gelu, ws->fch_th + l * BT * 4 * C_, fch, N * 4 * C);
-        matmul_forward_t(ws->proj, fch_gelu, w.fcproj, p->fcprojb + l * C_, N, 4 * C, C);
-        residual_forward(residual3, residual2, ws->proj, N * C);
+        /* With `from`, the last layer's outputs are only read from position from[b] on: every
+         * position still needs its keys and values (above), but queries, the MLP and the final
+         * norm run on rows t >= from[b] only. Row-wise operations, so those rows keep their bits. */
+        int part = ws->part && l == L - 1;
+        kern_attention_forward(atty, att, qkv, B, T, C, NH, part ? ws->from : NULL);
+        for (int b = 0; b < (part ? B : 1); b++) {
+            size_t r0 = part ? (size_t)b * T + ws->from[b] : 0;
+            int R = part ? T - ws->from[b] : N;
+            if (R <= 0) continue;
+            float *pj = ws->proj + r0 * C_, *r2 = residual2 + r0 * C_, *h = fch + r0 * 4 * C_;
+            matmul_forward_t(pj, atty + r0 * C_, w.attproj, p->attprojb + l * C_, R, C, C);
+            residual_forward(r2, residual + r0 * C_, pj, R * C);
+            layernorm_forward(ln2 + r0 * C_, ln2_mean + r0, ln2_rstd + r0, r2, p->ln2w + l * C_, p->ln2b + l * C_, R, C);
+            matmul_forward_t(h, ln2 + r0 * C_, w.fc, p->fcb + l * 4 * C_, R, C, 4 * C);
+            kern_gelu_forward(fch_gelu + r0 * 4 * C_, ws->fch_th + l * BT * 4 * C_ + r0 * 4 * C_, h, R * 4 * C);
+            matmul_forward_t(pj, fch_gelu + r0 * 4 * C_, w.fcproj, p->fcprojb + l * C_, R, 4 * C, C);
+            residual_forward(residual3 + r0 * C_, r2, pj, R * C);
+            if (l == L - 1)
+                layernorm_forward(ws->lnf + r0 * C_, ws->lnf_mean + r0, ws->lnf_rstd + r0, residual3 + r0 * C_, p->lnfw,
+                                  p->lnfb, R, C);
+        }
     }
-    layernorm_forward(ws->lnf, ws->lnf_mean, ws->lnf_rstd, ws->residual3 + (L - 1) * BT * C_, p->lnfw, p->lnfb, N, C);
     /* the head on the positions asked for: one contiguous run of rows per sequence */
     int OD = cfg->head == HEAD_LM ? V : 1;
     for (int b = 0; b < B; b++) {
@@ -505,7 +519,16 @@ void gpt_backward(const model_t *m, gpt_ws_t *ws, const float *dout, float *grad
         matmul_backward(ws->dfchg, g.fcprojw + l * 4 * C_ * C_, g.fcprojb + l * C_, ws->dres, fch_gelu,
                         p->fcprojw + l * 4 * C_ * C_, N, 4 * C, C);
         memset(ws->dfch, 0, NC * 4 * sizeof(float));
-        kern_gelu_backward(ws->dfch, fch, ws->fch_th + l * BT * 4 * C_, ws->dfchg, N * 4 * C);
+        /* after a partial forward (from), the last layer's rows before from[b] hold no activations
+         * and no gradient: skip them (the skipped terms are zeros) */
+        int part = ws->part && l == L - 1;
+        for (int b = 0; b < (part ? B : 1); b++) {
+            size_t r0 = part ? (size_t)b * T + ws->from[b] : 0;
+            int R = part ? T - ws->from[b] : N;
+            if (R > 0)
+                kern_gelu_backward(ws->dfch + r0 * 4 * C_, fch + r0 * 4 * C_, ws->fch_th + l * BT * 4 * C_ + r0 * 4 * C_,
+                                   ws->dfchg + r0 * 4 * C_, R * 4 * C);
+        }
         memset(ws->dbuf, 0, NC * sizeof(float));
         matmul_backward(ws->dbuf, g.fcw + l * 4 * C_ * C_, g.fcb + l * 4 * C_, ws->dfch, ln2, p->fcw + l * 4 * C_ * C_,
                         N, C, 4 * C);
@@ -517,7 +540,7 @@ void gpt_backward(const model_t *m, gpt_ws_t *ws, const float *dout, float *grad
         matmul_backward(ws->dbuf, g.attprojw + l * C_ * C_, g.attprojb + l * C_, ws->dres, atty,
                         p->attprojw + l * C_ * C_, N, C, C);
         memset(ws->dqkv, 0, NC * 3 * sizeof(float));
-        attention_backward(ws->dqkv, ws->datt_row, ws->dbuf, qkv, att, B, T, C, NH);
+        kern_attention_backward(ws->dqkv, ws->dbuf, qkv, att, B, T, C, NH, part ? ws->from : NULL);
         memset(ws->dbuf, 0, NC * sizeof(float));
         matmul_backward(ws->dbuf, g.qkvw + l * 3 * C_ * C_, g.qkvb + l * 3 * C_, ws->dqkv, ln1,
                         p->qkvw + l * 3 * C_ * C_, N, C, 3 * C);

@@ -44,10 +44,10 @@ void kern_gemm(float *out, int ldo, const float *a, long sa_n, long sa_k, const 
 }
 
 
-void kern_attention_forward(float *out, float *att, const float *inp, int B, int T, int C, int NH) {
+void kern_attention_forward(float *out, float *att, const float *inp, int B, int T, int C, int NH, const int *from) {
     int hs = C / NH, ldk = pad8i(T);
     float *kT = malloc((size_t)hs * ldk * sizeof(float));
-    KPICK(attention_forward)(out, att, inp, B, T, C, NH, kT);
+    KPICK(attention_forward)(out, att, inp, B, T, C, NH, from, kT);
     free(kT);
 }
 
@@ -59,10 +59,10 @@ void kern_attention_row(float *out, float *att_row, const float *q, const float 
 
 
 void kern_attention_backward(float *dinp, const float *dout, const float *inp, const float *att, int B, int T, int C,
-                             int NH) {
+                             int NH, const int *from) {
     int hs = C / NH, ldv = pad8i(T);
     float *vT = malloc(((size_t)hs * ldv + (size_t)ldv) * sizeof(float));
-    KPICK(attention_backward)(dinp, dout, inp, att, B, T, C, NH, vT, vT + (size_t)hs * ldv);
+    KPICK(attention_backward)(dinp, dout, inp, att, B, T, C, NH, from, vT, vT + (size_t)hs * ldv);
     free(vT);
 }
 

@@ -29,10 +29,13 @@ void kern_gemm(float *out, int ldo, const float *a, long sa_n, long sa_k, const 
 // inp (B,T,3C) holding q,k,v per position (head h uses channels h*hs..h*hs+hs-1 of each); att
 // (B,NH,T,ldT), ldT = T rounded up to 8, receives the softmax rows: att[..][t][t2] for t2 <= t,
 // exactly 0 for t < t2 < (t+1 rounded up to 8) (the backward reads whole vectors); out (B,T,C).
-void kern_attention_forward(float *out, float *att, const float *inp, int B, int T, int C, int NH);
+// from: NULL, or (B) the first query row computed per sequence (rows before it are left as they
+// are: a last layer whose outputs are only read from there on).
+void kern_attention_forward(float *out, float *att, const float *inp, int B, int T, int C, int NH, const int *from);
 // dout (B,T,C), inp (B,T,3C), att (B,NH,T,ldT) from kern_attention_forward; dinp (B,T,3C) +=.
+// from as in the forward: query rows before it (whose dout must be zero) are skipped.
 void kern_attention_backward(float *dinp, const float *dout, const float *inp, const float *att, int B, int T, int C,
-                             int NH);
+                             int NH, const int *from);
 // One query row of causal attention for one head, as kern_attention_forward computes it: q (hs);
 // keys transposed, kT[i*ldk + t2] for i < hs, t2 <= t (ldk >= t+1 rounded up to 8, readable and
 // finite there); values at v + t2*sv; out (hs); att_row (t+1 rounded up to 8) receives the

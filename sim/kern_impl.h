@@ -124,9 +124,9 @@ KINLINE void det_tanhf8(vf8 *y, const vf8 *xp) {
     void kv_gemm_rm_##sfx(float *out, int ldo, const float *a, long sa_n, const float *b, int ldb, const float *bias, int accumulate, int N, int K, int M); \
     void kv_gemm_tr_##sfx(float *out, int ldo, const float *a, long sa_k, const float *b, int ldb, const float *bias, int accumulate, int N, int K, int M); \
     void kv_gemm_gen_##sfx(float *out, int ldo, const float *a, long sa_n, long sa_k, const float *b, int ldb, const float *bias, int accumulate, int N, int K, int M); \
-    void kv_attention_forward_##sfx(float *out, float *att, const float *inp, int B, int T, int C, int NH, float *kT); \
+    void kv_attention_forward_##sfx(float *out, float *att, const float *inp, int B, int T, int C, int NH, const int *from, float *kT); \
     void kv_attention_row_##sfx(float *out, float *att_row, const float *q, const float *kT, int ldk, const float *v, long sv, int t, int hs); \
-    void kv_attention_backward_##sfx(float *dinp, const float *dout, const float *inp, const float *att, int B, int T, int C, int NH, float *vT, float *da); \
+    void kv_attention_backward_##sfx(float *dinp, const float *dout, const float *inp, const float *att, int B, int T, int C, int NH, const int *from, float *vT, float *da); \
     void kv_gelu_forward_##sfx(float *out, float *th, const float *inp, int N); \
     void kv_gelu_backward_##sfx(float *dinp, const float *inp, const float *th, const float *dout, int N); \
     void kv_layernorm_forward_##sfx(float *out, float *mean, float *rstd, const float *inp, const float *weight, \
@@ -309,7 +309,7 @@ KINLINE void attention_row_body(float *out, float *att_row, const float *q, cons
 }
 
 KINLINE void attention_forward_body(float *out, float *att, const float *inp, int B, int T, int C, int NH,
-                                    float *kT) {
+                                    const int *from, float *kT) {
     int C3 = 3 * C, hs = C / NH, ldk = pad8i(T), ldT = ldk;
     for (int b = 0; b < B; b++)
         for (int h = 0; h < NH; h++) {
@@ -320,18 +320,21 @@ KINLINE void attention_forward_body(float *out, float *att, const float *inp, in
                 for (int t2 = 0; t2 < T; t2++) row[t2] = base[(long)t2 * C3 + C + h * hs + i];
                 for (int t2 = T; t2 < ldk; t2++) row[t2] = 0.0f;
             }
-            for (int t = 0; t < T; t++)
+            for (int t = from ? from[b] : 0; t < T; t++)
                 attention_row_body(out + ((long)b * T + t) * C + h * hs, att + (((long)b * NH + h) * T + t) * ldT,
                                    base + (long)t * C3 + h * hs, kT, ldk, base + 2 * C + h * hs, C3, t, hs);
         }
 }
 
-void KV(attention_forward)(float *out, float *att, const float *inp, int B, int T, int C, int NH, float *kT) { attention_forward_body(out, att, inp, B, T, C, NH, kT); }
+void KV(attention_forward)(float *out, float *att, const float *inp, int B, int T, int C, int NH, const int *from,
+                           float *kT) {
+    attention_forward_body(out, att, inp, B, T, C, NH, from, kT);
+}
 void KV(attention_row)(float *out, float *att_row, const float *q, const float *kT, int ldk, const float *v, long sv, int t,
                int hs) { attention_row_body(out, att_row, q, kT, ldk, v, sv, t, hs); }
 
 KINLINE void attention_backward_body(float *dinp, const float *dout, const float *inp, const float *att, int B, int T,
-                                     int C, int NH, float *vT, float *da) {
+                                     int C, int NH, const int *from, float *vT, float *da) {
     int C3 = 3 * C, hs = C / NH, ldv = pad8i(T), ldT = ldv;
     float scale = 1.0f / sqrtf((float)hs);
     for (int b = 0; b < B; b++)
@@ -345,7 +348,7 @@ KINLINE void attention_backward_body(float *dinp, const float *dout, const float
                 for (int t2 = 0; t2 < T; t2++) row[t2] = V[(long)t2 * C3 + i];
                 for (int t2 = T; t2 < ldv; t2++) row[t2] = 0.0f;
             }
-            for (int t = 0; t < T; t++) {
+            for (int t = from ? from[b] : 0; t < T; t++) {
                 int n = t + 1, np = pad8i(n);
                 const float *q = base + (long)t * C3 + h * hs;
                 float *dq = dbase + (long)t * C3 + h * hs;
@@ -392,7 +395,9 @@ KINLINE void attention_backward_body(float *dinp, const float *dout, const float
 }
 
 void KV(attention_backward)(float *dinp, const float *dout, const float *inp, const float *att, int B, int T, int C, int NH,
-               float *vT, float *da) { attention_backward_body(dinp, dout, inp, att, B, T, C, NH, vT, da); }
+               const int *from, float *vT, float *da) {
+    attention_backward_body(dinp, dout, inp, att, B, T, C, NH, from, vT, da);
+}
 
 /* ------------------------------------------------------------------------------------------
  * GELU (tanh approximation), element-wise: 8 at a time, the tail with the scalar twins. */

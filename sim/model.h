@@ -75,8 +75,9 @@ const float *model_forward(const model_t *m, model_ws_t *ws, const int32_t *toke
 /* The same, but out is only computed at positions t >= from[b] of sequence b (elsewhere it is
  * left undefined), and the following model_backward treats dout as zero there. The outputs that
  * are computed have exactly model_forward's bits, and so have the gradients when dout is zero at
- * the skipped positions anyway: the LM head of the losses only reads the generated positions, so
- * the (B,T,V) logits of the prompt need not be computed. */
+ * the skipped positions anyway. The losses and scores only read the generated positions, so the
+ * prompt's (T,V) logits need not be computed, nor, in the last layer, anything of the prompt
+ * positions but their keys and values. */
 const float *model_forward_from(const model_t *m, model_ws_t *ws, const int32_t *tokens, int B, int T,
                                 const int *from);
 /* Back-propagates dout (B,T,out_dim), the gradient of the loss w.r.t. out of the last forward on

@@ -241,7 +241,9 @@ static void mb_block(void *ctx, int blk, int worker) {
         float *gcrit = tr->gcrit + (size_t)blk * tr->gcrit_n;
         memset(gcrit, 0, tr->gcrit_n * sizeof(float));
         model_ws_t *ws = ws_for(tr, w, job->critic);
-        const float *vals = model_forward(job->critic, ws, w->tokens, B, T);
+        int from[ROLLOUT_BLOCK]; /* values only where a generated token is scored */
+        for (int r = r0; r < r1; r++) from[r - r0] = b->prompt_len[job->idx[r]] - 1;
+        const float *vals = model_forward_from(job->critic, ws, w->tokens, B, T, from);
         memset(w->dout, 0, (size_t)B * (size_t)T * sizeof(float));
         for (int r = r0; r < r1; r++) {
             int i = job->idx[r];
