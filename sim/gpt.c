@@ -125,9 +125,7 @@ static void matmul_backward(float *dinp, float *dweight, float *dbias, const flo
         kern_gemm(dinp + (size_t)n * C, C, d, OC, 1, weight, C, NULL, 1, R, OC, C);
         /* dweight (OC,C) += d^T (OC,R) . x (R,C) */
         kern_gemm(dweight, C, d, 1, OC, x, C, NULL, 1, OC, R, C);
-        if (dbias)
-            for (int r = 0; r < R; r++)
-                for (int o = 0; o < OC; o++) dbias[o] += d[(size_t)r * OC + o];
+        if (dbias) kern_colsum(dbias, d, R, OC);
         n = n1;
     }
 }

@@ -81,6 +81,8 @@ void kern_layernorm_backward(float *dinp, float *dweight, float *dbias, const fl
     KPICK(layernorm_backward)(dinp, dweight, dbias, dout, inp, weight, mean, rstd, N, C);
 }
 
+void kern_colsum(float *out, const float *a, int N, int M) { KPICK(colsum)(out, a, N, M); }
+
 float kern_det_expf(float x) { return det_expf(x); }
 float kern_det_tanhf(float x) { return det_tanhf(x); }
 void kern_det_expf8(float *out, const float *in) {

@@ -56,6 +56,9 @@ void kern_layernorm_forward(float *out, float *mean, float *rstd, const float *i
 void kern_layernorm_backward(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
                              const float *weight, const float *mean, const float *rstd, int N, int C);
 
+// a (N,M); out (M) += the column sums, each in ascending n
+void kern_colsum(float *out, const float *a, int N, int M);
+
 /* The libm-free exp and tanh of the model (sim/kern_impl.h), exported for tests: scalar, and 8
  * at a time as the vector kernels compute them (same bits). */
 float kern_det_expf(float x);

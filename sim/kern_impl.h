@@ -129,6 +129,7 @@ KINLINE void det_tanhf8(vf8 *y, const vf8 *xp) {
     void kv_attention_backward_##sfx(float *dinp, const float *dout, const float *inp, const float *att, int B, int T, int C, int NH, const int *from, float *vT, float *da); \
     void kv_gelu_forward_##sfx(float *out, float *th, const float *inp, int N); \
     void kv_gelu_backward_##sfx(float *dinp, const float *inp, const float *th, const float *dout, int N); \
+    void kv_colsum_##sfx(float *out, const float *a, int N, int M); \
     void kv_layernorm_forward_##sfx(float *out, float *mean, float *rstd, const float *inp, const float *weight, \
                                     const float *bias, int N, int C); \
     void kv_layernorm_backward_##sfx(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp, \
@@ -544,5 +545,23 @@ void KV(layernorm_backward)(float *dinp, float *dweight, float *dbias, const flo
                             const float *weight, const float *mean, const float *rstd, int N, int C) {
     layernorm_backward_body(dinp, dweight, dbias, dout, inp, weight, mean, rstd, N, C);
 }
+
+/* ------------------------------------------------------------------------------------------
+ * column sums: out[j] += sum_n a[n][j], ascending n per element (the bias gradients) */
+
+KINLINE void colsum_body(float *out, const float *a, int N, int M) {
+    int j = 0;
+    for (; j + 8 <= M; j += 8) {
+        vf8 acc = LD8(out + j);
+        for (int n = 0; n < N; n++) acc += LD8(a + (long)n * M + j);
+        ST8(out + j, acc);
+    }
+    for (; j < M; j++) {
+        float acc = out[j];
+        for (int n = 0; n < N; n++) acc += a[(long)n * M + j];
+        out[j] = acc;
+    }
+}
+void KV(colsum)(float *out, const float *a, int N, int M) { colsum_body(out, a, N, M); }
 
 #endif
