@@ -109,8 +109,12 @@ static int row_is_zero(const float *d, int n) {
 // other rows every sum runs in ascending order of the summed index (o for dinp, n for dweight and
 // dbias) onto the existing value. The nonzero rows are taken as runs of consecutive rows, each run
 // one blocked kernel call, so a run boundary never changes an element's order.
+#define DW_CHUNK 32
+
 static void matmul_backward(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
                             const float *weight, int N, int C, int OC) {
+    float *dT = malloc((size_t)DW_CHUNK * OC * sizeof(float)); /* (OC, DW_CHUNK): a chunk of dout^T */
+    assert(dT);
     int n = 0;
     while (n < N) {
         if (row_is_zero(dout + (size_t)n * OC, OC)) {
@@ -123,11 +127,23 @@ static void matmul_backward(float *dinp, float *dweight, float *dbias, const flo
         int R = n1 - n;
         /* dinp rows += d (R,OC) . W (OC,C) */
         kern_gemm(dinp + (size_t)n * C, C, d, OC, 1, weight, C, NULL, 1, R, OC, C);
-        /* dweight (OC,C) += d^T (OC,R) . x (R,C) */
-        kern_gemm(dweight, C, d, 1, OC, x, C, NULL, 1, OC, R, C);
+        /* dweight (OC,C) += d^T (OC,R) . x (R,C), in chunks of DW_CHUNK rows: each chunk of d is
+         * transposed so the kernel streams contiguous rows, and the chunk of x stays in cache while
+         * every output tile passes over it. Chunks run in ascending n and every element adds its
+         * terms one n at a time onto the value left by the previous chunk: the same order. */
+        if (C < 64) { /* narrow rows: the chunk copies cost more than they save */
+            kern_gemm(dweight, C, d, 1, OC, x, C, NULL, 1, OC, R, C);
+        } else
+        for (int k0 = 0; k0 < R; k0 += DW_CHUNK) {
+            int kc = R - k0 < DW_CHUNK ? R - k0 : DW_CHUNK;
+            for (int k = 0; k < kc; k++)
+                for (int o = 0; o < OC; o++) dT[(size_t)o * kc + k] = d[(size_t)(k0 + k) * OC + o];
+            kern_gemm(dweight, C, dT, kc, 1, x + (size_t)k0 * C, C, NULL, 1, OC, kc, C);
+        }
         if (dbias) kern_colsum(dbias, d, R, OC);
         n = n1;
     }
+    free(dT);
 }
 
 // inp is (B,T,3C) holding q,k,v (heads interleaved as llm.c: head h uses channels h*hs..h*hs+hs-1
