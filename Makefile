@@ -100,8 +100,8 @@ bench-peer: deps
 	@RLGF_EXTRA_PKGS="libopenblas-dev python3-torch" tools/deps.sh
 	@$(MAKE) --no-print-directory bench
 
-$(B)/bench_kernels: tools/bench_kernels.c $(B)/sim/kern.o $(B)/sim/kern_avx2.o sim/kern.h
-	$(CC) -O2 -std=c11 -D_GNU_SOURCE -ffp-contract=off $< $(B)/sim/kern.o $(B)/sim/kern_avx2.o -lopenblas -lm -o $@
+$(B)/bench_kernels: tools/bench_kernels.c $(B)/librlgf.a
+	$(CC) $(BASEFLAGS) $(CFLAGS) $(PKG_CFLAGS) $< $(B)/librlgf.a $(PKG_LIBS) -lopenblas -o $@
 
 # Fuzzing (libFuzzer, clang from Debian): one harness per hostile input (configs, score files,
 # run logs), each run for FUZZ_SECONDS from the committed corpus in tests/fuzz/corpus/.
