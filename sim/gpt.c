@@ -2,11 +2,15 @@
  * static functions x_forward/x_backward over raw float pointers with the shapes in a comment;
  * the parameters are pointers into the model's one arena (gpt_params_t, sim/gpt.h).
  *
- * Determinism: single-threaded, float arithmetic, every sum in a fixed loop order, no FMA
+ * The compute kernels (matmul, attention, layernorm, GELU) live in sim/kern.h / kern_impl.h; this
+ * file owns the layer sequence, the workspace, the parameters and the KV cache.
+ *
+ * Determinism: single-threaded, float arithmetic, every sum in an order fixed by the code, no FMA
  * contraction (-ffp-contract=off). A matmul output element is always
- * ((bias + x[0] w[0]) + x[1] w[1]) + ... in ascending order; the tiled SIMD kernel only computes
+ * ((bias + x[0] w[0]) + x[1] w[1]) + ... in ascending order; the blocked SIMD kernel only computes
  * several such sums side by side (never reassociates one), so it matches a plain dot product bit for
- * bit. The KV cache runs the same functions on one row, on the same (L,T,3C) qkv layout, so it
+ * bit, whatever the number of rows. The batched KV cache runs the same row-wise functions on the
+ * rows it steps, and kern_attention_row is the batch forward's row function, so every row
  * reproduces model_forward bit for bit.
  *
  * Backward functions ADD (+=) into their gradient outputs, as in llm.c. */

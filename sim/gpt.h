@@ -60,7 +60,7 @@ const float *gpt_kv_step(const model_t *m, gpt_kv_t *kv, int n, const int *rows,
 /* Test hooks: the static layer functions of gpt.c, for finite-difference tests of each layer.
  * Shapes as in gpt.c. matmul_forward with wT_scratch (C * OC floats) runs the blocked
  * kernel on transposed weights that the model uses; with NULL, plain dot products (the reference
- * the tiled path must match bit for bit). */
+ * the tiled path must match bit for bit). attention's att is (B,NH,T,pad8(T)) (sim/kern.h). */
 typedef struct {
     void (*encoder_forward)(float *out, const int32_t *tokens, const float *wte, const float *wpe, int B, int T, int C);
     void (*encoder_backward)(float *dwte, float *dwpe, const float *dout, const int32_t *tokens, int B, int T, int C);
