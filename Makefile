@@ -25,7 +25,7 @@ ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-s
 ASAN_OBJ := $(LIB_SRC:%.c=$(A)/%.o)
 ASAN_TESTS := $(TEST_SRC:tests/%.c=$(A)/tests/%)
 
-.PHONY: all deps test unit asan e2e demo bench fuzz fuzz-build clean paper dmath-tables clang-build check-aarch64
+.PHONY: all deps test unit asan e2e demo bench bench-peer bench-deps fuzz fuzz-build clean paper dmath-tables clang-build check-aarch64
 all: $(BIN)
 
 deps:
@@ -107,9 +107,22 @@ paper: deps
 	@$(MAKE) --no-print-directory rlgf
 	@tools/paper.sh
 
-bench: deps
+# Benchmarks (tools/bench.sh): rlgf next to OpenBLAS (the kernels' yardstick, linked into
+# build/bench_kernels only, never into rlgf) and, when Debian's python3-torch is installed, next to
+# PyTorch; `make bench-peer` installs it first.
+bench: deps bench-deps
 	@$(MAKE) --no-print-directory rlgf
-	./rlgf bench
+	@tools/bench.sh
+
+bench-deps:
+	@RLGF_EXTRA_PKGS="libopenblas-dev" tools/deps.sh
+
+bench-peer: deps
+	@RLGF_EXTRA_PKGS="libopenblas-dev python3-torch" tools/deps.sh
+	@$(MAKE) --no-print-directory bench
+
+$(B)/bench_kernels: tools/bench_kernels.c $(B)/librlgf.a
+	$(CC) $(BASEFLAGS) $(CFLAGS) $(PKG_CFLAGS) $< $(B)/librlgf.a $(PKG_LIBS) -lopenblas -o $@
 
 # Fuzzing (libFuzzer, clang from Debian): one harness per hostile input (configs, score files,
 # run logs), each run for FUZZ_SECONDS from the committed corpus in tests/fuzz/corpus/.

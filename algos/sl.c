@@ -27,7 +27,8 @@ typedef struct {
 
 static void sl_block(void *ctx, int blk, int worker) {
     sl_job_t *j = ctx;
-    int r0 = blk * ROLLOUT_BLOCK, r1 = r0 + ROLLOUT_BLOCK < j->count ? r0 + ROLLOUT_BLOCK : j->count;
+    int r0, r1;
+    rollout_block_range(j->count, blk, &r0, &r1);
     int B = r1 - r0, T = 1, V = j->V;
     for (int r = r0; r < r1; r++)
         if (j->len[j->idx[r]] > T) T = j->len[j->idx[r]];
@@ -44,9 +45,9 @@ static void sl_block(void *ctx, int blk, int worker) {
         for (int t = 0; t + 1 < L; t++) {
             int64_t off = ((int64_t)r * T + t) * V;
             int y = tok[(int64_t)r * T + t + 1];
-            log_softmax_row(logits + off, V, ls);
+            log_softmax_probs_row(logits + off, V, ls, ls + V);
             loss -= ls[y];
-            for (int q = 0; q < V; q++) d[off + q] = (float)(c * dm_exp(ls[q]));
+            for (int q = 0; q < V; q++) d[off + q] = (float)(c * ls[V + q]);
             d[off + y] -= (float)c;
         }
     }
@@ -60,7 +61,7 @@ int sl_train(model_t *policy, const task_t *task, pool_t *pool, const config_t *
              void (*progress)(const sl_epoch_t *, void *), void *ctx, err_t *err) {
     int n = cfg->sl.examples, seq_cap = task->prompt_max + task->gen_max, V = task->vocab;
     int nw = pool_threads(pool), bs = cfg->sl.batch;
-    int max_blk = (bs + ROLLOUT_BLOCK - 1) / ROLLOUT_BLOCK;
+    int max_blk = rollout_blocks(bs);
     int rc = -1;
     sl_job_t j = {.policy = policy, .len = NULL, .seq_cap = seq_cap, .V = V};
     int32_t *data = calloc((size_t)n * (size_t)seq_cap, sizeof *data);
@@ -77,7 +78,7 @@ int sl_train(model_t *policy, const task_t *task, pool_t *pool, const config_t *
         j.ws[w] = model_ws_create(policy, ROLLOUT_BLOCK, seq_cap);
         j.dout[w] = malloc((size_t)ROLLOUT_BLOCK * (size_t)seq_cap * (size_t)V * sizeof(float));
         j.tokens[w] = malloc((size_t)ROLLOUT_BLOCK * (size_t)seq_cap * sizeof(int32_t));
-        j.ls[w] = malloc((size_t)V * sizeof(double));
+        j.ls[w] = malloc(2 * (size_t)V * sizeof(double)); /* log-softmax and softmax */
         ok = j.ws[w] && j.dout[w] && j.tokens[w] && j.ls[w];
     }
     if (!ok) {
@@ -108,7 +109,7 @@ int sl_train(model_t *policy, const task_t *task, pool_t *pool, const config_t *
             j.count = m0 + bs < n ? bs : n - m0;
             j.ntok = 0;
             for (int q = 0; q < j.count; q++) j.ntok += len[j.idx[q]] - 1;
-            int nblk = (j.count + ROLLOUT_BLOCK - 1) / ROLLOUT_BLOCK;
+            int nblk = rollout_blocks(j.count);
             pool_run(pool, nblk, sl_block, &j);
             optim_zero_grads(policy);
             for (int b = 0; b < nblk; b++) {

@@ -47,18 +47,20 @@ void gpt_init(model_t *m, rng_t *init);
 
 gpt_ws_t *gpt_ws_create(const model_t *m, int max_B, int max_T);
 void gpt_ws_destroy(gpt_ws_t *ws);
-const float *gpt_forward(const model_t *m, gpt_ws_t *ws, const int32_t *tokens, int B, int T);
+/* from: NULL, or (B) first position of each sequence whose output is needed (model_forward_from) */
+const float *gpt_forward(const model_t *m, gpt_ws_t *ws, const int32_t *tokens, int B, int T, const int *from);
 void gpt_backward(const model_t *m, gpt_ws_t *ws, const float *dout, float *grads);
 
-gpt_kv_t *gpt_kv_create(const model_t *m, int max_T);
+/* Batched KV cache: max_R rows, each its own sequence (model.h, model_kv_step_rows). */
+gpt_kv_t *gpt_kv_create(const model_t *m, int max_R, int max_T);
 void gpt_kv_destroy(gpt_kv_t *kv);
-void gpt_kv_reset(gpt_kv_t *kv);
-const float *gpt_kv_step(const model_t *m, gpt_kv_t *kv, int32_t token);
+void gpt_kv_reset(gpt_kv_t *kv, int row); /* row < 0: every row */
+const float *gpt_kv_step(const model_t *m, gpt_kv_t *kv, int n, const int *rows, const int32_t *tokens);
 
 /* Test hooks: the static layer functions of gpt.c, for finite-difference tests of each layer.
- * Shapes as in gpt.c. matmul_forward with wT_scratch (C * round_up(OC, 8) floats) runs the tiled
- * path on transposed weights that the model uses; with NULL, plain dot products (the reference
- * the tiled path must match bit for bit). */
+ * Shapes as in gpt.c. matmul_forward with wT_scratch (C * OC floats) runs the blocked
+ * kernel on transposed weights that the model uses; with NULL, plain dot products (the reference
+ * the tiled path must match bit for bit). attention's att is (B,NH,T,pad8(T)) (sim/kern.h). */
 typedef struct {
     void (*encoder_forward)(float *out, const int32_t *tokens, const float *wte, const float *wpe, int B, int T, int C);
     void (*encoder_backward)(float *dwte, float *dwpe, const float *dout, const int32_t *tokens, int B, int T, int C);
@@ -77,6 +79,10 @@ typedef struct {
     void (*gelu_backward)(float *dinp, const float *inp, const float *dout, int N);
     void (*residual_forward)(float *out, const float *inp1, const float *inp2, int N);
     void (*residual_backward)(float *dinp1, float *dinp2, const float *dout, int N);
+    float (*det_expf)(float x);  /* libm-free exp used by the softmax */
+    float (*det_tanhf)(float x); /* libm-free tanh used by GELU */
+    void (*det_expf8)(float *out, const float *in);  /* the vf8 versions, 8 floats at a time */
+    void (*det_tanhf8)(float *out, const float *in);
 } gpt_test_hooks_t;
 extern const gpt_test_hooks_t gpt_test_hooks;
 

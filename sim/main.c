@@ -27,7 +27,7 @@ static const char *const USAGE =
     "  sweep SPEC.ini [--jobs N] ...      run every combination of a sweep spec; --resume, --slurm, --mpi\n"
     "  export-minari RUN.h5 DIR           the run's trajectories in the Minari dataset layout\n"
     "  analyze RUNS... -o DIR             statistics across seeds (IQM, bootstrap CIs), tables, gnuplot figures\n"
-    "  bench [key=value ...]              rollout and update throughput, 1 and 2 threads\n"
+    "  bench [FILE.ini] [key=value ...]    rollout, update and iteration throughput, 1 and 2 threads\n"
     "  version                            print the program version\n"
     "  help                               this text; `rlgf COMMAND --help` explains one command\n"
     "\n"

@@ -16,7 +16,10 @@ struct model_ws {
 
 struct model_kv {
     model_kind_t kind;
-    void *impl; /* gpt_kv_t or tab_kv_t */
+    int max_R, out_dim;
+    void *impl;       /* gpt_kv_t (all rows), or tab_kv_t of row 0 */
+    tab_kv_t **tab;   /* tabular: one cache per row */
+    float *tab_out;   /* tabular: (max_R, out_dim) */
 };
 
 static void set_err(char *errbuf, size_t errlen, const char *fmt, ...) {
@@ -150,8 +153,15 @@ void model_ws_destroy(model_ws_t *ws) {
 
 const float *model_forward(const model_t *m, model_ws_t *ws, const int32_t *tokens, int B, int T) {
     assert(ws->kind == m->cfg.kind);
-    if (m->cfg.kind == MODEL_GPT) return gpt_forward(m, ws->impl, tokens, B, T);
+    if (m->cfg.kind == MODEL_GPT) return gpt_forward(m, ws->impl, tokens, B, T, NULL);
     return tab_forward(m, ws->impl, tokens, B, T);
+}
+
+const float *model_forward_from(const model_t *m, model_ws_t *ws, const int32_t *tokens, int B, int T,
+                                const int *from) {
+    assert(ws->kind == m->cfg.kind);
+    if (m->cfg.kind == MODEL_GPT) return gpt_forward(m, ws->impl, tokens, B, T, from);
+    return tab_forward(m, ws->impl, tokens, B, T); /* a table row costs nothing to look up */
 }
 
 void model_backward(const model_t *m, model_ws_t *ws, const float *dout, float *grads) {
@@ -162,37 +172,69 @@ void model_backward(const model_t *m, model_ws_t *ws, const float *dout, float *
         tab_backward(m, ws->impl, dout, grads);
 }
 
-model_kv_t *model_kv_create(const model_t *m, int max_T) {
-    assert(max_T >= 1 && max_T <= m->cfg.max_seq);
-    model_kv_t *kv = malloc(sizeof *kv);
+model_kv_t *model_kv_create_rows(const model_t *m, int max_R, int max_T) {
+    assert(max_R >= 1 && max_T >= 1 && max_T <= m->cfg.max_seq);
+    model_kv_t *kv = calloc(1, sizeof *kv);
     if (!kv) return NULL;
     kv->kind = m->cfg.kind;
-    kv->impl = m->cfg.kind == MODEL_GPT ? (void *)gpt_kv_create(m, max_T) : (void *)tab_kv_create(m, max_T);
-    if (!kv->impl) {
-        free(kv);
+    kv->max_R = max_R;
+    kv->out_dim = model_out_dim(m);
+    if (m->cfg.kind == MODEL_GPT) {
+        kv->impl = gpt_kv_create(m, max_R, max_T);
+        if (!kv->impl) {
+            free(kv);
+            return NULL;
+        }
+        return kv;
+    }
+    kv->tab = calloc((size_t)max_R, sizeof *kv->tab);
+    kv->tab_out = malloc((size_t)max_R * kv->out_dim * sizeof(float));
+    int ok = kv->tab && kv->tab_out;
+    for (int r = 0; ok && r < max_R; r++) ok = (kv->tab[r] = tab_kv_create(m, max_T)) != NULL;
+    if (!ok) {
+        model_kv_destroy(kv);
         return NULL;
     }
+    kv->impl = kv->tab[0];
     return kv;
 }
 
+model_kv_t *model_kv_create(const model_t *m, int max_T) { return model_kv_create_rows(m, 1, max_T); }
+
 void model_kv_destroy(model_kv_t *kv) {
     if (!kv) return;
-    if (kv->kind == MODEL_GPT)
+    if (kv->kind == MODEL_GPT) {
         gpt_kv_destroy(kv->impl);
-    else
-        tab_kv_destroy(kv->impl);
+    } else {
+        for (int r = 0; kv->tab && r < kv->max_R; r++) tab_kv_destroy(kv->tab[r]);
+        free(kv->tab);
+        free(kv->tab_out);
+    }
     free(kv);
 }
 
-void model_kv_reset(model_kv_t *kv) {
+void model_kv_reset_row(model_kv_t *kv, int row) {
+    assert(row >= 0 && row < kv->max_R);
     if (kv->kind == MODEL_GPT)
-        gpt_kv_reset(kv->impl);
+        gpt_kv_reset(kv->impl, row);
     else
-        tab_kv_reset(kv->impl);
+        tab_kv_reset(kv->tab[row]);
+}
+
+void model_kv_reset(model_kv_t *kv) {
+    for (int r = 0; r < kv->max_R; r++) model_kv_reset_row(kv, r);
+}
+
+const float *model_kv_step_rows(const model_t *m, model_kv_t *kv, int n, const int *rows, const int32_t *tokens) {
+    assert(kv->kind == m->cfg.kind && n >= 1 && n <= kv->max_R);
+    if (m->cfg.kind == MODEL_GPT) return gpt_kv_step(m, kv->impl, n, rows, tokens);
+    for (int r = 0; r < n; r++)
+        memcpy(kv->tab_out + (size_t)r * kv->out_dim, tab_kv_step(m, kv->tab[rows[r]], tokens[r]),
+               (size_t)kv->out_dim * sizeof(float));
+    return kv->tab_out;
 }
 
 const float *model_kv_step(const model_t *m, model_kv_t *kv, int32_t token) {
-    assert(kv->kind == m->cfg.kind);
-    if (m->cfg.kind == MODEL_GPT) return gpt_kv_step(m, kv->impl, token);
-    return tab_kv_step(m, kv->impl, token);
+    int row = 0;
+    return model_kv_step_rows(m, kv, 1, &row, &token);
 }

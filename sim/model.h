@@ -72,15 +72,31 @@ void model_ws_destroy(model_ws_t *ws);
 /* Runs the model on tokens (B,T) (B <= max_B, T <= max_T) and returns out (B,T,out_dim), which
  * stays valid in ws until the next forward. */
 const float *model_forward(const model_t *m, model_ws_t *ws, const int32_t *tokens, int B, int T);
+/* The same, but out is only computed at positions t >= from[b] of sequence b (elsewhere it is
+ * left undefined), and the following model_backward treats dout as zero there. The outputs that
+ * are computed have exactly model_forward's bits, and so have the gradients when dout is zero at
+ * the skipped positions anyway. The losses and scores only read the generated positions, so the
+ * prompt's (T,V) logits need not be computed, nor, in the last layer, anything of the prompt
+ * positions but their keys and values. */
+const float *model_forward_from(const model_t *m, model_ws_t *ws, const int32_t *tokens, int B, int T,
+                                const int *from);
 /* Back-propagates dout (B,T,out_dim), the gradient of the loss w.r.t. out of the last forward on
  * ws, and ADDS the parameter gradients into grads (n_params floats). */
 void model_backward(const model_t *m, model_ws_t *ws, const float *dout, float *grads);
 
 /* Generation: feed tokens one at a time; each step returns out for the prefix so far (out_dim
- * floats), equal to model_forward's out at that position to within float rounding. */
+ * floats), bit for bit model_forward's out at that position. */
 model_kv_t *model_kv_create(const model_t *m, int max_T);
 void model_kv_destroy(model_kv_t *kv);
 void model_kv_reset(model_kv_t *kv);
 const float *model_kv_step(const model_t *m, model_kv_t *kv, int32_t token);
+
+/* Batched generation: max_R independent sequences ("rows") in one cache. A step feeds one token
+ * to each of rows[0..n) (distinct, any order, each at its own position) and returns out (n,
+ * out_dim) in that order, valid until the next step. A row's outputs are bit for bit those of
+ * model_forward on its sequence, whatever other rows step with it. */
+model_kv_t *model_kv_create_rows(const model_t *m, int max_R, int max_T);
+void model_kv_reset_row(model_kv_t *kv, int row);
+const float *model_kv_step_rows(const model_t *m, model_kv_t *kv, int n, const int *rows, const int32_t *tokens);
 
 #endif

@@ -16,6 +16,7 @@ typedef struct {
     float *dout;      /* (ROLLOUT_BLOCK, seq_cap, V) */
     int32_t *tokens;  /* (ROLLOUT_BLOCK, seq_cap) */
     double *ls;       /* vocab: log-softmax row */
+    double *p;        /* vocab: softmax row */
 } pworker_t;
 
 typedef struct {
@@ -49,7 +50,8 @@ ppo_trainer_t *ppo_trainer_create(const task_t *task, pool_t *pool, int seq_cap)
         t->w[i].dout = calloc((size_t)ROLLOUT_BLOCK * (size_t)seq_cap * (size_t)task->vocab, sizeof(float));
         t->w[i].tokens = calloc((size_t)ROLLOUT_BLOCK * (size_t)seq_cap, sizeof(int32_t));
         t->w[i].ls = calloc((size_t)task->vocab, sizeof(double));
-        ok &= t->w[i].dout && t->w[i].tokens && t->w[i].ls;
+        t->w[i].p = calloc((size_t)task->vocab, sizeof(double));
+        ok &= t->w[i].dout && t->w[i].tokens && t->w[i].ls && t->w[i].p;
     }
     if (!ok) { /* the caller reports it */
         ppo_trainer_destroy(t);
@@ -66,6 +68,7 @@ void ppo_trainer_destroy(ppo_trainer_t *t) {
         free(t->w[i].dout);
         free(t->w[i].tokens);
         free(t->w[i].ls);
+        free(t->w[i].p);
     }
     free(t->w);
     free(t->gpol);
@@ -148,7 +151,8 @@ static void mb_block(void *ctx, int blk, int worker) {
     const ppo_params_t *p = job->p;
     const task_t *task = tr->task;
     int V = task->vocab;
-    int r0 = blk * ROLLOUT_BLOCK, r1 = r0 + ROLLOUT_BLOCK < job->count ? r0 + ROLLOUT_BLOCK : job->count;
+    int r0, r1;
+    rollout_block_range(job->count, blk, &r0, &r1);
     int B = r1 - r0, T = 1;
     for (int r = r0; r < r1; r++) {
         int i = job->idx[r];
@@ -164,8 +168,12 @@ static void mb_block(void *ctx, int blk, int worker) {
     /* policy: clipped surrogate and entropy on pmask tokens */
     if (job->N > 0) {
         model_ws_t *ws = ws_for(tr, w, job->policy);
-        const float *logits = model_forward(job->policy, ws, w->tokens, B, T);
-        memset(w->dout, 0, (size_t)B * (size_t)T * (size_t)V * sizeof(float));
+        /* logits only where a generated token is scored: from the last prompt position on */
+        int from[ROLLOUT_BLOCK];
+        for (int r = r0; r < r1; r++) from[r - r0] = b->prompt_len[job->idx[r]] - 1;
+        const float *logits = model_forward_from(job->policy, ws, w->tokens, B, T, from);
+        for (int r = 0; r < B; r++)
+            memset(w->dout + ((size_t)r * T + from[r]) * V, 0, (size_t)(T - from[r]) * V * sizeof(float));
         for (int r = r0; r < r1; r++) {
             int i = job->idx[r];
             const int32_t *gen = batch_gen(b, i);
@@ -173,7 +181,7 @@ static void mb_block(void *ctx, int blk, int worker) {
                 int64_t k = batch_tok(b, i, t);
                 if (!b->pmask[k]) continue;
                 int64_t row = ((int64_t)(r - r0) * T + b->prompt_len[i] - 1 + t) * V;
-                log_softmax_row(logits + row, V, w->ls);
+                log_softmax_probs_row(logits + row, V, w->ls, w->p);
                 double logp = w->ls[gen[t]];
                 double ratio = dm_exp(logp - (double)b->logp[k]);
                 double A = ((double)b->advantage[k] - job->adv_mean) * job->adv_scale;
@@ -183,14 +191,14 @@ static void mb_block(void *ctx, int blk, int worker) {
                 /* d(-min)/dlogp: the unclipped branch carries the gradient; the clipped one is flat */
                 double g = s1 <= s2 ? -ratio * A / job->N : 0.0;
                 double H = 0.0;
-                for (int j = 0; j < V; j++) H -= dm_exp(w->ls[j]) * w->ls[j];
+                for (int j = 0; j < V; j++) H -= w->p[j] * w->ls[j];
                 st.ent += H;
                 st.akl += (ratio - 1.0) - (logp - (double)b->logp[k]);
                 st.clip += fabs(ratio - 1.0) > p->clip;
                 float *d = w->dout + row;
                 double ce = p->ent_coef / job->N;
                 for (int j = 0; j < V; j++) {
-                    double pj = dm_exp(w->ls[j]);
+                    double pj = w->p[j];
                     d[j] = (float)(-g * pj + ce * pj * (w->ls[j] + H));
                 }
                 d[gen[t]] += (float)g;
@@ -213,18 +221,21 @@ static void mb_block(void *ctx, int blk, int worker) {
             if (plen[r - r0] + rlen[r - r0] > Tr) Tr = plen[r - r0] + rlen[r - r0];
         }
         for (int r = 1; r < B; r++) memmove(tmp + (int64_t)r * Tr, tmp + (int64_t)r * tr->seq_cap, (size_t)Tr * sizeof(int32_t));
-        const float *logits = model_forward(job->policy, ws, tmp, B, Tr);
-        memset(w->dout, 0, (size_t)B * (size_t)Tr * (size_t)V * sizeof(float));
+        int from[ROLLOUT_BLOCK];
+        for (int r = 0; r < B; r++) from[r] = plen[r] - 1;
+        const float *logits = model_forward_from(job->policy, ws, tmp, B, Tr, from);
+        for (int r = 0; r < B; r++)
+            memset(w->dout + ((size_t)r * Tr + from[r]) * V, 0, (size_t)(Tr - from[r]) * V * sizeof(float));
         double c = p->tgt_coef / job->Nref;
         for (int r = 0; r < B; r++) {
             const int32_t *row = tmp + (int64_t)r * Tr;
             for (int t = 0; t < rlen[r]; t++) {
                 int64_t off = ((int64_t)r * Tr + plen[r] - 1 + t) * V;
-                log_softmax_row(logits + off, V, w->ls);
+                log_softmax_probs_row(logits + off, V, w->ls, w->p);
                 int y = row[plen[r] + t];
                 st.tgt += -w->ls[y];
                 float *d = w->dout + off;
-                for (int j = 0; j < V; j++) d[j] = (float)(c * dm_exp(w->ls[j]));
+                for (int j = 0; j < V; j++) d[j] = (float)(c * w->p[j]);
                 d[y] -= (float)c;
             }
         }
@@ -239,7 +250,9 @@ static void mb_block(void *ctx, int blk, int worker) {
         float *gcrit = tr->gcrit + (size_t)blk * tr->gcrit_n;
         memset(gcrit, 0, tr->gcrit_n * sizeof(float));
         model_ws_t *ws = ws_for(tr, w, job->critic);
-        const float *vals = model_forward(job->critic, ws, w->tokens, B, T);
+        int from[ROLLOUT_BLOCK]; /* values only where a generated token is scored */
+        for (int r = r0; r < r1; r++) from[r - r0] = b->prompt_len[job->idx[r]] - 1;
+        const float *vals = model_forward_from(job->critic, ws, w->tokens, B, T, from);
         memset(w->dout, 0, (size_t)B * (size_t)T * sizeof(float));
         for (int r = r0; r < r1; r++) {
             int i = job->idx[r];
@@ -268,7 +281,7 @@ static void mb_block(void *ctx, int blk, int worker) {
 }
 
 static void ensure_capacity(ppo_trainer_t *t, int count, const model_t *policy, const model_t *critic) {
-    int blk = (count + ROLLOUT_BLOCK - 1) / ROLLOUT_BLOCK;
+    int blk = rollout_blocks(count);
     if (blk > t->blk_cap || policy->n_params != t->gpol_n || (critic && critic->n_params != t->gcrit_n)) {
         free(t->gpol);
         free(t->gcrit);
@@ -320,7 +333,7 @@ double ppo_minibatch_grad(ppo_trainer_t *t, const batch_t *b, const ppo_params_t
         job.adv_mean = mean;
         job.adv_scale = 1.0 / (sqrt(var > 0 ? var : 0) + 1e-8);
     }
-    int nblk = (count + ROLLOUT_BLOCK - 1) / ROLLOUT_BLOCK;
+    int nblk = rollout_blocks(count);
     pool_run(t->pool, nblk, mb_block, &job);
 
     /* reduce block gradients in block order: the bits never depend on thread count */

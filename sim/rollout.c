@@ -7,14 +7,21 @@
 #define MAX_MODELS 6
 
 /* Per-worker scratch: a forward workspace and a KV cache per model, created on first use. */
+/* Generation steps the trajectories of a block together, one KV-cache row each: blocks of at
+ * most GEN_BLOCK rows. A row's tokens never depend on which rows share its block (model_kv_step_rows
+ * is row-independent), so the split only balances the threads. */
+#define GEN_BLOCK 16
+
+/* Per-worker scratch: a forward workspace and a (GEN_BLOCK-row) KV cache per model, created on
+ * first use. */
 typedef struct {
     const model_t *model[MAX_MODELS];
     model_ws_t *ws[MAX_MODELS];
     model_kv_t *kv[MAX_MODELS];
     void *sample_scratch;
     int32_t *tokens;   /* (ROLLOUT_BLOCK, seq_cap) */
-    int32_t *ctx;      /* seq_cap */
-    int32_t *rollin;   /* seq_cap */
+    int32_t *ctx;      /* (GEN_BLOCK, seq_cap) */
+    int32_t *rollin;   /* (GEN_BLOCK, seq_cap) */
     double *logsm;     /* vocab */
 } worker_t;
 
@@ -23,6 +30,17 @@ struct rollout_engine {
     pool_t *pool;
     int seq_cap;
     worker_t *workers;
+    /* The roll-out actor's log-probabilities of every generated token, taken from the logits that
+     * generation computed anyway (forced tokens are fed through the same cache): rollout_score
+     * uses them instead of a forward when it scores this batch with a model whose parameters are
+     * bit for bit the ones that generated it (the KV cache reproduces model_forward exactly). */
+    const batch_t *rec_batch;
+    model_config_t rec_cfg;
+    float *rec_params;   /* snapshot of the generating model's parameters */
+    size_t rec_n, rec_params_cap;
+    float *rec_logp;     /* (cap, gen_cap) */
+    uint8_t *rec_ok;     /* per trajectory: every generated token recorded */
+    size_t rec_cap;
 };
 
 static int slot_for(worker_t *w, const model_t *m) {
@@ -44,7 +62,7 @@ static model_ws_t *ws_for(rollout_engine_t *e, worker_t *w, const model_t *m) {
 
 static model_kv_t *kv_for(rollout_engine_t *e, worker_t *w, const model_t *m) {
     int s = slot_for(w, m);
-    if (!w->kv[s]) w->kv[s] = model_kv_create(m, e->seq_cap);
+    if (!w->kv[s]) w->kv[s] = model_kv_create_rows(m, GEN_BLOCK, e->seq_cap);
     return w->kv[s];
 }
 
@@ -62,8 +80,8 @@ rollout_engine_t *rollout_engine_create(const task_t *task, pool_t *pool, int se
         worker_t *w = &e->workers[i];
         w->sample_scratch = malloc(sample_scratch_size(task->vocab));
         w->tokens = calloc((size_t)ROLLOUT_BLOCK * (size_t)seq_cap, sizeof(int32_t));
-        w->ctx = calloc((size_t)seq_cap, sizeof(int32_t));
-        w->rollin = calloc((size_t)seq_cap, sizeof(int32_t));
+        w->ctx = calloc((size_t)GEN_BLOCK * (size_t)seq_cap, sizeof(int32_t));
+        w->rollin = calloc((size_t)GEN_BLOCK * (size_t)seq_cap, sizeof(int32_t));
         w->logsm = calloc((size_t)task->vocab, sizeof(double));
         ok &= w->sample_scratch && w->tokens && w->ctx && w->rollin && w->logsm;
     }
@@ -89,6 +107,9 @@ void rollout_engine_destroy(rollout_engine_t *e) {
         free(w->logsm);
     }
     free(e->workers);
+    free(e->rec_params);
+    free(e->rec_logp);
+    free(e->rec_ok);
     free(e);
 }
 
@@ -115,6 +136,70 @@ int actor_generate(const actor_t *a, const task_t *task, int split, uint64_t ind
     return n;
 }
 
+/* Generates continuations for n rows at once with actor a, all rows stepping together through
+ * the KV cache: row r has context ctx[r] (ctx_len[r] tokens, the first prompt_len[r] the prompt,
+ * the rest forced), samples between min_new[r] and max_new[r] tokens into out[r] from rng[r], and
+ * gets its length in len[r]. Each row does exactly what actor_generate does for it alone: the
+ * same draws from its own stream, the same logits bit for bit. With logp, logp[r][g] receives the
+ * log-probability of the token at generated position g (forced ones included) under a's model,
+ * and rec[r] how many were recorded. */
+static void generate_rows(rollout_engine_t *e, worker_t *w, const actor_t *a, int split, const int64_t *index, int n,
+                          int32_t *const *ctx, const int *prompt_len, const int *ctx_len, const int *min_new,
+                          const int *max_new, rng_t *rng, int32_t *const *out, int *len, float *const *logp,
+                          int *rec) {
+    const task_t *task = e->task;
+    model_kv_t *kv = kv_for(e, w, a->model);
+    int V = a->model->cfg.vocab, eos = task->eos;
+    int fed[GEN_BLOCK], live[GEN_BLOCK], rows[GEN_BLOCK];
+    int32_t tok[GEN_BLOCK];
+    int nlive = 0;
+    for (int r = 0; r < n; r++) {
+        model_kv_reset_row(kv, r);
+        fed[r] = len[r] = 0;
+        if (rec) rec[r] = 0;
+        live[r] = max_new[r] > 0;
+        nlive += live[r];
+    }
+    while (nlive > 0) {
+        int m = 0;
+        for (int r = 0; r < n; r++) {
+            if (!live[r]) continue;
+            rows[m] = r;
+            tok[m++] = fed[r] < ctx_len[r] ? ctx[r][fed[r]] : out[r][len[r] - 1];
+        }
+        const float *logits = model_kv_step_rows(a->model, kv, m, rows, tok);
+        for (int q = 0; q < m; q++) {
+            int r = rows[q];
+            const float *lg = logits + (size_t)q * V;
+            int p = ++fed[r]; /* these logits predict the token at position p */
+            int y;
+            if (p < ctx_len[r]) {
+                if (!logp || p < prompt_len[r]) continue;
+                y = ctx[r][p];
+            } else {
+                int nn = len[r], forced = ctx_len[r] - prompt_len[r];
+                int banned = (eos >= 0 && nn < min_new[r]) ? eos : -1;
+                if (a->expert_q > 0 && rng_double(&rng[r]) < a->expert_q) {
+                    y = task->expert_next(task, split, (uint64_t)index[r], out[r] - forced, forced + nn);
+                    if (y == banned) y = sample_token(lg, V, &a->sampling, banned, &rng[r], w->sample_scratch, NULL);
+                } else {
+                    y = sample_token(lg, V, &a->sampling, banned, &rng[r], w->sample_scratch, NULL);
+                }
+                out[r][len[r]++] = y;
+                if (y == eos || len[r] == max_new[r]) {
+                    live[r] = 0;
+                    nlive--;
+                }
+            }
+            if (logp) {
+                log_softmax_row(lg, V, w->logsm);
+                logp[r][p - prompt_len[r]] = (float)w->logsm[y];
+                rec[r]++;
+            }
+        }
+    }
+}
+
 typedef struct {
     rollout_engine_t *e;
     const rollout_plan_t *plan;
@@ -124,97 +209,174 @@ typedef struct {
     const int64_t *prompt_index;
     uint64_t seed, key;
     const uint32_t *purpose;
+    int nblk;
 } gen_job_t;
 
-static void gen_one(void *ctx, int j, int worker) {
+/* Trajectories [j0, j1) of the batch: the roll-in rows step together, then all rows roll out
+ * together (spec semantics in rollout.h, per trajectory exactly as before batching). */
+static void gen_block(void *ctx, int blk, int worker) {
     gen_job_t *job = ctx;
     rollout_engine_t *e = job->e;
     const task_t *task = e->task;
     worker_t *w = &e->workers[worker];
     batch_t *b = job->b;
     const rollout_plan_t *plan = job->plan;
+    int nb = job->nblk, q0 = b->n / nb, rem = b->n % nb;
+    int j0 = blk * q0 + (blk < rem ? blk : rem), n = q0 + (blk < rem);
+    /* zero-initialised only to keep GCC's flow analysis quiet: every entry < n is set below */
+    int plen[GEN_BLOCK] = {0}, u[GEN_BLOCK] = {0}, k[GEN_BLOCK] = {0}, L[GEN_BLOCK] = {0}, clen[GEN_BLOCK] = {0};
+    int mn[GEN_BLOCK] = {0}, mx[GEN_BLOCK] = {0}, rec[GEN_BLOCK] = {0};
+    int64_t pidx[GEN_BLOCK] = {0};
+    int32_t *cx[GEN_BLOCK] = {0}, *ob[GEN_BLOCK] = {0};
+    float *lp[GEN_BLOCK] = {0};
+    rng_t rin[GEN_BLOCK], rs[GEN_BLOCK];
+    memset(rin, 0, sizeof rin);
+    memset(rs, 0, sizeof rs);
+    int S = e->seq_cap;
 
-    int64_t pidx = job->prompt_index[j];
-    int plen = task->prompt(task, job->split, (uint64_t)pidx, w->ctx);
-    int32_t *row = b->seq + (int64_t)j * b->seq_cap;
-    memcpy(row, w->ctx, (size_t)plen * sizeof *row);
-
-    /* 1-2: roll-in decision and switch point */
-    int u = 0, k = 0;
+    for (int r = 0; r < n; r++) {
+        int j = j0 + r;
+        pidx[r] = job->prompt_index[j];
+        cx[r] = w->ctx + (size_t)r * S;
+        plen[r] = task->prompt(task, job->split, (uint64_t)pidx[r], cx[r]);
+        memcpy(b->seq + (int64_t)j * b->seq_cap, cx[r], (size_t)plen[r] * sizeof(int32_t));
+        u[r] = k[r] = 0;
+    }
+    /* 1-2: roll-in decisions, the roll-in continuations of the rows with u = 1, switch points */
     if (plan->rollin >= 0) {
-        rng_t r = rng_stream(job->seed, RNG_ROLLIN, job->key, (uint64_t)j);
-        u = rng_double(&r) < plan->beta;
-        if (u) {
-            const actor_t *in = job->actors[plan->rollin];
-            rng_t rs = rng_stream(job->seed, job->purpose[plan->rollin], job->key, (uint64_t)j);
-            int L = actor_generate(in, task, job->split, (uint64_t)pidx, kv_for(e, w, in->model),
-                                   w->sample_scratch, w->ctx, plen, plen, task->gen_min, task->gen_max, &rs,
-                                   w->rollin);
-            if (L >= 2) {
-                k = 1 + (int)rng_bounded(&r, (uint32_t)(L - 1));
-                memcpy(row + plen, w->rollin, (size_t)k * sizeof *row);
-                memcpy(w->ctx + plen, w->rollin, (size_t)k * sizeof *row);
-                for (int t = 0; t < k; t++) b->actor[batch_tok(b, j, t)] = (uint8_t)plan->rollin;
+        int sub[GEN_BLOCK] = {0}, ns = 0;
+        int32_t *scx[GEN_BLOCK] = {0}, *sob[GEN_BLOCK] = {0};
+        int spl[GEN_BLOCK] = {0}, smin[GEN_BLOCK] = {0}, smax[GEN_BLOCK] = {0}, sL[GEN_BLOCK] = {0};
+        int64_t sidx[GEN_BLOCK] = {0};
+        rng_t srs[GEN_BLOCK];
+        memset(srs, 0, sizeof srs);
+        for (int r = 0; r < n; r++) {
+            int j = j0 + r;
+            rin[r] = rng_stream(job->seed, RNG_ROLLIN, job->key, (uint64_t)j);
+            u[r] = rng_double(&rin[r]) < plan->beta;
+            if (!u[r]) continue;
+            sub[ns] = r;
+            scx[ns] = cx[r];
+            sob[ns] = w->rollin + (size_t)r * S;
+            spl[ns] = plen[r];
+            smin[ns] = task->gen_min;
+            smax[ns] = task->gen_max;
+            sidx[ns] = pidx[r];
+            srs[ns] = rng_stream(job->seed, job->purpose[plan->rollin], job->key, (uint64_t)j);
+            ns++;
+        }
+        if (ns > 0)
+            generate_rows(e, w, job->actors[plan->rollin], job->split, sidx, ns, scx, spl, spl, smin, smax, srs, sob,
+                          sL, NULL, NULL);
+        for (int s2 = 0; s2 < ns; s2++) {
+            int r = sub[s2], j = j0 + r;
+            if (sL[s2] >= 2) {
+                k[r] = 1 + (int)rng_bounded(&rin[r], (uint32_t)(sL[s2] - 1));
+                int32_t *row = b->seq + (int64_t)j * b->seq_cap;
+                memcpy(row + plen[r], sob[s2], (size_t)k[r] * sizeof(int32_t));
+                memcpy(cx[r] + plen[r], sob[s2], (size_t)k[r] * sizeof(int32_t));
+                for (int t = 0; t < k[r]; t++) b->actor[batch_tok(b, j, t)] = (uint8_t)plan->rollin;
             } else {
-                u = 0;
+                u[r] = 0;
             }
         }
     }
-    /* 3: roll-out from the prompt plus the forced prefix */
-    const actor_t *outa = job->actors[plan->rollout];
-    rng_t rs = rng_stream(job->seed, job->purpose[plan->rollout], job->key, (uint64_t)j);
-    int min_new = task->gen_min - k > 0 ? task->gen_min - k : 0;
-    int n = actor_generate(outa, task, job->split, (uint64_t)pidx, kv_for(e, w, outa->model),
-                           w->sample_scratch, w->ctx, plen, plen + k, min_new, task->gen_max - k, &rs,
-                           row + plen + k);
-    for (int t = k; t < k + n; t++) b->actor[batch_tok(b, j, t)] = (uint8_t)plan->rollout;
-    int L = k + n;
-    /* Zero the padding so a batch's bytes never depend on what the buffer held before. */
-    memset(row + plen + L, 0, (size_t)(b->seq_cap - plen - L) * sizeof *row);
-    for (int t = L; t < b->gen_cap; t++) b->actor[batch_tok(b, j, t)] = 0;
-
-    b->split[j] = job->split;
-    b->prompt_index[j] = pidx;
-    b->prompt_len[j] = plen;
-    b->gen_len[j] = L;
-    b->u[j] = (uint8_t)u;
-    b->k[j] = k;
-    double *m = b->metrics + (int64_t)j * b->n_metrics;
-    task->metrics(task, job->split, (uint64_t)pidx, row + plen, L, m);
-    b->task_reward[j] = m[0];
+    /* 3: roll-out of every row from its prompt plus forced prefix */
+    for (int r = 0; r < n; r++) {
+        int j = j0 + r;
+        rs[r] = rng_stream(job->seed, job->purpose[plan->rollout], job->key, (uint64_t)j);
+        clen[r] = plen[r] + k[r];
+        mn[r] = task->gen_min - k[r] > 0 ? task->gen_min - k[r] : 0;
+        mx[r] = task->gen_max - k[r];
+        ob[r] = b->seq + (int64_t)j * b->seq_cap + plen[r] + k[r];
+        lp[r] = e->rec_logp + (size_t)j * b->gen_cap;
+    }
+    generate_rows(e, w, job->actors[plan->rollout], job->split, pidx, n, cx, plen, clen, mn, mx, rs, ob, L, lp, rec);
+    for (int r = 0; r < n; r++) {
+        int j = j0 + r, Lj = k[r] + L[r];
+        int32_t *row = b->seq + (int64_t)j * b->seq_cap;
+        for (int t = k[r]; t < Lj; t++) b->actor[batch_tok(b, j, t)] = (uint8_t)plan->rollout;
+        /* Zero the padding so a batch's bytes never depend on what the buffer held before. */
+        memset(row + plen[r] + Lj, 0, (size_t)(b->seq_cap - plen[r] - Lj) * sizeof *row);
+        for (int t = Lj; t < b->gen_cap; t++) b->actor[batch_tok(b, j, t)] = 0;
+        e->rec_ok[j] = rec[r] == Lj;
+        b->split[j] = job->split;
+        b->prompt_index[j] = pidx[r];
+        b->prompt_len[j] = plen[r];
+        b->gen_len[j] = Lj;
+        b->u[j] = (uint8_t)u[r];
+        b->k[j] = k[r];
+        double *met = b->metrics + (int64_t)j * b->n_metrics;
+        task->metrics(task, job->split, (uint64_t)pidx[r], row + plen[r], Lj, met);
+        b->task_reward[j] = met[0];
+    }
 }
 
 void rollout_generate(rollout_engine_t *e, const rollout_plan_t *plan, const actor_t *const actors[2],
                       batch_t *b, int split, const int64_t *prompt_index, uint64_t seed,
                       const uint32_t purpose[2], uint64_t key) {
-    gen_job_t job = {e, plan, actors, b, split, prompt_index, seed, key, purpose};
-    pool_run(e->pool, b->n, gen_one, &job);
+    /* room for the recorded log-probabilities, and the generating model's parameters */
+    size_t cap = (size_t)b->cap * (size_t)b->gen_cap;
+    if (cap > e->rec_cap) {
+        free(e->rec_logp);
+        free(e->rec_ok);
+        e->rec_logp = malloc(cap * sizeof(float));
+        e->rec_ok = malloc((size_t)b->cap);
+        e->rec_cap = cap;
+    }
+    const model_t *gm = actors[plan->rollout]->model;
+    if (gm->n_params > e->rec_params_cap) {
+        free(e->rec_params);
+        e->rec_params = malloc(gm->n_params * sizeof(float));
+        e->rec_params_cap = gm->n_params;
+    }
+    memcpy(e->rec_params, gm->params, gm->n_params * sizeof(float));
+    e->rec_n = gm->n_params;
+    e->rec_cfg = gm->cfg;
+    e->rec_batch = b;
+    /* an even number of blocks of at most GEN_BLOCK rows, so two threads share them evenly */
+    int nblk = (b->n + GEN_BLOCK - 1) / GEN_BLOCK;
+    if (nblk % 2 && nblk < b->n) nblk++;
+    gen_job_t job = {e, plan, actors, b, split, prompt_index, seed, key, purpose, nblk};
+    if (b->n > 0) pool_run(e->pool, nblk, gen_block, &job);
 }
 
 typedef struct {
     rollout_engine_t *e;
     batch_t *b;
     const model_t *model;
-    float *dst; /* logp or value array of the batch */
+    float *dst;       /* logp or value array of the batch */
+    const int *list;  /* the trajectories to score */
+    int n;
 } score_job_t;
 
+/* One forward per fixed block of the listed trajectories. A trajectory's scores do not depend on
+ * which others share its forward (every row is computed on its own), so the list may be any
+ * subset of the batch. */
 static void score_block(void *ctx, int blk, int worker) {
     score_job_t *job = ctx;
     rollout_engine_t *e = job->e;
     worker_t *w = &e->workers[worker];
     batch_t *b = job->b;
-    int i0 = blk * ROLLOUT_BLOCK, i1 = i0 + ROLLOUT_BLOCK < b->n ? i0 + ROLLOUT_BLOCK : b->n;
+    int i0, i1;
+    rollout_block_range(job->n, blk, &i0, &i1);
     int B = i1 - i0, T = 1;
-    for (int i = i0; i < i1; i++)
+    for (int q = i0; q < i1; q++) {
+        int i = job->list[q];
         if (b->prompt_len[i] + b->gen_len[i] > T) T = b->prompt_len[i] + b->gen_len[i];
-    for (int i = i0; i < i1; i++)
-        memcpy(w->tokens + (int64_t)(i - i0) * T, b->seq + (int64_t)i * b->seq_cap, (size_t)T * sizeof(int32_t));
-    const float *out = model_forward(job->model, ws_for(e, w, job->model), w->tokens, B, T);
+    }
+    for (int q = i0; q < i1; q++)
+        memcpy(w->tokens + (int64_t)(q - i0) * T, b->seq + (int64_t)job->list[q] * b->seq_cap,
+               (size_t)T * sizeof(int32_t));
+    int from[ROLLOUT_BLOCK];
+    for (int q = i0; q < i1; q++) from[q - i0] = b->prompt_len[job->list[q]] - 1;
+    const float *out = model_forward_from(job->model, ws_for(e, w, job->model), w->tokens, B, T, from);
     int D = model_out_dim(job->model);
-    for (int i = i0; i < i1; i++) {
+    for (int q = i0; q < i1; q++) {
+        int i = job->list[q];
         const int32_t *gen = batch_gen(b, i);
         for (int t = 0; t < b->gen_len[i]; t++) {
-            const float *o = out + ((int64_t)(i - i0) * T + b->prompt_len[i] - 1 + t) * D;
+            const float *o = out + ((int64_t)(q - i0) * T + b->prompt_len[i] - 1 + t) * D;
             if (D == 1) {
                 job->dst[batch_tok(b, i, t)] = o[0];
             } else {
@@ -225,16 +387,31 @@ static void score_block(void *ctx, int blk, int worker) {
     }
 }
 
+/* 1 when model m is, bit for bit, the model whose log-probabilities generation recorded for b. */
+static int recorded_for(const rollout_engine_t *e, const batch_t *b, const model_t *m) {
+    return e->rec_batch == b && m->cfg.head == HEAD_LM && memcmp(&m->cfg, &e->rec_cfg, sizeof m->cfg) == 0 &&
+           m->n_params == e->rec_n && memcmp(m->params, e->rec_params, m->n_params * sizeof(float)) == 0;
+}
+
 void rollout_score(rollout_engine_t *e, batch_t *b, const model_t *policy, const model_t *ref,
                    const model_t *critic) {
-    int nblk = (b->n + ROLLOUT_BLOCK - 1) / ROLLOUT_BLOCK;
     const model_t *models[3] = {policy, ref, critic};
     float *dst[3] = {b->logp, b->logp_ref, b->value};
+    int *list = malloc((size_t)(b->n > 0 ? b->n : 1) * sizeof *list);
     for (int m = 0; m < 3; m++) {
         if (!models[m]) continue;
-        score_job_t job = {e, b, models[m], dst[m]};
-        pool_run(e->pool, nblk, score_block, &job);
+        int rec = recorded_for(e, b, models[m]), n = 0;
+        for (int i = 0; i < b->n; i++) {
+            if (rec && e->rec_ok[i])
+                memcpy(dst[m] + (int64_t)i * b->gen_cap, e->rec_logp + (int64_t)i * b->gen_cap,
+                       (size_t)b->gen_len[i] * sizeof(float));
+            else
+                list[n++] = i;
+        }
+        score_job_t job = {e, b, models[m], dst[m], list, n};
+        if (n > 0) pool_run(e->pool, rollout_blocks(n), score_block, &job);
     }
+    free(list);
 }
 
 typedef struct {
@@ -250,7 +427,8 @@ static void refnll_block(void *ctx, int blk, int worker) {
     rollout_engine_t *e = job->e;
     const task_t *task = e->task;
     worker_t *w = &e->workers[worker];
-    int i0 = blk * ROLLOUT_BLOCK, i1 = i0 + ROLLOUT_BLOCK < job->n ? i0 + ROLLOUT_BLOCK : job->n;
+    int i0, i1;
+    rollout_block_range(job->n, blk, &i0, &i1);
     int B = i1 - i0, T = e->seq_cap;
     int plen[ROLLOUT_BLOCK], rlen[ROLLOUT_BLOCK];
     memset(w->tokens, 0, (size_t)B * (size_t)T * sizeof(int32_t));
@@ -263,7 +441,9 @@ static void refnll_block(void *ctx, int blk, int worker) {
     }
     /* compact rows to width Tmax */
     for (int r = 1; r < B; r++) memmove(w->tokens + (int64_t)r * Tmax, w->tokens + (int64_t)r * T, (size_t)Tmax * sizeof(int32_t));
-    const float *out = model_forward(job->policy, ws_for(e, w, job->policy), w->tokens, B, Tmax);
+    int from[ROLLOUT_BLOCK];
+    for (int r = 0; r < B; r++) from[r] = plen[r] - 1;
+    const float *out = model_forward_from(job->policy, ws_for(e, w, job->policy), w->tokens, B, Tmax, from);
     int V = job->policy->cfg.vocab;
     double s = 0.0;
     int64_t c = 0;
@@ -281,7 +461,7 @@ static void refnll_block(void *ctx, int blk, int worker) {
 }
 
 double rollout_reference_nll(rollout_engine_t *e, const model_t *policy, int split, int n) {
-    int nblk = (n + ROLLOUT_BLOCK - 1) / ROLLOUT_BLOCK;
+    int nblk = rollout_blocks(n);
     double *nll = calloc((size_t)nblk, sizeof *nll);
     int64_t *cnt = calloc((size_t)nblk, sizeof *cnt);
     refnll_job_t job = {e, policy, split, n, nll, cnt};

@@ -64,6 +64,17 @@ int actor_generate(const actor_t *a, const task_t *task, int split, uint64_t ind
                    void *scratch, const int32_t *ctx, int prompt_len, int ctx_len, int min_new,
                    int max_new, rng_t *rng, int32_t *out);
 
-#define ROLLOUT_BLOCK 8 /* trajectories per scoring/update block; fixed, so bits never depend on threads */
+#define ROLLOUT_BLOCK 8 /* most trajectories per scoring/update block */
+
+/* The fixed blocks of a phase over n trajectories: ceil(n / ROLLOUT_BLOCK) blocks of sizes as equal
+ * as possible, the first n % nblk one larger (28 -> 7,7,7,7; 112 -> 14 x 8). They depend on n only,
+ * never on the thread count, so gradients summed per block and then in block order have the same
+ * bits with any number of threads; equal sizes keep two threads equally busy. */
+static inline int rollout_blocks(int n) { return (n + ROLLOUT_BLOCK - 1) / ROLLOUT_BLOCK; }
+static inline void rollout_block_range(int n, int blk, int *i0, int *i1) {
+    int nb = rollout_blocks(n), q = n / nb, r = n % nb;
+    *i0 = blk * q + (blk < r ? blk : r);
+    *i1 = *i0 + q + (blk < r);
+}
 
 #endif

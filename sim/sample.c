@@ -5,15 +5,23 @@
 
 size_t sample_scratch_size(int V) { return (size_t)V * (sizeof(double) + 2 * sizeof(int)); }
 
-void log_softmax_row(const float *logits, int V, double *out) {
+void log_softmax_probs_row(const float *logits, int V, double *out, double *p) {
     double mx = -INFINITY;
     for (int i = 0; i < V; i++)
         if (logits[i] > mx) mx = logits[i];
     double s = 0.0;
-    for (int i = 0; i < V; i++) s += dm_exp((double)logits[i] - mx);
+    for (int i = 0; i < V; i++) {
+        double e = dm_exp((double)logits[i] - mx);
+        s += e;
+        if (p) p[i] = e; /* the same exps give the probabilities: no second pass of exp */
+    }
     double lse = mx + dm_log(s);
     for (int i = 0; i < V; i++) out[i] = (double)logits[i] - lse;
+    if (p)
+        for (int i = 0; i < V; i++) p[i] /= s;
 }
+
+void log_softmax_row(const float *logits, int V, double *out) { log_softmax_probs_row(logits, V, out, NULL); }
 
 /* Rank order: higher probability first, lower id on ties. */
 static int rank_before(int i, int j, const double *p) { return p[i] > p[j] || (p[i] == p[j] && i < j); }
@@ -70,10 +78,27 @@ int sample_token(const float *logits, int V, const sample_cfg_t *cfg, int banned
         if (prob_out) *prob_out = p[last]; /* u within rounding of 1 */
         return last;
     }
-    int n = 0;
-    for (int i = 0; i < V; i++) idx[n++] = i;
-    sort_rank(idx, idx + V, n, p);
-    int keep = filter_k ? cfg->top_k : n;
+    int n = 0, keep;
+    if (filter_k) {
+        /* Only the first top_k of the rank order are ever looked at: keep them sorted by insertion
+         * instead of sorting all V. Rank order is strict (ties go to the lower id), so this is
+         * exactly the prefix the full sort would give. */
+        int k = cfg->top_k;
+        for (int i = 0; i < V; i++) {
+            if (n == k && !rank_before(i, idx[k - 1], p)) continue;
+            int at = n < k ? n++ : k - 1;
+            while (at > 0 && rank_before(i, idx[at - 1], p)) {
+                idx[at] = idx[at - 1];
+                at--;
+            }
+            idx[at] = i;
+        }
+        keep = k;
+    } else {
+        for (int i = 0; i < V; i++) idx[n++] = i;
+        sort_rank(idx, idx + V, n, p);
+        keep = n;
+    }
     if (filter_p) {
         double c = 0.0;
         int k2 = 0;

@@ -31,5 +31,8 @@ int sample_token(const float *logits, int V, const sample_cfg_t *cfg, int banned
 
 /* log-softmax of one row in double: out[i] = logits[i] - logsumexp(logits). */
 void log_softmax_row(const float *logits, int V, double *out);
+/* The same, and the softmax p[i] = exp(logits[i] - max) / sum_j exp(logits[j] - max) from the same
+ * exps (one exp per token instead of one more per use of the probabilities). */
+void log_softmax_probs_row(const float *logits, int V, double *out, double *p);
 
 #endif

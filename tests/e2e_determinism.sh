@@ -16,6 +16,18 @@ echo "   digest threads=2: $dc"
 [ "$da" = "$dd" ] && ok timing-outside-digest || fail timing-outside-digest "timing changed the digest"
 golden=$(cat tests/golden/imdb_small.digest)
 [ "$da" = "$golden" ] && ok golden-digest || fail golden-digest "got $da, golden $golden (regenerate only on purpose: tests/golden/README.md)"
+# The kernels' AVX2 build and the SSE2 baseline give the same bits (fixed-width vectors, no FMA).
+check run-simd-base env RLGF_SIMD=base $RLGF train $small out=$TMP/e.h5
+de=$($RLGF digest $TMP/e.h5 | cut -d' ' -f1)
+[ "$da" = "$de" ] && ok simd-baseline-same-digest || fail simd-baseline-same-digest "RLGF_SIMD=base: $de != $da"
+# More blocks than threads in every phase (generation, scoring, 2 update blocks per minibatch, SL):
+# threads=1 and 2 still give the same bytes.
+multi="trajectories=32 ppo.minibatch=16 eval.prompts=24 sl.batch=24"
+check run-blocks-t1 $RLGF train $small $multi out=$TMP/f1.h5
+check run-blocks-t2 $RLGF train $small $multi out=$TMP/f2.h5 threads=2
+d1=$($RLGF digest $TMP/f1.h5 | cut -d' ' -f1)
+d2=$($RLGF digest $TMP/f2.h5 | cut -d' ' -f1)
+[ -n "$d1" ] && [ "$d1" = "$d2" ] && ok blocks-threads-same-digest || fail blocks-threads-same-digest "$d1 != $d2"
 check info $RLGF info $TMP/a.h5
 grep -q "complete" "$TMP/out" && ok info-says-complete || fail info-says-complete "$(head -5 $TMP/out)"
 check h5dump-reads h5dump -H $TMP/a.h5

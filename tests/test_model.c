@@ -206,7 +206,8 @@ static void test_attention_grad(void **state) {
     lctx_t c = {.B = 2, .T = 5, .C = 6, .NH = 2};
     size_t N = (size_t)c.B * c.T;
     c.a = randn(&rg, N * 3 * c.C, 1);                         /* qkv */
-    c.b = zeros((size_t)c.B * c.NH * c.T * c.T);              /* att */
+    int ldT = (c.T + 7) / 8 * 8;                              /* att rows are padded to 8 */
+    c.b = zeros((size_t)c.B * c.NH * c.T * ldT);              /* att */
     c.r = randn(&rg, N * c.C, 1);
     c.out = zeros(N * c.C);
     att_loss(&c);
@@ -214,8 +215,9 @@ static void test_attention_grad(void **state) {
     for (int bh = 0; bh < c.B * c.NH; bh++)
         for (int t = 0; t < c.T; t++) {
             double s = 0;
-            for (int t2 = 0; t2 <= t; t2++) s += c.b[((size_t)bh * c.T + t) * c.T + t2];
+            for (int t2 = 0; t2 <= t; t2++) s += c.b[((size_t)bh * c.T + t) * ldT + t2];
             assert_float_equal(s, 1.0, 1e-5);
+            for (int t2 = t + 1; t2 < ldT; t2++) assert_true(c.b[((size_t)bh * c.T + t) * ldT + t2] == 0.0f);
         }
     /* position 0 attends only to itself: its output is its own value vector */
     for (int i = 0; i < c.C; i++) assert_float_equal(c.out[i], c.a[2 * c.C + i], 1e-6);
@@ -272,6 +274,41 @@ static void test_residual_grad(void **state) {
     assert_true(fd_check("residual dinp1", c.a, d1, c.C, res_loss, &c, EPS, RTOL, ATOL) > 0.1);
     assert_true(fd_check("residual dinp2", c.b, d2, c.C, res_loss, &c, EPS, RTOL, ATOL) > 0.1);
     free(c.a), free(c.b), free(c.r), free(c.out), free(d1), free(d2);
+}
+
+/* The kernels' vector exp and tanh (sim/dmath's 8-lane functions) give the scalar ones' bits, lane
+ * by lane, through the hooks the kernels use (accuracy: tests/test_dmath.c against MPFR). */
+static void test_det_math_vector(void **state) {
+    (void)state;
+    float in[8], out[8];
+    for (int k = -100000; k <= 100000; k += 8) {
+        for (int l = 0; l < 8; l++) in[l] = (float)(k + l) * 1e-3f;
+        H.det_expf8(out, in);
+        for (int l = 0; l < 8; l++) assert_true(memcmp(&out[l], &(float){H.det_expf(in[l])}, 4) == 0);
+        H.det_tanhf8(out, in);
+        for (int l = 0; l < 8; l++) assert_true(memcmp(&out[l], &(float){H.det_tanhf(in[l])}, 4) == 0);
+    }
+    float edge[8] = {-INFINITY, -1000.0f, -87.5f, -87.0f, 88.0f, 88.5f, 1000.0f, -0.0f};
+    H.det_expf8(out, edge);
+    for (int l = 0; l < 8; l++) assert_true(memcmp(&out[l], &(float){H.det_expf(edge[l])}, 4) == 0);
+    H.det_tanhf8(out, edge);
+    for (int l = 0; l < 8; l++) assert_true(memcmp(&out[l], &(float){H.det_tanhf(edge[l])}, 4) == 0);
+}
+
+/* A matmul row's bits do not depend on how many rows share the call (tiles of 4, remainders). */
+static void test_matmul_row_independent(void **state) {
+    (void)state;
+    rng_t rg;
+    rng_seed(&rg, 11, 1);
+    int C = 40, OC = 37, N = 11;
+    float *x = randn(&rg, (size_t)N * C, 1), *w = randn(&rg, (size_t)OC * C, 1), *bias = randn(&rg, OC, 1);
+    float *all = zeros((size_t)N * OC), *one = zeros(OC), *wT = zeros((size_t)C * OC);
+    H.matmul_forward(all, x, w, bias, wT, N, C, OC);
+    for (int n = 0; n < N; n++) {
+        H.matmul_forward(one, x + (size_t)n * C, w, bias, wT, 1, C, OC);
+        assert_memory_equal(one, all + (size_t)n * OC, (size_t)OC * sizeof(float));
+    }
+    free(x), free(w), free(bias), free(all), free(one), free(wT);
 }
 
 /* ---- whole models ---- */
@@ -501,6 +538,74 @@ static void test_kv_equals_forward(void **state) {
     model_destroy(m);
 }
 
+/* Batched KV steps: rows at different positions, stepping in changing groups and orders, each
+ * reproduce the batch forward of their own sequence bit for bit. */
+static void test_kv_rows_equal_forward(void **state) {
+    (void)state;
+    for (int head = 0; head < 2; head++) {
+        model_config_t big = {.kind = MODEL_GPT, .head = (head_kind_t)head, .vocab = 64, .max_seq = 21,
+                              .channels = 32, .layers = 2, .heads = 4};
+        model_t *m = make(&big, 13);
+        perturb(m, 13, 0.05);
+        int R = 5, T = 21, D = model_out_dim(m);
+        rng_t rg;
+        rng_seed(&rg, 14, 3);
+        int32_t *tok = malloc((size_t)R * T * sizeof(int32_t));
+        for (int i = 0; i < R * T; i++) tok[i] = (int32_t)rng_bounded(&rg, 64);
+        model_ws_t *ws = model_ws_create(m, R, T);
+        const float *out = model_forward(m, ws, tok, R, T);
+        model_kv_t *kv = model_kv_create_rows(m, R, T);
+        int pos[5] = {0};
+        /* row r starts at step r and steps every step after; each step lists rows in reverse */
+        for (int step = 0; step < T + R; step++) {
+            int rows[5], n = 0;
+            int32_t tk[5];
+            for (int r = R - 1; r >= 0; r--)
+                if (step >= r && pos[r] < T) rows[n] = r, tk[n++] = tok[r * T + pos[r]];
+            if (!n) continue;
+            const float *o = model_kv_step_rows(m, kv, n, rows, tk);
+            for (int q = 0; q < n; q++) {
+                int r = rows[q];
+                assert_memory_equal(o + (size_t)q * D, out + ((size_t)r * T + pos[r]) * D, (size_t)D * sizeof(float));
+                pos[r]++;
+            }
+        }
+        model_kv_destroy(kv);
+        model_ws_destroy(ws);
+        free(tok);
+        model_destroy(m);
+    }
+}
+
+/* model_forward_from: the same bits where computed, and the same gradients when dout is zero
+ * before from (the losses' case). */
+static void test_forward_from(void **state) {
+    (void)state;
+    model_config_t cfg = {.kind = MODEL_GPT, .head = HEAD_LM, .vocab = 50, .max_seq = 12, .channels = 16, .layers = 2,
+                          .heads = 2};
+    model_t *m = make(&cfg, 15);
+    perturb(m, 15, 0.05);
+    int B = 3, T = 12, V = 50, from[3] = {5, 0, 11};
+    rng_t rg;
+    rng_seed(&rg, 16, 3);
+    int32_t tok[36];
+    for (int i = 0; i < B * T; i++) tok[i] = (int32_t)rng_bounded(&rg, 50);
+    float *r = randn(&rg, (size_t)B * T * V, 1);
+    for (int b = 0; b < B; b++) memset(r + (size_t)b * T * V, 0, (size_t)from[b] * V * sizeof(float));
+    model_ws_t *w1 = model_ws_create(m, B, T), *w2 = model_ws_create(m, B, T);
+    const float *o1 = model_forward(m, w1, tok, B, T), *o2 = model_forward_from(m, w2, tok, B, T, from);
+    for (int b = 0; b < B; b++)
+        assert_memory_equal(o1 + ((size_t)b * T + from[b]) * V, o2 + ((size_t)b * T + from[b]) * V,
+                            (size_t)(T - from[b]) * V * sizeof(float));
+    float *g1 = zeros(m->n_params), *g2 = zeros(m->n_params);
+    model_backward(m, w1, r, g1);
+    model_backward(m, w2, r, g2);
+    assert_memory_equal(g1, g2, m->n_params * sizeof(float));
+    free(g1), free(g2), free(r);
+    model_ws_destroy(w1), model_ws_destroy(w2);
+    model_destroy(m);
+}
+
 /* Changing the token at position k leaves outputs before k bit-identical and changes position k. */
 static void test_causality(void **state) {
     (void)state;
@@ -636,6 +741,8 @@ int main(void) {
         cmocka_unit_test(test_tabular_too_big),  cmocka_unit_test(test_kv_equals_forward),
         cmocka_unit_test(test_causality),        cmocka_unit_test(test_init),
         cmocka_unit_test(test_clone_and_copy),   cmocka_unit_test(test_config_errors),
+        cmocka_unit_test(test_kv_rows_equal_forward), cmocka_unit_test(test_forward_from),
+        cmocka_unit_test(test_det_math_vector),  cmocka_unit_test(test_matmul_row_independent),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

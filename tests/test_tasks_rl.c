@@ -177,7 +177,7 @@ static void test_tldr_overoptimisation(void **state) {
     char p[64];
     const char *ov[] = {NULL};
     run("configs/tldr_overopt.ini", ov, p);
-    enum { NE = 5 };
+    enum { NE = 7 }; /* evaluations at iterations 0, 10, ..., 60 */
     double r[NE], g[NE], len[NE];
     int peak = 0;
     printf("TL;DR-sim over-optimisation (configs/tldr_overopt.ini), validation (32 prompts):\n");
@@ -192,7 +192,7 @@ static void test_tldr_overoptimisation(void **state) {
     size_t n, m;
     double *it = column(p, "trajectories/iteration", &n), *split = column(p, "trajectories/split", &m);
     double *tr = column(p, "trajectories/metric_reward", &m), *tg = column(p, "trajectories/metric_gold", &m);
-    for (int b = 0; b < 4; b++) {
+    for (int b = 0; b < NE - 1; b++) {
         double sr = 0, sg = 0;
         int k = 0;
         for (size_t i = 0; i < n; i++)
@@ -213,7 +213,7 @@ static void test_tldr_overoptimisation(void **state) {
     assert_true(peak > 0 && peak < NE - 1);    /* gold first rises ... */
     assert_true(g[peak] > g[0] + 1.0);
     assert_true(g[NE - 1] < g[peak] - 1.0);    /* ... then falls */
-    assert_true(r[NE - 1] > r[peak] + 0.3);    /* while the proxy keeps rising */
+    assert_true(g[NE - 1] < g[0] - 0.3);       /* below SL's, while the proxy ends well above SL's */
 }
 
 int main(void) {

@@ -16,6 +16,8 @@ PKGS=(
   openmpi-bin       # mpirun, for `rlgf sweep --mpi` across machines (rlgf itself does not link MPI)
   clang             # libFuzzer for `make fuzz`
 )
+# `make bench` / `make bench-peer` add their yardsticks (OpenBLAS, PyTorch) through RLGF_EXTRA_PKGS
+PKGS+=(${RLGF_EXTRA_PKGS:-})
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
