@@ -25,7 +25,7 @@ ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-s
 ASAN_OBJ := $(LIB_SRC:%.c=$(A)/%.o)
 ASAN_TESTS := $(TEST_SRC:tests/%.c=$(A)/tests/%)
 
-.PHONY: all deps test unit asan e2e demo bench fuzz fuzz-build clean paper dmath-tables clang-build
+.PHONY: all deps test unit asan e2e demo bench fuzz fuzz-build clean paper dmath-tables clang-build conformance-torch
 all: $(BIN)
 
 deps:
@@ -101,6 +101,17 @@ demo: deps
 paper: deps
 	@$(MAKE) --no-print-directory rlgf
 	@tools/paper.sh
+
+# The conformance kit checked through the worked PyTorch adapter (README, "Checking your own
+# implementation"). Not part of `make test`: it installs Debian's python3-torch (large) if missing.
+conformance-torch: deps
+	@$(MAKE) --no-print-directory rlgf
+	@dpkg-query -W -f='$${Status}' python3-torch 2>/dev/null | grep -q "install ok installed" || \
+	  { echo "rlgf: installing python3-torch for the PyTorch adapter"; \
+	    if [ "$$(id -u)" -eq 0 ]; then S=; else S=sudo; fi; \
+	    DEBIAN_FRONTEND=noninteractive $$S apt-get install -y -qq --no-install-recommends python3-torch; }
+	@rm -rf $(B)/conformance-kit && ./rlgf conformance export $(B)/conformance-kit
+	/usr/bin/python3 tools/conformance_check.py $(B)/conformance-kit --adapter tools/conformance_torch_adapter.py:adapter
 
 bench: deps
 	@$(MAKE) --no-print-directory rlgf
