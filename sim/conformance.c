@@ -26,7 +26,7 @@
 #include "sample.h"
 
 const char *const conf_families[] = {"gae.h5", "ppo_policy_loss.h5", "value_loss.h5", "entropy.h5",
-                                     "target_nll.h5", "guided_masks.h5", "toy_exact.h5", NULL};
+                                     "target_nll.h5", "guided_masks.h5", "toy_exact.h5", "ppo_step.h5", NULL};
 
 #define CONF_SEED 20306118160ull /* arXiv 2306.11816, the seed paper */
 #define CONF_RNG 0x636f6e66u     /* 'conf': the kit's own purpose, outside rng.h's training ones */
@@ -796,6 +796,133 @@ static int family_toy(const char *path, err_t *err) {
     return file_end(&w, err);
 }
 
+/* ---- family: ppo_step ------------------------------------------------------------------------ */
+
+/* One whole PPO step on a batch: shaped rewards and GAE from the rollout-time quantities, then the
+ * combined loss on the same minibatch with those advantages and returns, as the trainer chains
+ * them (the float32 advantages and returns it stores are what its loss reads). */
+typedef struct {
+    const char *name, *desc;
+    int plan;
+    double gamma, lambda, beta_kl;
+    int kl_in_reward, norm_adv, value_clip;
+    double clip, vf_clip, vf_coef, ent_coef;
+} step_case_t;
+
+static void write_step_case(cw_t *w, int id, const step_case_t *g) {
+    static const int len[6] = {6, 3, 5, 2, 6, 4}, kk[6] = {2, 0, 3, 1, 4, 2};
+    pcase_t c;
+    draw_t d = {0.4, 0.5, g->clip, g->vf_clip};
+    pcase_draw(&c, id, 6, CT, len, g->plan == PLAN_PPO ? NULL : kk, g->plan, &d);
+    batch_t b;
+    batch_init(&b, c.B, CP + c.T, c.T, 1);
+    b.n = c.B;
+    for (int i = 0; i < c.B; i++) {
+        b.gen_len[i] = c.length[i];
+        b.task_reward[i] = c.task_reward[i];
+        for (int t = 0; t < c.T; t++) {
+            int64_t q = batch_tok(&b, i, t);
+            b.actor[q] = c.actor[i * c.T + t];
+            b.logp[q] = c.logp_old[i * c.T + t];
+            b.logp_ref[q] = c.logp_ref[i * c.T + t];
+            b.value[q] = c.value_old[i * c.T + t];
+        }
+    }
+    ppo_rewards_and_gae(&b, g->kl_in_reward ? g->beta_kl : 0.0, 0, g->gamma, g->lambda);
+    int n = c.B * c.T;
+    float advf[CB * CT] = {0}, retf[CB * CT] = {0};
+    double adv[CB * CT] = {0}, ret[CB * CT] = {0};
+    for (int i = 0; i < c.B; i++)
+        for (int t = 0; t < c.length[i]; t++) {
+            int64_t q = batch_tok(&b, i, t);
+            advf[i * c.T + t] = b.advantage[q];
+            retf[i * c.T + t] = b.returns[q];
+            adv[i * c.T + t] = b.advantage[q];
+            ret[i * c.T + t] = b.returns[q];
+        }
+    batch_free(&b);
+    double N = 0, NV = 0, sa = 0, saa = 0;
+    for (int q = 0; q < n; q++) {
+        NV += c.value_mask[q];
+        if (c.train_mask[q]) {
+            N += 1;
+            sa += advf[q];
+            saa += (double)advf[q] * advf[q];
+        }
+    }
+    double mean = 0.0, scale = 1.0;
+    if (g->norm_adv) ppo_adv_norm(sa, saa, N, &mean, &scale);
+    double glp[CB * CT] = {0}, gv[CB * CT] = {0}, pl = 0, ent = 0, vl = 0;
+    for (int q = 0; q < n; q++) {
+        if (c.train_mask[q]) {
+            double lp = c.ls[q * CV + c.token[q]], A = ((double)advf[q] - mean) * scale, dl, rho;
+            pl += ppo_pg_term(lp, (double)c.logp_old[q], A, g->clip, &dl, &rho);
+            glp[q] = dl / N;
+            ent += ppo_entropy_row(c.ls + q * CV, CV);
+        }
+        if (c.value_mask[q]) {
+            double dv;
+            int cl;
+            vl += 0.5 * ppo_vf_term(c.value[q], c.value_old[q], retf[q], g->value_clip, g->vf_clip, &dv, &cl);
+            gv[q] = g->vf_coef * dv / NV;
+        }
+    }
+    pl /= N;
+    ent /= N;
+    vl /= NV;
+    double loss = pl - g->ent_coef * ent + g->vf_coef * vl; /* ppo_minibatch_grad's total, no target term */
+    case_begin(w, g->name, "ppo_step", g->desc);
+    attr_f64(w, w->cas, "gamma", g->gamma);
+    attr_f64(w, w->cas, "lambda", g->lambda);
+    attr_f64(w, w->cas, "beta_kl", g->beta_kl);
+    attr_i64(w, w->cas, "kl_in_reward", g->kl_in_reward);
+    attr_i64(w, w->cas, "kl_on_guide", 0);
+    attr_f64(w, w->cas, "clip", g->clip);
+    attr_i64(w, w->cas, "norm_adv", g->norm_adv);
+    attr_i64(w, w->cas, "value_clip", g->value_clip);
+    attr_f64(w, w->cas, "vf_clip", g->vf_clip);
+    attr_f64(w, w->cas, "vf_coef", g->vf_coef);
+    attr_f64(w, w->cas, "ent_coef", g->ent_coef);
+    write_common_inputs(w, &c);
+    hsize_t bt[2] = {(hsize_t)c.B, (hsize_t)c.T}, btv[3] = {(hsize_t)c.B, (hsize_t)c.T, CV}, b1[1] = {(hsize_t)c.B};
+    in_u8(w, "train_mask", 2, bt, c.train_mask, "1: the token gets the policy loss and entropy");
+    in_u8(w, "value_mask", 2, bt, c.value_mask, "1: the token gets the value loss");
+    in_f32(w, "logits", 3, btv, c.logits, "logits of the policy being optimised; logp = log_softmax(logits)[token]");
+    in_f32(w, "logp", 2, bt, c.logp, "log pi_theta(a_t|s_t), the policy being optimised");
+    in_f32(w, "logp_old", 2, bt, c.logp_old, "log pi_old(a_t|s_t), the rollout policy (the run log's logp)");
+    in_f32(w, "logp_ref", 2, bt, c.logp_ref, "log pi_ref(a_t|s_t)");
+    in_f32(w, "value", 2, bt, c.value, "V_theta(s_t), the critic being optimised");
+    in_f32(w, "value_old", 2, bt, c.value_old, "V_old(s_t) at rollout time: GAE's values and the clip centre");
+    in_f32(w, "task_reward", 1, b1, c.task_reward, "R(x, y), paid on the last generated token");
+    ex_f64(w, "advantage", 2, bt, adv, "mask", "GAE(gamma, lambda) of the shaped rewards with V_old");
+    ex_f64(w, "returns", 2, bt, ret, "mask", "G_t = A_t + V_old(s_t), the value target (from the raw, unnormalised A)");
+    ex_f64(w, "policy_loss", 0, NULL, &pl, "", "clipped surrogate with these advantages (normalised when norm_adv)");
+    ex_f64(w, "value_loss", 0, NULL, &vl, "", "value loss against these returns");
+    ex_f64(w, "entropy", 0, NULL, &ent, "", "mean entropy over train_mask tokens");
+    ex_f64(w, "loss", 0, NULL, &loss, "", "policy_loss - ent_coef entropy + vf_coef value_loss");
+    ex_f64(w, "grad_logp", 2, bt, glp, "", "d loss / d logp (through the policy term; the entropy depends on the logits)");
+    ex_f64(w, "grad_value", 2, bt, gv, "", "d loss / d value = vf_coef d value_loss / d value");
+    case_end(w);
+}
+
+static int family_step(const char *path, err_t *err) {
+    static const step_case_t cases[] = {
+        {"step_ppo", "PPO: KL-shaped rewards (beta_kl .05), GAE .99/.95, clipped policy and value losses, c_V .5, c_ent .01",
+         PLAN_PPO, 0.99, 0.95, 0.05, 1, 0, 1, 0.2, 0.2, 0.5, 0.01},
+        {"step_ppo_norm_adv", "as step_ppo with advantage normalisation: the returns still use the raw advantages",
+         PLAN_PPO, 0.99, 0.95, 0.05, 1, 1, 1, 0.2, 0.2, 0.5, 0.01},
+        {"step_ppopp_tril", "TRIL-compatible PPO++: kl_in_guided_reward = false, no advantage normalisation, guide roll-in masks, gamma 1",
+         PLAN_PPOPP, 1.0, 0.95, 0.05, 0, 0, 1, 0.2, 0.2, 0.5, 0.0},
+        {"step_aggrevated", "AggreVaTeD: policy loss on the learner prefix, value loss on guide tokens, no value clipping",
+         PLAN_AGGREVATED, 0.99, 0.95, 0.05, 1, 0, 0, 0.2, 0.2, 1.0, 0.0},
+    };
+    cw_t w;
+    if (file_begin(&w, path, "ppo_step", "one whole PPO step: shaped rewards, GAE, then the combined loss with those advantages and returns", err))
+        return -1;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) write_step_case(&w, 800 + (int)i, &cases[i]);
+    return file_end(&w, err);
+}
+
 /* ---- export ---------------------------------------------------------------------------------- */
 
 static int dir_nonempty(const char *dir) {
@@ -818,7 +945,7 @@ int conf_export(const char *dir, int force, err_t *err) {
                        "the kit's files there, or another directory", dir);
     if (mkdir(dir, 0777) != 0 && errno != EEXIST) return err_set(err, "cannot create '%s': %s", dir, strerror(errno));
     int (*const fns[])(const char *, err_t *) = {family_gae, family_pg, family_vf, family_ent,
-                                                 family_tgt, family_masks, family_toy};
+                                                 family_tgt, family_masks, family_toy, family_step};
     for (int i = 0; conf_families[i]; i++) {
         char path[4096];
         if (snprintf(path, sizeof path, "%s/%s", dir, conf_families[i]) >= (int)sizeof path)

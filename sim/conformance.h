@@ -2,7 +2,7 @@
  * implementation can be checked against (README, "Checking your own implementation").
  *
  * One HDF5 file per case family (gae.h5, ppo_policy_loss.h5, value_loss.h5, entropy.h5,
- * target_nll.h5, guided_masks.h5, toy_exact.h5), each written as the run log is written
+ * target_nll.h5, guided_masks.h5, toy_exact.h5, ppo_step.h5), each written as the run log is written
  * (libver bounds pinned, no object times, creation order tracked), so equal programs write equal
  * bytes. Layout (schema version 1):
  *   /                      attrs schema_version (int64), kit ("rlgf conformance"), family,

@@ -324,7 +324,7 @@ static const char *const CONFORMANCE_HELP =
     "usage: rlgf conformance export DIR [--force]\n"
     "\n"
     "Writes rlgf's known-answer cases, one HDF5 file per family (gae, ppo_policy_loss, value_loss,\n"
-    "entropy, target_nll, guided_masks, toy_exact): small padded batches (tokens, masks, roll-in\n"
+    "entropy, target_nll, guided_masks, toy_exact, ppo_step): small padded batches (tokens, masks, roll-in\n"
     "switch points, log-probs under the policy, pi_old and pi_ref, values, rewards) with the exact\n"
     "advantages, returns, losses and gradients rlgf's trainer computes (README, \"Checking your own\n"
     "implementation\"; schema_version 1). The files are byte-identical for the same binary.\n"

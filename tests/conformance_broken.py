@@ -57,3 +57,26 @@ per_sequence_mean = PerSequenceMean()
 value_clip_wrong_target = ValueClipWrongTarget()
 ratio_against_ref = RatioAgainstRef()
 gae_leaks_padding = GaeLeaksPadding()
+
+
+class ReturnsFromNormalisedAdvantages(NumpyPPO):
+    """The value target built from the normalised advantages (A_norm + V) instead of the raw GAE
+    advantages."""
+
+    def kind_ppo_step(self, p, inp):
+        out = NumpyPPO.kind_ppo_step(self, p, inp)
+        if p["norm_adv"]:
+            g = self.kind_gae(p, inp)
+            A = g["advantage"]
+            sel = inp["train_mask"] > 0
+            An = (A - A[sel].mean()) / (A[sel].std(ddof=1) + 1e-8)
+            bad = dict(inp, returns=(An + inp["value_old"]).astype(np.float32))
+            val = self.kind_value_loss(p, bad)
+            out["returns"] = An + inp["value_old"]
+            out["value_loss"] = val["value_loss"]
+            out["grad_value"] = p["vf_coef"] * val["grad_value"]
+            out["loss"] = out["policy_loss"] - p["ent_coef"] * out["entropy"] + p["vf_coef"] * val["value_loss"]
+        return out
+
+
+returns_from_normalised_advantages = ReturnsFromNormalisedAdvantages()

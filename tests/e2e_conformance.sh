@@ -12,7 +12,7 @@ check export $RLGF conformance export $K
 check export-again $RLGF conformance export $TMP/kit2
 same=1
 for f in $K/*.h5; do cmp -s "$f" "$TMP/kit2/$(basename "$f")" || { same=0; echo "   differs: $(basename "$f")"; }; done
-[ $same = 1 ] && [ "$(ls $K/*.h5 | wc -l)" -eq 7 ] && ok byte-identical-exports || fail byte-identical-exports "see above"
+[ $same = 1 ] && [ "$(ls $K/*.h5 | wc -l)" -eq 8 ] && ok byte-identical-exports || fail byte-identical-exports "see above"
 expect_fail refuses-non-empty-dir "not empty" $RLGF conformance export $K
 check force-replaces $RLGF conformance export $K --force
 cmp -s $K/gae.h5 $TMP/kit2/gae.h5 && ok force-same-bytes || fail force-same-bytes "gae.h5 changed"
@@ -43,6 +43,7 @@ broken per_sequence_mean "FAIL ppo_policy_loss/pg_tril_no_adv_norm: policy_loss"
 broken value_clip_wrong_target "FAIL value_loss/vf_clipped: value_loss" "value_loss/vf_clipped: grad_value[0,4]"
 broken ratio_against_ref "FAIL ppo_policy_loss/pg_unclipped: policy_loss" "ppo_policy_loss/pg_clipped: grad_logp[0,0]"
 broken gae_leaks_padding "FAIL gae/gae_gamma099_lambda095: advantage[1,0]" "FAIL gae/gae_kl_in_reward: advantage[1,0]"
+broken returns_from_normalised_advantages "FAIL ppo_step/step_ppo_norm_adv: returns[0,0]"
 # and the bug-free parts of a broken implementation still pass: the checker blames only the bug
 $CHECK $K --adapter tests/conformance_broken.py:value_clip_wrong_target -q >"$TMP/b.out" 2>&1
 grep -q "vf_unclipped" "$TMP/b.out" && fail broken-blames-only-the-bug "vf_unclipped failed too" || ok broken-blames-only-the-bug

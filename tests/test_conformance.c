@@ -340,6 +340,96 @@ static void check_target_case(int threads) {
     H5Fclose(f);
 }
 
+/* A whole step: the trainer's ppo_rewards_and_gae on the case's rollout quantities, then its
+ * ppo_minibatch_grad on tabular policy and critic; total loss, statistics and both gradients. */
+static void check_step_cases(int threads) {
+    static const char *const ST[] = {"step_ppo", "step_ppo_norm_adv", "step_ppopp_tril", "step_aggrevated", NULL};
+    hid_t f = open_family("ppo_step.h5");
+    for (int n = 0; ST[n]; n++) {
+        const char *cn = ST[n];
+        char in[64], ex[64];
+        snprintf(in, sizeof in, "%s/inputs", cn);
+        snprintf(ex, sizeof ex, "%s/expected", cn);
+        rcase_t c = {0};
+        dims(f, in, "token", &c.B, &c.T);
+        uint8_t actor[64];
+        float lref[64], R[8];
+        rd(f, in, "prompt", H5T_NATIVE_INT32, c.prompt);
+        rd(f, in, "length", H5T_NATIVE_INT32, c.len);
+        rd(f, in, "token", H5T_NATIVE_INT32, c.tok);
+        rd(f, in, "train_mask", H5T_NATIVE_UINT8, c.tm);
+        rd(f, in, "value_mask", H5T_NATIVE_UINT8, c.vm);
+        rd(f, in, "actor", H5T_NATIVE_UINT8, actor);
+        rd(f, in, "logits", H5T_NATIVE_FLOAT, c.logits);
+        rd(f, in, "logp_old", H5T_NATIVE_FLOAT, c.lpo);
+        rd(f, in, "logp_ref", H5T_NATIVE_FLOAT, lref);
+        rd(f, in, "value", H5T_NATIVE_FLOAT, c.val);
+        rd(f, in, "value_old", H5T_NATIVE_FLOAT, c.vold);
+        rd(f, in, "task_reward", H5T_NATIVE_FLOAT, R);
+        double glp[64], gv[64], adv[64];
+        rd(f, ex, "grad_logp", H5T_NATIVE_DOUBLE, glp);
+        rd(f, ex, "grad_value", H5T_NATIVE_DOUBLE, gv);
+        rd(f, ex, "advantage", H5T_NATIVE_DOUBLE, adv);
+        rig_t r;
+        rig_init(&r, "toy_lock", 2 + c.T, threads);
+        for (int i = 0; i < c.B; i++)
+            for (int t = 0; t < c.len[i]; t++) {
+                int64_t row = row_of(&c, i, t, 4);
+                memcpy(r.pol->params + row * 4, c.logits + (i * c.T + t) * 4, 4 * sizeof(float));
+                r.crit->params[row] = c.val[i * c.T + t];
+            }
+        batch_t b;
+        to_batch(&c, &b);
+        for (int i = 0; i < c.B; i++) {
+            b.task_reward[i] = R[i];
+            for (int t = 0; t < c.T; t++) {
+                b.actor[batch_tok(&b, i, t)] = actor[i * c.T + t];
+                b.logp_ref[batch_tok(&b, i, t)] = lref[i * c.T + t];
+            }
+        }
+        ppo_params_t p = {0};
+        p.gamma = attr(f, cn, "gamma");
+        p.lambda = attr(f, cn, "lambda");
+        p.clip = attr(f, cn, "clip");
+        p.norm_adv = (int)attr(f, cn, "norm_adv");
+        p.value_clip = (int)attr(f, cn, "value_clip");
+        p.vf_clip = attr(f, cn, "vf_clip");
+        p.vf_coef = attr(f, cn, "vf_coef");
+        p.ent_coef = attr(f, cn, "ent_coef");
+        double beta = attr(f, cn, "kl_in_reward") != 0 ? attr(f, cn, "beta_kl") : 0.0;
+        ppo_rewards_and_gae(&b, beta, 0, p.gamma, p.lambda);
+        for (int i = 0; i < c.B; i++)
+            for (int t = 0; t < c.len[i]; t++)
+                close_to(b.advantage[batch_tok(&b, i, t)], adv[i * c.T + t], 0.0, cn);
+        int idx[8];
+        for (int i = 0; i < c.B; i++) idx[i] = i;
+        ppo_mb_stats_t ms;
+        ppo_prepare_batch(r.tr, &b, &p);
+        double L = ppo_minibatch_grad(r.tr, &b, &p, r.pol, r.crit, idx, c.B, &ms);
+        close_to(L, rd1(f, ex, "loss"), 1e-12, cn);
+        close_to(ms.policy_loss, rd1(f, ex, "policy_loss"), 1e-12, cn);
+        close_to(ms.value_loss, rd1(f, ex, "value_loss"), 1e-12, cn);
+        close_to(ms.entropy, rd1(f, ex, "entropy"), 1e-12, cn);
+        for (int i = 0; i < c.B; i++)
+            for (int t = 0; t < c.len[i]; t++) {
+                int q = i * c.T + t;
+                int64_t row = row_of(&c, i, t, 4);
+                close_to(r.crit->grads[row], gv[q], 1e-6, cn);
+                double ls[4], H = 0;
+                log_softmax_row(c.logits + q * 4, 4, ls);
+                for (int j = 0; j < 4; j++) H -= exp(ls[j]) * ls[j];
+                for (int j = 0; j < 4; j++) {
+                    double pj = exp(ls[j]);
+                    double e = glp[q] * ((j == c.tok[q]) - pj) + (c.tm[q] ? p.ent_coef / ms.N * pj * (ls[j] + H) : 0.0);
+                    close_to(r.pol->grads[row * 4 + j], e, 1e-6, cn);
+                }
+            }
+        batch_free(&b);
+        rig_free(&r);
+    }
+    H5Fclose(f);
+}
+
 static void test_trainer_reproduces_kit(void **state) {
     (void)state;
     for (int threads = 1; threads <= 2; threads++) {
@@ -347,6 +437,7 @@ static void test_trainer_reproduces_kit(void **state) {
         check_value_cases(threads);
         check_entropy_cases(threads);
         check_target_case(threads);
+        check_step_cases(threads);
     }
 }
 

@@ -99,6 +99,20 @@ class NumpyPPO:
         loss, w = self.aggregate(0.5 * per, m)
         return {"value_loss": loss, "grad_value": g * w, "value_clip_frac": frac}
 
+    def kind_ppo_step(self, p, inp):
+        """GAE, then the combined loss with those advantages and returns (stored as float32, as
+        rlgf stores them before its loss reads them)."""
+        g = self.kind_gae(p, inp)
+        adv = g["advantage"].astype(np.float32)
+        ret = g["returns"].astype(np.float32)
+        pol = self.kind_ppo_policy_loss(p, dict(inp, advantage=adv))
+        val = self.kind_value_loss(p, dict(inp, returns=ret))
+        ent = self.kind_entropy(p, inp)
+        loss = pol["policy_loss"] - p["ent_coef"] * ent["entropy"] + p["vf_coef"] * val["value_loss"]
+        return {"advantage": g["advantage"], "returns": g["returns"], "policy_loss": pol["policy_loss"],
+                "value_loss": val["value_loss"], "entropy": ent["entropy"], "loss": loss,
+                "grad_logp": pol["grad_logp"], "grad_value": p["vf_coef"] * val["grad_value"]}
+
     def kind_entropy(self, p, inp):
         m = self.loss_mask(inp, "train_mask")
         ls = log_softmax(inp["logits"])

@@ -101,6 +101,37 @@ def target_nll(p, inp):
     return {"target_loss": loss.detach(), "grad_logits": z.grad}
 
 
+def ppo_step(p, inp):
+    """What a trainer does with a batch: GAE, then one loss; gradients by one backward pass."""
+    with torch.no_grad():
+        g = gae(p, inp)
+    mask = torch.as_tensor(inp["mask"]).bool()
+    m, mv = t(inp["train_mask"]), t(inp["value_mask"])
+    adv = torch.where(mask, g["advantage"], torch.zeros(()))
+    ret = torch.where(mask, g["returns"], torch.zeros(()))
+    logp = t(inp["logp"]).requires_grad_(True)
+    v = t(inp["value"]).requires_grad_(True)
+    A = adv
+    if p["norm_adv"]:
+        sel = m.bool()
+        A = (adv - adv[sel].mean()) / (adv[sel].std() + 1e-8)
+    ratio = torch.exp(logp - t(inp["logp_old"]))
+    pl = masked_mean(-torch.min(ratio * A, torch.clamp(ratio, 1 - p["clip"], 1 + p["clip"]) * A), m)
+    ls = torch.log_softmax(t(inp["logits"]), -1)
+    ent = masked_mean(-(ls.exp() * ls).sum(-1), m)
+    old = t(inp["value_old"])
+    un = (v - ret) ** 2
+    if p["value_clip"]:
+        vc = torch.max(torch.min(v, old + p["vf_clip"]), old - p["vf_clip"])
+        un = torch.max(un, (vc - ret) ** 2)
+    vl = 0.5 * masked_mean(un, mv)
+    loss = pl - p["ent_coef"] * ent + p["vf_coef"] * vl
+    loss.backward()
+    return {"advantage": g["advantage"], "returns": g["returns"], "policy_loss": pl.detach(),
+            "value_loss": vl.detach(), "entropy": ent.detach(), "loss": loss.detach(),
+            "grad_logp": logp.grad, "grad_value": v.grad}
+
+
 def toy_exact(p, inp):
     """J_beta by enumeration and its exact gradient by autograd: what an estimator's expectation
     must equal."""
@@ -132,7 +163,7 @@ def toy_exact(p, inp):
 
 
 KINDS = {"gae": gae, "ppo_policy_loss": ppo_policy_loss, "value_loss": value_loss, "entropy": entropy,
-         "target_nll": target_nll, "toy_exact": toy_exact}
+         "target_nll": target_nll, "toy_exact": toy_exact, "ppo_step": ppo_step}
 
 
 def adapter(case):
