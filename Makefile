@@ -25,7 +25,7 @@ ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-s
 ASAN_OBJ := $(LIB_SRC:%.c=$(A)/%.o)
 ASAN_TESTS := $(TEST_SRC:tests/%.c=$(A)/tests/%)
 
-.PHONY: all deps test unit asan e2e demo bench fuzz fuzz-build clean paper dmath-tables clang-build conformance-torch
+.PHONY: all deps test unit asan e2e demo bench fuzz fuzz-build clean paper dmath-tables clang-build
 all: $(BIN)
 
 deps:
@@ -104,6 +104,7 @@ paper: deps
 
 # The conformance kit checked through the worked PyTorch adapter (README, "Checking your own
 # implementation"). Not part of `make test`: it installs Debian's python3-torch (large) if missing.
+.PHONY: conformance-torch
 conformance-torch: deps
 	@$(MAKE) --no-print-directory rlgf
 	@dpkg-query -W -f='$${Status}' python3-torch 2>/dev/null | grep -q "install ok installed" || \
