@@ -107,6 +107,18 @@ paper: deps
 	@$(MAKE) --no-print-directory rlgf
 	@tools/paper.sh
 
+# The conformance kit checked through the worked PyTorch adapter (README, "Checking your own
+# implementation"). Not part of `make test`: it installs Debian's python3-torch (large) if missing.
+.PHONY: conformance-torch
+conformance-torch: deps
+	@$(MAKE) --no-print-directory rlgf
+	@dpkg-query -W -f='$${Status}' python3-torch 2>/dev/null | grep -q "install ok installed" || \
+	  { echo "rlgf: installing python3-torch for the PyTorch adapter"; \
+	    if [ "$$(id -u)" -eq 0 ]; then S=; else S=sudo; fi; \
+	    DEBIAN_FRONTEND=noninteractive $$S apt-get install -y -qq --no-install-recommends python3-torch; }
+	@rm -rf $(B)/conformance-kit && ./rlgf conformance export $(B)/conformance-kit
+	/usr/bin/python3 tools/conformance_check.py $(B)/conformance-kit --adapter tools/conformance_torch_adapter.py:adapter
+
 # Benchmarks (tools/bench.sh): rlgf next to OpenBLAS (the kernels' yardstick, linked into
 # build/bench_kernels only, never into rlgf) and, when Debian's python3-torch is installed, next to
 # PyTorch; `make bench-peer` installs it first.

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "conformance.h"
 #include "config.h"
 #include "err.h"
 #include "h5log.h"
@@ -26,6 +27,7 @@ static const char *const USAGE =
     "  score --hyp H.txt --refs R.txt     text metrics (BLEU, ROUGE, METEOR, CIDEr-D, ...) of token-id files\n"
     "  sweep SPEC.ini [--jobs N] ...      run every combination of a sweep spec; --resume, --slurm, --mpi\n"
     "  export-minari RUN.h5 DIR           the run's trajectories in the Minari dataset layout\n"
+    "  conformance export DIR             known-answer cases (HDF5) to check another RL implementation against\n"
     "  analyze RUNS... -o DIR             statistics across seeds (IQM, bootstrap CIs), tables, gnuplot figures\n"
     "  bench [FILE.ini] [key=value ...]    rollout, update and iteration throughput, 1 and 2 threads\n"
     "  version                            print the program version\n"
@@ -318,6 +320,36 @@ static int cmd_export_minari(int argc, char **argv) {
     return 0;
 }
 
+static const char *const CONFORMANCE_HELP =
+    "usage: rlgf conformance export DIR [--force]\n"
+    "\n"
+    "Writes rlgf's known-answer cases, one HDF5 file per family (gae, ppo_policy_loss, value_loss,\n"
+    "entropy, target_nll, guided_masks, toy_exact, ppo_step): small padded batches (tokens, masks, roll-in\n"
+    "switch points, log-probs under the policy, pi_old and pi_ref, values, rewards) with the exact\n"
+    "advantages, returns, losses and gradients rlgf's trainer computes (README, \"Checking your own\n"
+    "implementation\"; schema_version 1). The files are byte-identical for the same binary.\n"
+    "Check an implementation with tools/conformance_check.py DIR --adapter MODULE:FUNCTION (or\n"
+    "--outputs OUTDIR). A DIR that is not empty is refused unless --force.\n";
+
+static int cmd_conformance(int argc, char **argv) {
+    if (wants_help(argc, argv)) return fputs(CONFORMANCE_HELP, stdout), 0;
+    const char *dir = NULL;
+    int force = 0;
+    for (int i = 3; i < argc; i++) {
+        if (!strcmp(argv[i], "--force")) force = 1;
+        else if (argv[i][0] == '-' || dir) return fprintf(stderr, "rlgf conformance: unexpected argument '%s' (see --help)\n", argv[i]), 2;
+        else dir = argv[i];
+    }
+    if (argc < 3 || strcmp(argv[2], "export") || !dir) return fputs(CONFORMANCE_HELP, stderr), 2;
+    err_t err;
+    if (conf_export(dir, force, &err)) {
+        fprintf(stderr, "rlgf conformance export: %s\n", err.msg);
+        return 1;
+    }
+    for (int i = 0; conf_families[i]; i++) printf("wrote %s/%s\n", dir, conf_families[i]);
+    return 0;
+}
+
 int bench_main(int argc, char **argv);
 int analyze_main(int argc, char **argv);
 int score_main(int argc, char **argv);
@@ -345,6 +377,7 @@ int main(int argc, char **argv) {
     if (!strcmp(c, "summary")) return cmd_summary(argc, argv);
     if (!strcmp(c, "analyze")) return analyze_main(argc, argv);
     if (!strcmp(c, "export-minari")) return cmd_export_minari(argc, argv);
+    if (!strcmp(c, "conformance")) return cmd_conformance(argc, argv);
     if (!strcmp(c, "score")) return score_main(argc, argv);
     if (!strcmp(c, "sweep")) return sweep_main(argc, argv);
 

@@ -1,4 +1,5 @@
 #include "ppo.h"
+#include "ppo_loss.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -183,15 +184,11 @@ static void mb_block(void *ctx, int blk, int worker) {
                 int64_t row = ((int64_t)(r - r0) * T + b->prompt_len[i] - 1 + t) * V;
                 log_softmax_probs_row(logits + row, V, w->ls, w->p);
                 double logp = w->ls[gen[t]];
-                double ratio = dm_exp(logp - (double)b->logp[k]);
                 double A = ((double)b->advantage[k] - job->adv_mean) * job->adv_scale;
-                double clipped = ratio < 1.0 - p->clip ? 1.0 - p->clip : (ratio > 1.0 + p->clip ? 1.0 + p->clip : ratio);
-                double s1 = ratio * A, s2 = clipped * A;
-                st.pl += -(s1 < s2 ? s1 : s2);
-                /* d(-min)/dlogp: the unclipped branch carries the gradient; the clipped one is flat */
-                double g = s1 <= s2 ? -ratio * A / job->N : 0.0;
-                double H = 0.0;
-                for (int j = 0; j < V; j++) H -= w->p[j] * w->ls[j];
+                double ratio, g;
+                st.pl += ppo_pg_term(logp, (double)b->logp[k], A, p->clip, &g, &ratio);
+                g /= job->N;
+                double H = ppo_entropy_row(w->p, w->ls, V);
                 st.ent += H;
                 st.akl += (ratio - 1.0) - (logp - (double)b->logp[k]);
                 st.clip += fabs(ratio - 1.0) > p->clip;
@@ -260,17 +257,10 @@ static void mb_block(void *ctx, int blk, int worker) {
                 int64_t k = batch_tok(b, i, t);
                 if (!b->vmask[k]) continue;
                 int64_t pos = (int64_t)(r - r0) * T + b->prompt_len[i] - 1 + t;
-                double v = vals[pos], G = b->returns[k], vold = b->value[k];
-                double un = (v - G) * (v - G), g = v - G, loss = un;
-                if (p->value_clip) {
-                    double vc = v < vold - p->vf_clip ? vold - p->vf_clip : (v > vold + p->vf_clip ? vold + p->vf_clip : v);
-                    double cl = (vc - G) * (vc - G);
-                    st.vclip += vc != v;
-                    if (cl > un) {
-                        loss = cl;
-                        g = 0.0; /* only when v is outside the clip range: flat there */
-                    }
-                }
+                double g;
+                int vclipped;
+                double loss = ppo_vf_term(vals[pos], b->value[k], b->returns[k], p->value_clip, p->vf_clip, &g, &vclipped);
+                st.vclip += vclipped;
                 st.vl += 0.5 * loss;
                 w->dout[pos] = (float)(p->vf_coef * g / job->NV);
             }
@@ -328,11 +318,7 @@ double ppo_minibatch_grad(ppo_trainer_t *t, const batch_t *b, const ppo_params_t
         }
         if (p->tgt_coef > 0) job.Nref += t->ref_len[i];
     }
-    if (p->norm_adv && job.N > 1) {
-        double mean = sa / job.N, var = (saa - job.N * mean * mean) / (job.N - 1);
-        job.adv_mean = mean;
-        job.adv_scale = 1.0 / (sqrt(var > 0 ? var : 0) + 1e-8);
-    }
+    if (p->norm_adv) ppo_adv_norm(sa, saa, job.N, &job.adv_mean, &job.adv_scale);
     int nblk = rollout_blocks(count);
     pool_run(t->pool, nblk, mb_block, &job);
 

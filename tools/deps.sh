@@ -15,6 +15,8 @@ PKGS=(
   gnuplot-nox       # figures
   openmpi-bin       # mpirun, for `rlgf sweep --mpi` across machines (rlgf itself does not link MPI)
   clang             # libFuzzer for `make fuzz`
+  python3-h5py      # tools/conformance_check.py reads the conformance kit (HDF5)
+  python3-numpy     # ... and compares arrays
 )
 # `make bench` / `make bench-peer` add their yardsticks (OpenBLAS, PyTorch) through RLGF_EXTRA_PKGS
 PKGS+=(${RLGF_EXTRA_PKGS:-})
