@@ -12,7 +12,7 @@
 
 #include <hdf5.h>
 
-#include "../sim/h5log.h"
+#include "../sim/store/h5log.h"
 #include "plot.h"
 #include "stats.h"
 

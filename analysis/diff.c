@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../sim/h5read.h"
+#include "../sim/store/h5read.h"
 
 #define SUB_TRAJ (INT64_C(1) << 40) /* after every token position */
 #define SUB_ROW (INT64_C(2) << 40)  /* after the batch's per-trajectory fields */

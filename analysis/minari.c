@@ -9,8 +9,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "../sim/h5log.h"
-#include "../sim/h5util.h"
+#include "../sim/store/h5log.h"
+#include "../sim/store/h5util.h"
 
 enum { C_OFF, C_LEN, C_IT, C_SPLIT, C_WHO, C_PIDX, C_TR, C_U, C_K, T_TOK, T_ACTOR, T_REW, T_LOGP, T_LOGPR, T_VAL, T_ADV, NCOL };
 static const char *const COLS[NCOL] = {

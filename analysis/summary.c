@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "../envs/task.h"
-#include "../sim/h5log.h"
+#include "../sim/store/h5log.h"
 
 static const char *const COLS[] = {"eval/reward_mean", "eval/output_ppl_mean", "eval/ref_ppl", "eval/kl_mean",
                                    "eval/distinct_2_mean"};

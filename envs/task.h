@@ -7,7 +7,7 @@
 
 #include <stdint.h>
 
-#include "../sim/err.h"
+#include "../sim/base/err.h"
 
 enum { SPLIT_TRAIN = 0, SPLIT_VALID = 1, SPLIT_TEST = 2, SPLIT_COUNT = 3 };
 extern const char *const split_names[SPLIT_COUNT]; /* "train", "validation", "test" */

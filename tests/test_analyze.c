@@ -19,7 +19,7 @@
 #include <cmocka.h>
 
 #include "../analysis/analyze.h"
-#include "../sim/h5log.h"
+#include "../sim/store/h5log.h"
 
 static char tmpdir[256];
 

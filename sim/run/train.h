@@ -5,10 +5,10 @@
 #ifndef RLGF_TRAIN_H
 #define RLGF_TRAIN_H
 
-#include "config.h"
-#include "err.h"
-#include "model.h"
-#include "../envs/task.h"
+#include "../base/config.h"
+#include "../base/err.h"
+#include "../nn/model.h"
+#include "../../envs/task.h"
 
 typedef struct {
     int quiet;        /* no progress output */

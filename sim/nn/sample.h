@@ -14,7 +14,7 @@
 
 #include <stddef.h>
 
-#include "rng.h"
+#include "../base/rng.h"
 
 typedef struct {
     double temperature; /* 0 = greedy */

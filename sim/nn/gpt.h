@@ -1,6 +1,6 @@
-/* gpt.h (internal to sim/model*.c, sim/gpt.c, sim/tabular.c and their tests): the two model
+/* gpt.h (internal to sim/model*.c, sim/nn/gpt.c, sim/nn/tabular.c and their tests): the two model
  * backends behind model.h. model.c owns the arena, clone/copy and the dispatch; each backend owns
- * its parameter layout, initialisation, workspace and KV cache. Nothing outside sim/model.c and
+ * its parameter layout, initialisation, workspace and KV cache. Nothing outside sim/nn/model.c and
  * the tests should include this header. */
 #ifndef RLGF_GPT_H
 #define RLGF_GPT_H
@@ -10,7 +10,7 @@
 
 #include "model.h"
 
-/* ---- GPT backend (sim/gpt.c) ---- */
+/* ---- GPT backend (sim/nn/gpt.c) ---- */
 
 /* Parameter tensors: pointers into one buffer (params, or a grads buffer of the same layout).
  * Arena order is the field order below; the init draws follow it (see gpt_init). */
@@ -80,7 +80,7 @@ typedef struct {
 } gpt_test_hooks_t;
 extern const gpt_test_hooks_t gpt_test_hooks;
 
-/* ---- tabular backend (sim/tabular.c) ---- */
+/* ---- tabular backend (sim/nn/tabular.c) ---- */
 
 typedef struct tab_ws tab_ws_t;
 typedef struct tab_kv tab_kv_t;

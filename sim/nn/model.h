@@ -25,7 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "rng.h"
+#include "../base/rng.h"
 
 typedef enum { MODEL_GPT = 0, MODEL_TABULAR = 1 } model_kind_t;
 typedef enum { HEAD_LM = 0, HEAD_SCALAR = 1 } head_kind_t;

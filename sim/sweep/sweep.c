@@ -23,8 +23,8 @@
 #include <hdf5.h>
 #include <ini.h>
 
-#include "config.h"
-#include "h5log.h"
+#include "../base/config.h"
+#include "../store/h5log.h"
 
 /* ------------------------------------------------------------------------------------------ */
 /* Small helpers                                                                               */
@@ -149,7 +149,7 @@ typedef struct {
 } loader_t;
 
 /* Feeds inih one line at a time so we know the line number (the packaged libinih does not pass it
- * to the handler); strips leading blanks and ` # comments` as sim/config.c does for configs. */
+ * to the handler); strips leading blanks and ` # comments` as sim/base/config.c does for configs. */
 static char *loader_read(char *str, int num, void *stream) {
     loader_t *ld = stream;
     int too_long;

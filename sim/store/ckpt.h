@@ -3,8 +3,8 @@
 #ifndef RLGF_CKPT_H
 #define RLGF_CKPT_H
 
-#include "err.h"
-#include "model.h"
+#include "../base/err.h"
+#include "../nn/model.h"
 
 /* Saves n models under groups /models/<names[i]> (config as attributes, datasets params, adam_m,
  * adam_v as float32 arrays of n_params) plus root attributes config (text) and step (int64). */

@@ -17,7 +17,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "dmath.h"
+#include "../base/dmath.h"
 
 double optim_grad_sq(model_t *const *models, int n) {
     double s = 0.0;

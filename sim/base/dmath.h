@@ -5,7 +5,7 @@
  * not. Everything here is built from IEEE-754 double/float +, -, *, / (and exact conversions and
  * bit manipulation) in a fixed order, compiled with -ffp-contract=off and FLT_EVAL_METHOD 0, so
  * every platform with IEEE binary64/binary32 in round-to-nearest gives the same bits. The tables
- * and constants (sim/dmath_tables.h) were computed with MPFR (tools/dmath_gen.c).
+ * and constants (sim/base/dmath_tables.h) were computed with MPFR (tools/dmath_gen.c).
  *
  * Functions and measured accuracy against MPFR (tests/test_dmath.c, >= 10^6 arguments each,
  * incl. subnormals, huge, tiny, -0, infinities, NaN); the bound asserted there is in brackets:

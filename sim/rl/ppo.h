@@ -5,11 +5,11 @@
 #ifndef RLGF_PPO_H
 #define RLGF_PPO_H
 
-#include "../envs/task.h"
+#include "../../envs/task.h"
 #include "batch.h"
-#include "model.h"
-#include "optim.h"
-#include "pool.h"
+#include "../nn/model.h"
+#include "../nn/optim.h"
+#include "../base/pool.h"
 
 typedef struct {
     double gamma, lambda;

@@ -14,17 +14,17 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../algos/algo.h"
-#include "../algos/sl.h"
-#include "../envs/task.h"
-#include "batch.h"
-#include "ckpt.h"
-#include "h5log.h"
-#include "optim.h"
-#include "pool.h"
-#include "ppo.h"
-#include "rollout.h"
-#include "dmath.h"
+#include "../../algos/algo.h"
+#include "../../algos/sl.h"
+#include "../../envs/task.h"
+#include "../rl/batch.h"
+#include "../store/ckpt.h"
+#include "../store/h5log.h"
+#include "../nn/optim.h"
+#include "../base/pool.h"
+#include "../rl/ppo.h"
+#include "../rl/rollout.h"
+#include "../base/dmath.h"
 
 #ifndef RLGF_VERSION
 #define RLGF_VERSION "unknown"
@@ -498,7 +498,7 @@ out:
 }
 
 /* Copies the transformer backbone of src (an LM) into dst (a critic of the same shape): the GPT
- * arena lays out the backbone first and the scalar head last (sim/gpt.h), so it is a prefix. */
+ * arena lays out the backbone first and the scalar head last (sim/nn/gpt.h), so it is a prefix. */
 static void model_copy_backbone(model_t *dst, const model_t *src) {
     assert(dst->cfg.kind == MODEL_GPT && src->cfg.kind == MODEL_GPT && src->cfg.head == HEAD_LM &&
            dst->n_params == src->n_params + (size_t)dst->cfg.channels + 1);

@@ -24,7 +24,7 @@
 
 #include <stddef.h>
 
-#include "err.h"
+#include "../base/err.h"
 
 #define SWEEP_NAME_MAX 200
 #define SWEEP_NAME_LONG 160

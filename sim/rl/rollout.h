@@ -14,11 +14,11 @@
 #ifndef RLGF_ROLLOUT_H
 #define RLGF_ROLLOUT_H
 
-#include "../envs/task.h"
+#include "../../envs/task.h"
 #include "batch.h"
-#include "model.h"
-#include "pool.h"
-#include "sample.h"
+#include "../nn/model.h"
+#include "../base/pool.h"
+#include "../nn/sample.h"
 
 /* Something that can "continue this prefix": the only interface an algorithm has to a policy or
  * a guide. */

@@ -1,6 +1,6 @@
 /* gpt: a tiny causal transformer in the style of llm.c's train_gpt2.c. Every layer is a pair of
  * static functions x_forward/x_backward over raw float pointers with the shapes in a comment;
- * the parameters are pointers into the model's one arena (gpt_params_t, sim/gpt.h).
+ * the parameters are pointers into the model's one arena (gpt_params_t, sim/nn/gpt.h).
  *
  * Determinism: single-threaded, float arithmetic, every sum in a fixed loop order, no FMA
  * contraction (-ffp-contract=off). A matmul output element is always
@@ -18,7 +18,7 @@
 
 #include "gpt.h"
 
-#include "dmath.h"
+#include "../base/dmath.h"
 
 #define LN_EPS 1e-5f
 #define INIT_STD 0.02

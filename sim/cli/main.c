@@ -4,13 +4,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
-#include "err.h"
-#include "h5log.h"
-#include "train.h"
-#include "../analysis/diff.h"
-#include "../analysis/minari.h"
-#include "../analysis/summary.h"
+#include "../base/config.h"
+#include "../base/err.h"
+#include "../store/h5log.h"
+#include "../run/train.h"
+#include "../../analysis/diff.h"
+#include "../../analysis/minari.h"
+#include "../../analysis/summary.h"
 
 static const char *const USAGE =
     "rlgf - a deterministic simulation testbed for RL with guided feedback\n"

@@ -5,8 +5,8 @@
 #include <string.h>
 
 #include "rollout.h"
-#include "sample.h"
-#include "dmath.h"
+#include "../nn/sample.h"
+#include "../base/dmath.h"
 
 #define MAX_MODELS 4
 

@@ -7,7 +7,7 @@
 #include <hdf5.h>
 #include <stdio.h>
 
-#include "err.h"
+#include "../base/err.h"
 
 /* A file- or group-creation property list (cls H5P_FILE_CREATE / H5P_GROUP_CREATE) with time
  * tracking off and link and attribute creation order tracked and indexed; -1 on failure. */

@@ -67,7 +67,7 @@ pool_t *pool_create(int n_threads) {
         return NULL;
     }
     /* Workers block every signal: a SIGINT/SIGTERM reaches the main thread only, which can defer
-     * it around an atomic file write (sim/ckpt.c). */
+     * it around an atomic file write (sim/store/ckpt.c). */
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, &old);

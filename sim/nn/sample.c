@@ -1,5 +1,5 @@
 #include "sample.h"
-#include "dmath.h"
+#include "../base/dmath.h"
 
 #include <math.h>
 

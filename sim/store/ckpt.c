@@ -195,7 +195,7 @@ int ckpt_save_ex(const char *path, model_t *const *models, const char *const *na
      * checkpoint; each renames its own complete file into place (the contents are equal). */
     /* SIGINT/SIGTERM/SIGHUP wait until the file is renamed into place or removed: an interrupted
      * sweep (or Ctrl-C) must not leave PATH.tmp.PID behind. The pool's workers block every
-     * signal (sim/pool.c), so this thread is the only one they can reach. */
+     * signal (sim/base/pool.c), so this thread is the only one they can reach. */
     sigset_t block, old;
     sigemptyset(&block);
     sigaddset(&block, SIGINT);

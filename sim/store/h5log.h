@@ -30,7 +30,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "err.h"
+#include "../base/err.h"
 
 typedef struct h5log h5log_t;
 

@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "err.h"
+#include "../base/err.h"
 
 typedef enum { H5READ_FLOAT = 0, H5READ_INT = 1, H5READ_UINT = 2, H5READ_OTHER = 3 } h5read_kind_t;
 

@@ -6,13 +6,13 @@
 #include <sys/utsname.h>
 #include <time.h>
 
-#include "../envs/task.h"
-#include "batch.h"
-#include "config.h"
-#include "model.h"
-#include "pool.h"
-#include "ppo.h"
-#include "rollout.h"
+#include "../../envs/task.h"
+#include "../rl/batch.h"
+#include "../base/config.h"
+#include "../nn/model.h"
+#include "../base/pool.h"
+#include "../rl/ppo.h"
+#include "../rl/rollout.h"
 #include "train.h"
 
 static double seconds(void) {
