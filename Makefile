@@ -14,7 +14,8 @@ PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lnettle -lm -pthread
 
 LIB_SRC  := $(sort $(wildcard sim/*/*.c envs/*.c algos/*.c analysis/*.c))
-LIB_SRC  := $(filter-out sim/cli/main.c,$(LIB_SRC))
+CLI_SRC  := $(sort $(wildcard sim/cli/*.c))
+LIB_SRC  := $(filter-out $(CLI_SRC),$(LIB_SRC))
 TEST_SRC := $(sort $(wildcard tests/test_*.c))
 B ?= build
 BIN ?= rlgf
@@ -39,7 +40,7 @@ $(B)/librlgf.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BIN): $(B)/sim/cli/main.o $(B)/librlgf.a
+$(BIN): $(CLI_SRC:%.c=$(B)/%.o) $(B)/librlgf.a
 	$(CC) $(BASEFLAGS) $(CFLAGS) $^ $(PKG_LIBS) -o $@
 
 # The same program built by clang, in its own build directory: tests/e2e_portable.sh checks that

@@ -15,6 +15,7 @@
 #include "../sim/store/h5log.h"
 #include "plot.h"
 #include "stats.h"
+#include "../sim/base/util.h"
 
 static const char *const ANALYZE_HELP =
     "usage: rlgf analyze RUNS... -o DIR [--last K] [--seed S] [--reps N] [--include-incomplete]\n"
@@ -643,21 +644,6 @@ static int close_out(FILE *f, const char *dir, const char *name, err_t *err) {
     return 0;
 }
 
-static int mkdir_p(const char *dir, err_t *err) {
-    char buf[4096];
-    snprintf(buf, sizeof buf, "%s", dir);
-    for (char *p = buf + 1; *p; p++) {
-        if (*p != '/') continue;
-        *p = 0;
-        if (mkdir(buf, 0777) != 0 && errno != EEXIST) return err_set(err, "cannot create '%s': %s", buf, strerror(errno));
-        *p = '/';
-    }
-    if (mkdir(buf, 0777) != 0 && errno != EEXIST) return err_set(err, "cannot create '%s': %s", buf, strerror(errno));
-    struct stat st;
-    if (stat(buf, &st) != 0 || !S_ISDIR(st.st_mode)) return err_set(err, "'%s' is not a directory", buf);
-    return 0;
-}
-
 /* Short number for tables: 4 significant digits. */
 static void fmt4(char *b, size_t n, double v) {
     if (isnan(v)) snprintf(b, n, "NaN");
@@ -1153,7 +1139,7 @@ int analyze_run(const char *const *args, int nargs, const analyze_opts_t *o, FIL
         }
     }
 
-    if (mkdir_p(o->out_dir, err)) {
+    if (util_mkdir_p(o->out_dir, err)) {
         rc = 2;
         goto done;
     }

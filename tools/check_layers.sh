@@ -17,7 +17,7 @@ folder_of() { # the rule folder a path lies in (the longest matching prefix)
 }
 bad=0
 listed=0
-for src in $(git ls-files 'sim/*.[ch]' 'envs/*.[ch]' 'algos/*.[ch]' 'analysis/*.[ch]' 2>/dev/null || ls sim/*/*.[ch] envs/*.[ch] algos/*.[ch] analysis/*.[ch]); do
+for src in $(git ls-files --cached --others --exclude-standard 'sim/*.[ch]' 'envs/*.[ch]' 'algos/*.[ch]' 'analysis/*.[ch]' 2>/dev/null || ls sim/*/*.[ch] envs/*.[ch] algos/*.[ch] analysis/*.[ch]); do
     own=$(folder_of "$src")
     if [ -z "$own" ]; then echo "  $src: in no folder of ARCHITECTURE.md's rules"; bad=1; continue; fi
     allowed="$own $(printf '%s\n' "$rules" | awk -F: -v f="$own" '$1 == f {print $2}')"

@@ -25,6 +25,7 @@
 #include "../rl/ppo.h"
 #include "../rl/rollout.h"
 #include "../base/dmath.h"
+#include "../base/util.h"
 
 #ifndef RLGF_VERSION
 #define RLGF_VERSION "unknown"
@@ -54,21 +55,6 @@ static double now_seconds(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts); /* wall clock for progress and /timing only */
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int mkdir_p(const char *path, err_t *err) {
-    char tmp[1024];
-    snprintf(tmp, sizeof tmp, "%s", path);
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p != '/') continue;
-        *p = 0;
-        if (mkdir(tmp, 0777) != 0 && errno != EEXIST)
-            return err_set(err, "cannot create directory '%s': %s", tmp, strerror(errno));
-        *p = '/';
-    }
-    if (mkdir(tmp, 0777) != 0 && errno != EEXIST)
-        return err_set(err, "cannot create directory '%s': %s", tmp, strerror(errno));
-    return 0;
 }
 
 static int parent_dir_of(const char *path, char *buf, size_t len) {
@@ -133,11 +119,11 @@ static int preflight(const config_t *cfg, const task_t *task, const char *out, i
         return err_set(err, "out = '%s' is a directory; expected a file name such as '%s%sRUN.h5'", out, out,
                        n && out[n - 1] == '/' ? "" : "/");
     char dir[1024];
-    if (parent_dir_of(out, dir, sizeof dir) && mkdir_p(dir, err) != 0) return err_prefix(err, "out = '%s'", out);
+    if (parent_dir_of(out, dir, sizeof dir) && util_mkdir_p(dir, err) != 0) return err_prefix(err, "out = '%s'", out);
     if (needs_sl) {
         if (stat(cfg->cache_dir, &st) == 0 && !S_ISDIR(st.st_mode))
             return err_set(err, "cache_dir = '%s' is not a directory (a file is in the way)", cfg->cache_dir);
-        if (mkdir_p(cfg->cache_dir, err) != 0) return err_prefix(err, "cache_dir = '%s'", cfg->cache_dir);
+        if (util_mkdir_p(cfg->cache_dir, err) != 0) return err_prefix(err, "cache_dir = '%s'", cfg->cache_dir);
         if (access(cfg->cache_dir, W_OK | X_OK) != 0)
             return err_set(err, "cache_dir = '%s' is not writable: %s", cfg->cache_dir, strerror(errno));
     }
@@ -484,7 +470,7 @@ static model_t *sl_policy(const config_t *cfg, const task_t *task, pool_t *pool,
             policy = NULL;
             goto out;
         }
-        if (mkdir_p(cfg->cache_dir, err) != 0 ||
+        if (util_mkdir_p(cfg->cache_dir, err) != 0 ||
             ckpt_save(cache_path, (model_t *const[]){policy}, (const char *const[]){"policy"}, 1, sl_text, 0, err) != 0) {
             err_prefix(err, "saving the SL checkpoint");
             model_destroy(policy);
