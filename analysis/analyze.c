@@ -16,6 +16,7 @@
 #include "plot.h"
 #include "stats.h"
 #include "../sim/base/util.h"
+#include "../sim/base/runcodes.h"
 
 static const char *const ANALYZE_HELP =
     "usage: rlgf analyze RUNS... -o DIR [--last K] [--seed S] [--reps N] [--include-incomplete]\n"
@@ -389,7 +390,7 @@ static int load_run(const char *path, run_t *r, err_t *err) {
                 r->it_tokens = NULL;
             }
             int have_valid = 0;
-            for (size_t i = 0; i < r->n_eval; i++) have_valid |= r->e_who[i] == 0 && r->e_split[i] == 1;
+            for (size_t i = 0; i < r->n_eval; i++) have_valid |= r->e_who[i] == WHO_LEARNER && r->e_split[i] == SPLIT_VALID;
             if (!have_valid) rc = err_set(err, "'%s': no validation evaluation of the learner in eval/", path);
         }
         if (rc) run_free(r);
@@ -503,7 +504,7 @@ typedef struct {
 static double value_at(const run_t *r, const double *v, double it) {
     double out = NAN;
     for (size_t i = 0; i < r->n_eval; i++)
-        if (r->e_who[i] == 0 && r->e_split[i] == 1 && r->e_iter[i] == it) out = v[i];
+        if (r->e_who[i] == WHO_LEARNER && r->e_split[i] == SPLIT_VALID && r->e_iter[i] == it) out = v[i];
     return out;
 }
 
@@ -513,14 +514,14 @@ static double final_of(const run_t *r, const double *v, int k) {
     double s = 0;
     int m = 0;
     for (size_t i = r->n_eval; i-- > 0 && m < k;)
-        if (r->e_who[i] == 0 && r->e_split[i] == 1) s += v[i], m++;
+        if (r->e_who[i] == WHO_LEARNER && r->e_split[i] == SPLIT_VALID) s += v[i], m++;
     return m ? s / m : NAN;
 }
 
 /* The level of who (1 guide, 2 pi_ref) for column v: its validation row (the first), or NaN. */
 static double level_of(const run_t *r, const double *v, int who) {
     for (size_t i = 0; i < r->n_eval; i++)
-        if (r->e_who[i] == who && r->e_split[i] == 1) return v[i];
+        if (r->e_who[i] == who && r->e_split[i] == SPLIT_VALID) return v[i];
     return NAN;
 }
 
@@ -1074,7 +1075,7 @@ int analyze_run(const char *const *args, int nargs, const analyze_opts_t *o, FIL
         for (int j = 0; j < G->n_runs; j++) {
             const run_t *r = &runs[G->runs[j]];
             for (size_t i = 0; i < r->n_eval; i++)
-                if (r->e_who[i] == 0 && r->e_split[i] == 1) its = xrealloc(its, sizeof *its * (size_t)(ni + 1)), its[ni++] = r->e_iter[i];
+                if (r->e_who[i] == WHO_LEARNER && r->e_split[i] == SPLIT_VALID) its = xrealloc(its, sizeof *its * (size_t)(ni + 1)), its[ni++] = r->e_iter[i];
         }
         qsort(its, (size_t)ni, sizeof *its, cmp_dbl);
         G->pt_iter = xcalloc((size_t)ni, sizeof(double));
@@ -1089,7 +1090,7 @@ int analyze_run(const char *const *args, int nargs, const analyze_opts_t *o, FIL
                 const run_t *r = &runs[G->runs[j]];
                 int has = 0;
                 for (size_t i = 0; i < r->n_eval && !has; i++)
-                    has = r->e_who[i] == 0 && r->e_split[i] == 1 && r->e_iter[i] == G->pt_iter[p];
+                    has = r->e_who[i] == WHO_LEARNER && r->e_split[i] == SPLIT_VALID && r->e_iter[i] == G->pt_iter[p];
                 double t = has ? run_tokens_at(r, G->pt_iter[p]) : NAN;
                 if (isfinite(t)) s += t, c++;
             }
@@ -1125,7 +1126,7 @@ int analyze_run(const char *const *args, int nargs, const analyze_opts_t *o, FIL
                 rc = 2;
                 goto done;
             }
-            for (int w = 1; w <= 2; w++) {
+            for (int w = WHO_GUIDE; w <= WHO_REF; w++) {
                 double s = 0;
                 int cnt = 0;
                 for (int j = 0; j < G->n_runs; j++) {

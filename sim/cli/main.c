@@ -28,6 +28,7 @@ static const char *const USAGE =
     "  export-minari RUN.h5 DIR           the run's trajectories in the Minari dataset layout\n"
     "  analyze RUNS... -o DIR             statistics across seeds (IQM, bootstrap CIs), tables, gnuplot figures\n"
     "  bench [key=value ...]              rollout and update throughput, 1 and 2 threads\n"
+    "  schema [--check RUN.h5]            the run log's layout (every column, type, meaning); check a log\n"
     "  version                            print the program version\n"
     "  help                               this text; `rlgf COMMAND --help` explains one command\n"
     "\n"
@@ -322,6 +323,7 @@ int bench_main(int argc, char **argv);
 int analyze_main(int argc, char **argv);
 int score_main(int argc, char **argv);
 int sweep_main(int argc, char **argv);
+int schema_main(int argc, char **argv);
 
 
 
@@ -347,6 +349,7 @@ int main(int argc, char **argv) {
     if (!strcmp(c, "export-minari")) return cmd_export_minari(argc, argv);
     if (!strcmp(c, "score")) return score_main(argc, argv);
     if (!strcmp(c, "sweep")) return sweep_main(argc, argv);
+    if (!strcmp(c, "schema")) return schema_main(argc, argv);
 
     fprintf(stderr, "rlgf: unknown command '%s' (see `rlgf --help`)\n", c);
     return 2;

@@ -9,7 +9,7 @@
 
 #include <stdint.h>
 
-enum { ACTOR_LEARNER = 0, ACTOR_GUIDE = 1, ACTOR_FORCED = 2 };
+#include "../base/runcodes.h" /* ACTOR_LEARNER, ACTOR_GUIDE, ACTOR_FORCED */
 
 typedef struct {
     int n, cap;          /* trajectories held / allocated */

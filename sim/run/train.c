@@ -293,7 +293,6 @@ typedef struct {
     double reward, kl;
 } eval_summary_t;
 
-enum { WHO_LEARNER = 0, WHO_GUIDE = 1, WHO_REF = 2 };
 
 /* Generates from validation/test prompts 0..n-1 with `actor` (the learner, the guide or pi_ref)
  * into ev->batch and scores it. The learner's streams are keyed by the evaluation count, the

@@ -6,6 +6,7 @@
 #include "h5log.h"
 #include "h5util.h"
 #include "h5private.h"
+#include "../base/runcodes.h"
 
 #define h5_cause h5log_error_cause
 #define open_ro h5util_open_ro
@@ -269,14 +270,6 @@ static void print_indented(FILE *out, const char *text, const char *indent) {
     }
 }
 
-static const char *split_name(long long v) {
-    static const char *s[] = {"train", "validation", "test"};
-    return v >= 0 && v < 3 ? s[v] : "?";
-}
-static const char *who_name(long long v) {
-    static const char *s[] = {"learner", "guide", "pi_ref"};
-    return v >= 0 && v < 3 ? s[v] : "?";
-}
 
 static size_t ends_with(const char *s, const char *suf) {
     size_t a = strlen(s), b = strlen(suf);
@@ -376,11 +369,11 @@ static int info_direct(const char *path, FILE *out, err_t *err) {
             for (int p = 0; p < np; p++) {
                 char v[64];
                 const char *nm = ev.names[pick[p]];
-                if (ec[p].n > r && ec[p].is_int && strcmp(nm, "split") == 0) snprintf(v, sizeof v, "%s", split_name(ec[p].i[r]));
-                else if (ec[p].n > r && ec[p].is_int && strcmp(nm, "who") == 0) snprintf(v, sizeof v, "%s", who_name(ec[p].i[r]));
+                if (ec[p].n > r && ec[p].is_int && strcmp(nm, "split") == 0) snprintf(v, sizeof v, "%s", runcodes_split_name(ec[p].i[r]));
+                else if (ec[p].n > r && ec[p].is_int && strcmp(nm, "who") == 0) snprintf(v, sizeof v, "%s", runcodes_who_name(ec[p].i[r]));
                 else if (ec[p].n > r && !ec[p].is_int && (strcmp(nm, "split") == 0 || strcmp(nm, "who") == 0) &&
                          ec[p].d[r] == (double)(long long)ec[p].d[r])
-                    snprintf(v, sizeof v, "%s", strcmp(nm, "split") == 0 ? split_name((long long)ec[p].d[r]) : who_name((long long)ec[p].d[r]));
+                    snprintf(v, sizeof v, "%s", strcmp(nm, "split") == 0 ? runcodes_split_name((long long)ec[p].d[r]) : runcodes_who_name((long long)ec[p].d[r]));
                 else fmt_value(&ec[p], r, v, sizeof v);
                 fprintf(out, " %*s", width[p], v);
             }
