@@ -1,7 +1,7 @@
 # rlgf: the only build entry. `make demo` and `make test` are all a newcomer needs.
 #
 # Determinism contract (README, "Determinism"): no -ffast-math, no FMA contraction, no
-# -march=native, no libm transcendental (sim/dmath.h has rlgf's own). `make OPT=-march=native`
+# -march=native, no libm transcendental (sim/base/dmath.h has rlgf's own). `make OPT=-march=native`
 # is an opt-in whose bits differ (documented in README).
 
 CC      ?= gcc
@@ -13,8 +13,9 @@ PKGS    := hdf5 inih cmocka
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lnettle -lm -pthread
 
-LIB_SRC  := $(sort $(wildcard sim/*.c envs/*.c algos/*.c analysis/*.c))
-LIB_SRC  := $(filter-out sim/main.c,$(LIB_SRC))
+LIB_SRC  := $(sort $(wildcard sim/*/*.c envs/*.c algos/*.c analysis/*.c))
+CLI_SRC  := $(sort $(wildcard sim/cli/*.c))
+LIB_SRC  := $(filter-out $(CLI_SRC),$(LIB_SRC))
 TEST_SRC := $(sort $(wildcard tests/test_*.c))
 B ?= build
 BIN ?= rlgf
@@ -31,7 +32,7 @@ all: $(BIN)
 deps:
 	@tools/deps.sh
 
-$(B)/%.o: %.c $(wildcard sim/*.h envs/*.h algos/*.h analysis/*.h)
+$(B)/%.o: %.c $(wildcard sim/*/*.h envs/*.h algos/*.h analysis/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASEFLAGS) $(CFLAGS) $(PKG_CFLAGS) -c $< -o $@
 
@@ -39,7 +40,7 @@ $(B)/librlgf.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BIN): $(B)/sim/main.o $(B)/librlgf.a
+$(BIN): $(CLI_SRC:%.c=$(B)/%.o) $(B)/librlgf.a
 	$(CC) $(BASEFLAGS) $(CFLAGS) $^ $(PKG_LIBS) -o $@
 
 # rlgf's maths cross-built for aarch64 and run under qemu-user: the same bits as on x86-64
@@ -63,9 +64,9 @@ $(B)/tests/test_dmath $(A)/tests/test_dmath: TEST_LIBS = -lmpfr -lgmp
 dmath-tables: deps
 	@mkdir -p $(B)
 	$(CC) -O1 -Wall -Wextra tools/dmath_gen.c -lmpfr -lgmp -o $(B)/dmath_gen
-	$(B)/dmath_gen > sim/dmath_tables.h
+	$(B)/dmath_gen > sim/base/dmath_tables.h
 
-$(A)/%.o: %.c $(wildcard sim/*.h envs/*.h algos/*.h analysis/*.h)
+$(A)/%.o: %.c $(wildcard sim/*/*.h envs/*.h algos/*.h analysis/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASEFLAGS) $(ASAN_FLAGS) $(PKG_CFLAGS) -c $< -o $@
 
@@ -146,7 +147,7 @@ FUZZ_OBJ := $(LIB_SRC:%.c=$(F)/%.o)
 FUZZERS := $(patsubst tests/fuzz/%.c,$(F)/%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_SECONDS ?= 60
 
-$(F)/%.o: %.c $(wildcard sim/*.h envs/*.h algos/*.h analysis/*.h)
+$(F)/%.o: %.c $(wildcard sim/*/*.h envs/*.h algos/*.h analysis/*.h)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link $(PKG_CFLAGS) -c $< -o $@
 

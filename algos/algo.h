@@ -7,8 +7,8 @@
 
 #include <stdint.h>
 
-#include "../sim/config.h"
-#include "../sim/rollout.h"
+#include "../sim/base/config.h"
+#include "../sim/rl/rollout.h"
 
 enum { CRITIC_LEARNER = 0, CRITIC_GUIDE = 1 };
 enum { MODE_PPO = 0, MODE_PPOPP = 1, MODE_AGGREVATED = 2 };

@@ -4,10 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../sim/optim.h"
-#include "../sim/rollout.h"
-#include "../sim/sample.h"
-#include "../sim/dmath.h"
+#include "../sim/nn/optim.h"
+#include "../sim/rl/rollout.h"
+#include "../sim/nn/sample.h"
+#include "../sim/base/dmath.h"
 
 typedef struct {
     const model_t *policy;

@@ -7,10 +7,10 @@
 #define RLGF_SL_H
 
 #include "../envs/task.h"
-#include "../sim/config.h"
-#include "../sim/err.h"
-#include "../sim/model.h"
-#include "../sim/pool.h"
+#include "../sim/base/config.h"
+#include "../sim/base/err.h"
+#include "../sim/nn/model.h"
+#include "../sim/base/pool.h"
 
 typedef struct {
     int epoch;

@@ -10,11 +10,13 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include <hdf5.h>
 
-#include "../sim/h5log.h"
+#include "../sim/store/h5log.h"
 #include "plot.h"
 #include "stats.h"
+#include "../sim/base/util.h"
+#include "../sim/base/runcodes.h"
+#include "../sim/store/h5read.h"
 
 static const char *const ANALYZE_HELP =
     "usage: rlgf analyze RUNS... -o DIR [--last K] [--seed S] [--reps N] [--include-incomplete]\n"
@@ -191,48 +193,14 @@ static void run_free(run_t *r) {
     free(r->it_tokens);
 }
 
-/* A root attribute as a malloc'ed string (strings as text, integers printed); NULL when missing
- * or unreadable. */
-static char *attr_str(hid_t f, const char *name) {
-    if (H5Aexists(f, name) <= 0) {
-        H5Eclear2(H5E_DEFAULT);
-        return NULL;
-    }
-    hid_t a = H5Aopen(f, name, H5P_DEFAULT);
-    if (a < 0) return H5Eclear2(H5E_DEFAULT), NULL;
-    hid_t t = H5Aget_type(a), sp = H5Aget_space(a);
-    char *s = NULL;
-    H5T_class_t cls = H5Tget_class(t);
-    if (H5Sget_simple_extent_npoints(sp) != 1) {
-        s = NULL;
-    } else if (cls == H5T_STRING && H5Tis_variable_str(t) > 0) {
-        hid_t mt = H5Tcopy(H5T_C_S1);
-        H5Tset_size(mt, H5T_VARIABLE);
-        char *v = NULL;
-        if (H5Aread(a, mt, &v) >= 0) {
-            s = xstrdup(v ? v : "");
-            H5Dvlen_reclaim(mt, sp, H5P_DEFAULT, &v);
-        }
-        H5Tclose(mt);
-    } else if (cls == H5T_STRING) {
-        size_t n = H5Tget_size(t);
-        s = xcalloc(n + 1, 1);
-        if (H5Aread(a, t, s) < 0) {
-            free(s);
-            s = NULL;
-        }
-    } else if (cls == H5T_INTEGER) {
-        long long v;
-        if (H5Aread(a, H5T_NATIVE_LLONG, &v) >= 0) {
-            s = xmalloc(32);
-            snprintf(s, 32, "%lld", v);
-        }
-    }
-    H5Tclose(t);
-    H5Sclose(sp);
-    H5Aclose(a);
-    H5Eclear2(H5E_DEFAULT);
-    return s;
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+/* A root attribute of the listing as a malloc'ed string (strings as text, integers printed
+ * exactly); NULL when missing. */
+static char *listing_attr(const h5read_listing_t *ls, const char *name) {
+    for (size_t i = 0; i < ls->n_attrs; i++)
+        if (!strcmp(ls->attrs[i].object, "/") && !strcmp(ls->attrs[i].name, name)) return xstrdup(ls->attrs[i].value);
+    return NULL;
 }
 
 typedef struct {
@@ -240,10 +208,7 @@ typedef struct {
     int n;
 } names_t;
 
-static herr_t eval_name_cb(hid_t g, const char *name, const H5L_info_t *info, void *data) {
-    (void)g;
-    (void)info;
-    names_t *nm = data;
+static void eval_name(names_t *nm, const char *name) {
     size_t l = strlen(name);
     if ((l > 5 && ends_with(name, "_mean")) || !strcmp(name, "ref_ppl")) {
         nm->names = xrealloc(nm->names, sizeof *nm->names * (size_t)(nm->n + 1));
@@ -251,7 +216,6 @@ static herr_t eval_name_cb(hid_t g, const char *name, const H5L_info_t *info, vo
         if (l > 5 && ends_with(name, "_mean")) nm->names[nm->n][l - 5] = 0;
         nm->n++;
     }
-    return 0;
 }
 
 /* The config text without its `seed = ...` line. */
@@ -290,35 +254,21 @@ static int load_run(const char *path, run_t *r, err_t *err) {
     struct stat st;
     if (stat(path, &st) != 0) return err_set(err, "'%s': cannot open: %s", path, strerror(errno));
     if (S_ISDIR(st.st_mode)) return err_set(err, "'%s': is a directory", path);
-    H5Eset_auto(H5E_DEFAULT, NULL, NULL);
-    htri_t is = H5Fis_hdf5(path);
-    if (is <= 0) {
-        H5Eclear2(H5E_DEFAULT);
-        return err_set(err, "'%s': not an HDF5 file (no HDF5 signature), so not a run log", path);
-    }
-    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
-#if H5_VERSION_GE(1, 10, 7)
-    H5Pset_file_locking(fapl, 0, 1);
-#endif
-    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, fapl);
-    if (f < 0) {
-        char cause[300]; /* read before any other HDF5 call: a successful call clears the stack */
-        h5log_error_cause(cause);
-        H5Pclose(fapl);
-        return err_set(err, "'%s': cannot open as HDF5 (truncated or damaged file?): %s", path, cause);
-    }
-    H5Pclose(fapl);
-    if (H5Lexists(f, "models", H5P_DEFAULT) > 0 && H5Aexists(f, "schema_version") <= 0) {
-        H5Fclose(f);
-        H5Eclear2(H5E_DEFAULT);
+    /* one listing of the file's attributes and datasets, read in the forked reader (a damaged or
+     * hostile file ends in an error naming it, never in a crash of analyze) */
+    h5read_listing_t ls;
+    if (h5read_list(path, "/trajectories", &ls, err) != 0) return -1;
+    int has_models = 0;
+    for (size_t i = 0; i < ls.n_datasets; i++) has_models |= !strncmp(ls.datasets[i].path, "/models/", 8);
+    if (has_models && !listing_attr(&ls, "schema_version")) {
+        h5read_listing_free(&ls);
         err_set(err, "'%s': an rlgf model checkpoint (NAME.policy.h5 or NAME.resume.h5), not a run log", path);
         return -2;
     }
-    H5Eclear2(H5E_DEFAULT);
-    char *schema = attr_str(f, "schema_version"), *cfg = attr_str(f, "config");
-    char *algo = attr_str(f, "algo"), *seed = attr_str(f, "seed"), *complete = attr_str(f, "complete");
-    char *task = attr_str(f, "task"), *div = attr_str(f, "diverged"), *div_it = attr_str(f, "diverged_iteration");
-    char *div_q = attr_str(f, "diverged_quantity");
+    char *schema = listing_attr(&ls, "schema_version"), *cfg = listing_attr(&ls, "config");
+    char *algo = listing_attr(&ls, "algo"), *seed = listing_attr(&ls, "seed"), *complete = listing_attr(&ls, "complete");
+    char *task = listing_attr(&ls, "task"), *div = listing_attr(&ls, "diverged");
+    char *div_it = listing_attr(&ls, "diverged_iteration"), *div_q = listing_attr(&ls, "diverged_quantity");
     names_t nm = {0};
     int rc = 0;
     if (!schema || !cfg || !algo || !seed || !complete) {
@@ -327,18 +277,12 @@ static int load_run(const char *path, run_t *r, err_t *err) {
     } else if (strcmp(schema, "1")) {
         rc = err_set(err, "'%s': run-log schema version %s, this program reads version 1", path, schema);
     } else {
-        hid_t g = H5Gopen2(f, "eval", H5P_DEFAULT);
-        hsize_t idx = 0;
-        if (g < 0 || H5Literate(g, H5_INDEX_NAME, H5_ITER_INC, &idx, eval_name_cb, &nm) < 0) {
-            char cause[300];
-            h5log_error_cause(cause);
-            rc = err_set(err, "'%s': no readable /eval group (truncated or damaged run log?)%s%s", path,
-                         cause[0] ? ": " : "", cause);
-        }
-        if (g >= 0) H5Gclose(g);
+        /* the evaluated metrics: eval/NAME_mean and eval/ref_ppl, in name order */
+        for (size_t i = 0; i < ls.n_datasets; i++)
+            if (!strncmp(ls.datasets[i].path, "/eval/", 6)) eval_name(&nm, ls.datasets[i].path + 6);
+        qsort(nm.names, (size_t)nm.n, sizeof *nm.names, cmp_str);
     }
-    H5Fclose(f);
-    H5Eclear2(H5E_DEFAULT);
+    h5read_listing_free(&ls);
     if (rc == 0) {
         r->path = xstrdup(path);
         r->config = strip_seed(cfg);
@@ -388,7 +332,7 @@ static int load_run(const char *path, run_t *r, err_t *err) {
                 r->it_tokens = NULL;
             }
             int have_valid = 0;
-            for (size_t i = 0; i < r->n_eval; i++) have_valid |= r->e_who[i] == 0 && r->e_split[i] == 1;
+            for (size_t i = 0; i < r->n_eval; i++) have_valid |= r->e_who[i] == WHO_LEARNER && r->e_split[i] == SPLIT_VALID;
             if (!have_valid) rc = err_set(err, "'%s': no validation evaluation of the learner in eval/", path);
         }
         if (rc) run_free(r);
@@ -422,7 +366,6 @@ static void add_path(char ***paths, int *n, const char *p) {
     (*paths)[(*n)++] = xstrdup(p);
 }
 
-static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
 static int expand_dir(const char *dir, char ***paths, int *n, err_t *err) {
     DIR *d = opendir(dir);
@@ -502,7 +445,7 @@ typedef struct {
 static double value_at(const run_t *r, const double *v, double it) {
     double out = NAN;
     for (size_t i = 0; i < r->n_eval; i++)
-        if (r->e_who[i] == 0 && r->e_split[i] == 1 && r->e_iter[i] == it) out = v[i];
+        if (r->e_who[i] == WHO_LEARNER && r->e_split[i] == SPLIT_VALID && r->e_iter[i] == it) out = v[i];
     return out;
 }
 
@@ -512,14 +455,14 @@ static double final_of(const run_t *r, const double *v, int k) {
     double s = 0;
     int m = 0;
     for (size_t i = r->n_eval; i-- > 0 && m < k;)
-        if (r->e_who[i] == 0 && r->e_split[i] == 1) s += v[i], m++;
+        if (r->e_who[i] == WHO_LEARNER && r->e_split[i] == SPLIT_VALID) s += v[i], m++;
     return m ? s / m : NAN;
 }
 
 /* The level of who (1 guide, 2 pi_ref) for column v: its validation row (the first), or NaN. */
 static double level_of(const run_t *r, const double *v, int who) {
     for (size_t i = 0; i < r->n_eval; i++)
-        if (r->e_who[i] == who && r->e_split[i] == 1) return v[i];
+        if (r->e_who[i] == who && r->e_split[i] == SPLIT_VALID) return v[i];
     return NAN;
 }
 
@@ -640,21 +583,6 @@ static FILE *open_out(const char *dir, const char *name, err_t *err) {
 static int close_out(FILE *f, const char *dir, const char *name, err_t *err) {
     int bad = ferror(f);
     if (fclose(f) != 0 || bad) return err_set(err, "cannot write '%s/%s' (disk full?)", dir, name);
-    return 0;
-}
-
-static int mkdir_p(const char *dir, err_t *err) {
-    char buf[4096];
-    snprintf(buf, sizeof buf, "%s", dir);
-    for (char *p = buf + 1; *p; p++) {
-        if (*p != '/') continue;
-        *p = 0;
-        if (mkdir(buf, 0777) != 0 && errno != EEXIST) return err_set(err, "cannot create '%s': %s", buf, strerror(errno));
-        *p = '/';
-    }
-    if (mkdir(buf, 0777) != 0 && errno != EEXIST) return err_set(err, "cannot create '%s': %s", buf, strerror(errno));
-    struct stat st;
-    if (stat(buf, &st) != 0 || !S_ISDIR(st.st_mode)) return err_set(err, "'%s' is not a directory", buf);
     return 0;
 }
 
@@ -1088,7 +1016,7 @@ int analyze_run(const char *const *args, int nargs, const analyze_opts_t *o, FIL
         for (int j = 0; j < G->n_runs; j++) {
             const run_t *r = &runs[G->runs[j]];
             for (size_t i = 0; i < r->n_eval; i++)
-                if (r->e_who[i] == 0 && r->e_split[i] == 1) its = xrealloc(its, sizeof *its * (size_t)(ni + 1)), its[ni++] = r->e_iter[i];
+                if (r->e_who[i] == WHO_LEARNER && r->e_split[i] == SPLIT_VALID) its = xrealloc(its, sizeof *its * (size_t)(ni + 1)), its[ni++] = r->e_iter[i];
         }
         qsort(its, (size_t)ni, sizeof *its, cmp_dbl);
         G->pt_iter = xcalloc((size_t)ni, sizeof(double));
@@ -1103,7 +1031,7 @@ int analyze_run(const char *const *args, int nargs, const analyze_opts_t *o, FIL
                 const run_t *r = &runs[G->runs[j]];
                 int has = 0;
                 for (size_t i = 0; i < r->n_eval && !has; i++)
-                    has = r->e_who[i] == 0 && r->e_split[i] == 1 && r->e_iter[i] == G->pt_iter[p];
+                    has = r->e_who[i] == WHO_LEARNER && r->e_split[i] == SPLIT_VALID && r->e_iter[i] == G->pt_iter[p];
                 double t = has ? run_tokens_at(r, G->pt_iter[p]) : NAN;
                 if (isfinite(t)) s += t, c++;
             }
@@ -1139,7 +1067,7 @@ int analyze_run(const char *const *args, int nargs, const analyze_opts_t *o, FIL
                 rc = 2;
                 goto done;
             }
-            for (int w = 1; w <= 2; w++) {
+            for (int w = WHO_GUIDE; w <= WHO_REF; w++) {
                 double s = 0;
                 int cnt = 0;
                 for (int j = 0; j < G->n_runs; j++) {
@@ -1153,7 +1081,7 @@ int analyze_run(const char *const *args, int nargs, const analyze_opts_t *o, FIL
         }
     }
 
-    if (mkdir_p(o->out_dir, err)) {
+    if (util_mkdir_p(o->out_dir, err)) {
         rc = 2;
         goto done;
     }

@@ -25,7 +25,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "../sim/err.h"
+#include "../sim/base/err.h"
 
 typedef struct {
     const char *out_dir;    /* -o DIR (created if missing) */

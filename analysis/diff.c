@@ -18,7 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../sim/h5read.h"
+#include "../sim/store/h5read.h"
+#include "../sim/base/runcodes.h"
 
 #define SUB_TRAJ (INT64_C(1) << 40) /* after every token position */
 #define SUB_ROW (INT64_C(2) << 40)  /* after the batch's per-trajectory fields */
@@ -436,14 +437,6 @@ static int classify(const run_t *A, const run_t *B, const h5read_dataset_t *da, 
 
 /* ---------------------------------------------------------------- printing ----------------- */
 
-static const char *split_name(int64_t v) {
-    static const char *s[] = {"training", "validation", "test"};
-    return v >= 0 && v < 3 ? s[v] : "split ?";
-}
-static const char *who_name(int64_t v) {
-    static const char *s[] = {"learner", "guide", "pi_ref"};
-    return v >= 0 && v < 3 ? s[v] : "who ?";
-}
 
 /* "iteration 1, training batch, trajectory 3 of 8 (row 19), prompt 11" */
 static void describe_traj(FILE *out, const run_t *R, int64_t t) {
@@ -455,8 +448,8 @@ static void describe_traj(FILE *out, const run_t *R, int64_t t) {
     while (b1 + 1 < R->ntraj && R->batch0[b1 + 1] == b0) b1++;
     if (R->iter && R->split && R->split[t] == 0) fprintf(out, "iteration %" PRId64 ", training batch, ", R->iter[t]);
     else if (R->iter && R->split)
-        fprintf(out, "evaluation at iteration %" PRId64 " (%s split, %s), ", R->iter[t], split_name(R->split[t]),
-                R->who ? who_name(R->who[t]) : "?");
+        fprintf(out, "evaluation at iteration %" PRId64 " (%s split, %s), ", R->iter[t], runcodes_split_name(R->split[t]),
+                R->who ? runcodes_who_name(R->who[t]) : "?");
     else if (R->iter) fprintf(out, "iteration %" PRId64 ", ", R->iter[t]);
     fprintf(out, "trajectory %" PRId64 " of %" PRId64 " (row %" PRId64 ")", t - b0, b1 - b0 + 1, t);
     if (R->prompt) fprintf(out, ", prompt %" PRId64, R->prompt[t]);
@@ -469,7 +462,7 @@ static void describe_row(FILE *out, const run_t *R, int cls, int64_t r) {
     } else {
         if (R->ev_iter && r < R->neval) {
             fprintf(out, "evaluation at iteration %" PRId64, R->ev_iter[r]);
-            if (R->ev_split && R->ev_who) fprintf(out, " (%s split, %s)", split_name(R->ev_split[r]), who_name(R->ev_who[r]));
+            if (R->ev_split && R->ev_who) fprintf(out, " (%s split, %s)", runcodes_split_name(R->ev_split[r]), runcodes_who_name(R->ev_who[r]));
             fprintf(out, " (row %" PRId64 ")", r);
         } else {
             fprintf(out, "row %" PRId64, r);
@@ -527,8 +520,8 @@ static void short_point(const ctx_t *C, const point_t *p, char *buf, size_t len)
     case CLS_EVAL_ROW:
         R = p->row < C->A->neval ? C->A : C->B;
         if (R->ev_iter && p->row < R->neval && R->ev_split && R->ev_who)
-            snprintf(buf, len, "eval it %" PRId64 " %s %s", R->ev_iter[p->row], split_name(R->ev_split[p->row]),
-                     who_name(R->ev_who[p->row]));
+            snprintf(buf, len, "eval it %" PRId64 " %s %s", R->ev_iter[p->row], runcodes_split_name(R->ev_split[p->row]),
+                     runcodes_who_name(R->ev_who[p->row]));
         else if (R->ev_iter && p->row < R->neval) snprintf(buf, len, "eval it %" PRId64, R->ev_iter[p->row]);
         else snprintf(buf, len, "eval row %" PRId64, p->row);
         break;

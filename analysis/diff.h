@@ -10,13 +10,13 @@
  * Token arrays are compared trajectory by trajectory (a trajectory that is longer in one file
  * does not shift the comparison of the ones after it). The program_version attribute names the
  * binary and is shown but not compared (as in `rlgf digest`). Every HDF5 read goes through the
- * isolated reader (sim/h5read.h). */
+ * isolated reader (sim/store/h5read.h). */
 #ifndef RLGF_DIFF_H
 #define RLGF_DIFF_H
 
 #include <stdio.h>
 
-#include "../sim/err.h"
+#include "../sim/base/err.h"
 
 typedef struct {
     int tol;    /* 0: bitwise; 1: floats equal when |a-b| <= abs + rel * max(|a|,|b|) */

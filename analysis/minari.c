@@ -9,8 +9,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "../sim/h5log.h"
-#include "../sim/h5util.h"
+#include "../sim/store/h5log.h"
+#include "../sim/store/h5util.h"
 
 enum { C_OFF, C_LEN, C_IT, C_SPLIT, C_WHO, C_PIDX, C_TR, C_U, C_K, T_TOK, T_ACTOR, T_REW, T_LOGP, T_LOGPR, T_VAL, T_ADV, NCOL };
 static const char *const COLS[NCOL] = {
@@ -18,19 +18,6 @@ static const char *const COLS[NCOL] = {
     "trajectories/who", "trajectories/prompt_index", "trajectories/task_reward", "trajectories/u", "trajectories/k",
     "trajectories/token", "trajectories/actor", "trajectories/reward", "trajectories/logp", "trajectories/logp_ref",
     "trajectories/value", "trajectories/advantage"};
-
-static void read_str_attr(hid_t f, const char *name, char *buf, size_t len) {
-    snprintf(buf, len, "unknown");
-    hid_t a = H5Aopen(f, name, H5P_DEFAULT);
-    if (a < 0) return;
-    hid_t t = H5Aget_type(a);
-    size_t n = H5Tget_size(t);
-    char *tmp = calloc(n + 1, 1);
-    if (tmp && H5Tget_class(t) == H5T_STRING && H5Aread(a, t, tmp) >= 0) snprintf(buf, len, "%s", tmp);
-    free(tmp);
-    H5Tclose(t);
-    H5Aclose(a);
-}
 
 static int write_ds(hid_t g, const char *name, hid_t ftype, hid_t mtype, int rank, const hsize_t *dims, const void *buf) {
     hid_t sp = H5Screate_simple(rank, dims, NULL);
@@ -65,7 +52,7 @@ int minari_export(const char *run_path, const char *dir, int split, int force, e
     size_t n[NCOL] = {0};
     int rc = -1;
     char data_dir[1024], h5path[1100], json[1100], task[128], algo[128], cause[300];
-    hid_t out = -1, in = -1;
+    hid_t out = -1;
     /* an earlier export (or anything else) at dir is never overwritten without --force */
     struct stat st;
     if (stat(dir, &st) == 0 && !S_ISDIR(st.st_mode)) return err_set(err, "'%s' exists and is not a directory", dir);
@@ -83,20 +70,21 @@ int minari_export(const char *run_path, const char *dir, int split, int force, e
             err_set(err, "'%s': '%s' has %zu rows, expected %zu", run_path, COLS[i], n[i], i < T_TOK ? ntraj : ntok);
             goto done;
         }
-    in = H5Fopen(run_path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    if (in < 0) {
-        err_set(err, "cannot open '%s': %s", run_path, h5log_error_cause(cause));
-        goto done;
-    }
-    read_str_attr(in, "task", task, sizeof task);
-    read_str_attr(in, "algo", algo, sizeof algo);
+    /* task, algo and seed through the isolated reader too (never H5Fopen on a user's file here) */
     int64_t seed = 0;
-    hid_t sa = H5Aopen(in, "seed", H5P_DEFAULT);
-    if (sa >= 0) {
-        H5Aread(sa, H5T_NATIVE_INT64, &seed);
-        H5Aclose(sa);
+    {
+        char *v[3] = {NULL, NULL, NULL};
+        const char *names[3] = {"task", "algo", "seed"};
+        for (int q = 0; q < 3; q++)
+            if (h5log_read_attr(run_path, names[q], &v[q], err)) {
+                for (int z = 0; z < q; z++) free(v[z]);
+                goto done;
+            }
+        snprintf(task, sizeof task, "%s", v[0]);
+        snprintf(algo, sizeof algo, "%s", v[1]);
+        seed = strtoll(v[2], NULL, 10);
+        for (int q = 0; q < 3; q++) free(v[q]);
     }
-    H5Fclose(in);
     snprintf(data_dir, sizeof data_dir, "%s/data", dir);
     if ((mkdir(dir, 0777) != 0 && errno != EEXIST) || (mkdir(data_dir, 0777) != 0 && errno != EEXIST)) {
         err_set(err, "cannot create '%s': %s", data_dir, strerror(errno));

@@ -14,7 +14,7 @@
 #ifndef RLGF_MINARI_H
 #define RLGF_MINARI_H
 
-#include "../sim/err.h"
+#include "../sim/base/err.h"
 
 /* split: -1 for every trajectory, else only that split (0 train, 1 validation, 2 test). A dir
  * that exists and is not empty is an error unless force (then its data/ files are replaced). */

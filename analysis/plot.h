@@ -17,7 +17,7 @@
 
 #include <stdio.h>
 
-#include "../sim/err.h"
+#include "../sim/base/err.h"
 
 typedef struct {
     const char *name; /* legend text */

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../sim/err.h"
+#include "../sim/base/err.h"
 
 const char *const score_metric_names[] = {"bleu4",    "rouge1",   "rouge2",    "rougeL",    "meteor",
                                           "cider_d",  "spice_f1", "distinct1", "distinct2", "repetition",

@@ -12,7 +12,7 @@
 #include <stdio.h>
 
 #include "../envs/metrics.h"
-#include "../sim/err.h"
+#include "../sim/base/err.h"
 
 typedef struct {
     metric_corpus_t corpus; /* points into the arrays below */

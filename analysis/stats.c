@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../sim/rng.h"
+#include "../sim/base/rng.h"
 
 const char *stats_strerror(int status) {
     switch (status) {

@@ -19,7 +19,7 @@
 
 #include <stdint.h>
 
-/* rng purpose for the bootstrap (see sim/rng.h; analysis purposes start at 200 so they never
+/* rng purpose for the bootstrap (see sim/base/rng.h; analysis purposes start at 200 so they never
  * collide with the simulator's). Replicate b of sample set s (0 for a one-set bootstrap; 0 = X and
  * 1 = Y for probability of improvement) draws from rng_stream(seed, STATS_RNG_BOOTSTRAP, b, s):
  * for each task t in order, n_runs[t] draws rng_bounded(n_runs[t]) give the resampled run

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "../envs/task.h"
-#include "../sim/h5log.h"
+#include "../sim/store/h5log.h"
 
 static const char *const COLS[] = {"eval/reward_mean", "eval/output_ppl_mean", "eval/ref_ppl", "eval/kl_mean",
                                    "eval/distinct_2_mean"};
@@ -54,7 +54,7 @@ int summary_print(const char *const *paths, int n, FILE *out, err_t *err) {
         /* the learner's validation rows only: the guide's and pi_ref's rows are baselines */
         long first = -1, last = -1;
         for (size_t r = 0; r < rows; r++)
-            if ((int)split[r] == SPLIT_VALID && (!who || (int)who[r] == 0)) {
+            if ((int)split[r] == SPLIT_VALID && (!who || (int)who[r] == WHO_LEARNER)) {
                 if (first < 0) first = (long)r;
                 last = (long)r;
             }

@@ -6,7 +6,7 @@
 
 #include <stdio.h>
 
-#include "../sim/err.h"
+#include "../sim/base/err.h"
 
 /* Prints one header and two rows per file (first and last validation evaluation). */
 int summary_print(const char *const *paths, int n, FILE *out, err_t *err);

@@ -61,7 +61,7 @@
 
 #include "metrics.h"
 #include "world.h"
-#include "../sim/dmath.h"
+#include "../sim/base/dmath.h"
 
 #define CG_DEFAULT_VOCAB 512
 #define CG_MIN_K 3

@@ -43,7 +43,7 @@
 #include <string.h>
 
 #include "world.h"
-#include "../sim/dmath.h"
+#include "../sim/base/dmath.h"
 
 #define IMDB_PROMPT_WEIGHT 0.3
 #define IMDB_CALIB_DOCS 512

@@ -7,7 +7,7 @@
  * hashing. Allocation failure is the only error: the functions then return NaN (and leave
  * per_line partly filled). */
 #include "metrics.h"
-#include "../sim/dmath.h"
+#include "../sim/base/dmath.h"
 
 #include <math.h>
 #include <stdlib.h>

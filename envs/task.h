@@ -7,9 +7,9 @@
 
 #include <stdint.h>
 
-#include "../sim/err.h"
+#include "../sim/base/err.h"
+#include "../sim/base/runcodes.h"
 
-enum { SPLIT_TRAIN = 0, SPLIT_VALID = 1, SPLIT_TEST = 2, SPLIT_COUNT = 3 };
 extern const char *const split_names[SPLIT_COUNT]; /* "train", "validation", "test" */
 
 #define TASK_MAX_METRICS 16

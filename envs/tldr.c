@@ -63,7 +63,7 @@
 
 #include "metrics.h"
 #include "world.h"
-#include "../sim/dmath.h"
+#include "../sim/base/dmath.h"
 
 #define TL_DEFAULT_VOCAB 512
 #define TL_DEFAULT_POST 200

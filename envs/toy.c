@@ -10,7 +10,7 @@
 
 #include "toy.h"
 #include "world.h"
-#include "../sim/dmath.h"
+#include "../sim/base/dmath.h"
 
 #define TOY_MAX_H 6
 #define TOY_MAX_PROMPTS 3

@@ -1,5 +1,5 @@
 #include "world.h"
-#include "../sim/dmath.h"
+#include "../sim/base/dmath.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -23,14 +23,14 @@
  *    by less than 1e-4 per token.
  *
  * Random streams: purposes WORLD_RNG_* below (>= 100, private to envs/, never colliding with
- * sim/rng.h's enum), keyed by (seed, purpose, a, b). */
+ * sim/base/rng.h's enum), keyed by (seed, purpose, a, b). */
 #ifndef RLGF_WORLD_H
 #define RLGF_WORLD_H
 
 #include <stdint.h>
 
-#include "../sim/err.h"
-#include "../sim/rng.h"
+#include "../sim/base/err.h"
+#include "../sim/base/rng.h"
 #include "task.h"
 
 enum { WORLD_PAD = 0, WORLD_BOS = 1, WORLD_EOS = 2, WORLD_SEP = 3, WORLD_N_RESERVED = 4 };

@@ -19,7 +19,7 @@
 #include <cmocka.h>
 
 #include "../analysis/analyze.h"
-#include "../sim/h5log.h"
+#include "../sim/store/h5log.h"
 
 static char tmpdir[256];
 
@@ -260,7 +260,7 @@ static void test_names_incomplete_and_bad_files(void **state) {
     const char *out = tpath("outn");
     char *errs = NULL;
     assert_int_equal(run_analyze(paths, 6, out, 1, 0, &errs), 1);
-    assert_non_null(strstr(errs, "junk.h5': not an HDF5 file"));
+    assert_non_null(strstr(errs, "junk.h5' is not an HDF5 file"));
     assert_non_null(strstr(errs, "missing.h5': cannot open"));
     assert_non_null(strstr(errs, "n3.h5.partial': incomplete run"));
     free(errs);

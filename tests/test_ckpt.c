@@ -15,8 +15,8 @@
 #include <cmocka.h>
 #include <hdf5.h>
 
-#include "../sim/ckpt.h"
-#include "../sim/rng.h"
+#include "../sim/store/ckpt.h"
+#include "../sim/base/rng.h"
 
 static char tmpdir[256];
 

@@ -18,7 +18,7 @@
 
 #include <cmocka.h>
 
-#include "../sim/config.h"
+#include "../sim/base/config.h"
 
 /* Writes text to a fresh temporary file; its path goes to path (>= 64 bytes). */
 static void write_tmp(const char *text, char *path) {

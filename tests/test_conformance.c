@@ -19,14 +19,14 @@
 
 #include "../envs/task.h"
 #include "../envs/toy.h"
-#include "../sim/batch.h"
-#include "../sim/conformance.h"
-#include "../sim/gpt.h"
-#include "../sim/h5log.h"
-#include "../sim/model.h"
-#include "../sim/pool.h"
-#include "../sim/ppo.h"
-#include "../sim/sample.h"
+#include "../sim/rl/batch.h"
+#include "../sim/run/conformance.h"
+#include "../sim/nn/gpt.h"
+#include "../sim/store/h5log.h"
+#include "../sim/nn/model.h"
+#include "../sim/base/pool.h"
+#include "../sim/rl/ppo.h"
+#include "../sim/nn/sample.h"
 
 static char kit[256];
 

@@ -17,7 +17,7 @@
 #include <cmocka.h>
 
 #include "../analysis/diff.h"
-#include "../sim/h5log.h"
+#include "../sim/store/h5log.h"
 
 static char tmpdir[256];
 

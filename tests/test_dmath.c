@@ -1,4 +1,4 @@
-/* rlgf's own maths (sim/dmath.h) against MPFR, the correctly rounded oracle.
+/* rlgf's own maths (sim/base/dmath.h) against MPFR, the correctly rounded oracle.
  *
  * Each function gets at least 10^6 arguments (10^5 under the sanitizers, RLGF_SKIP_SLOW): a fixed
  * list of special values (+-0, +-inf, NaN, the least and greatest subnormals and normals, the
@@ -8,7 +8,7 @@
  * |got - exact| / ulp(exact), with ulp taken in the destination format (subnormal spacing below
  * the normals); an infinite or zero correctly rounded result must be met exactly, sign included;
  * NaN must give NaN. The maximum per function is printed and asserted below the bound that
- * dmath.h documents. The committed tables (sim/dmath_tables.h) are checked entry by entry too. */
+ * dmath.h documents. The committed tables (sim/base/dmath_tables.h) are checked entry by entry too. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -21,9 +21,9 @@
 #include <math.h>
 #include <mpfr.h>
 
-#include "../sim/dmath.h"
-#include "../sim/dmath_tables.h"
-#include "../sim/rng.h"
+#include "../sim/base/dmath.h"
+#include "../sim/base/dmath_tables.h"
+#include "../sim/base/rng.h"
 
 #define PREC 256
 

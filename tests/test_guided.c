@@ -16,13 +16,13 @@
 
 #include "../algos/algo.h"
 #include "../envs/task.h"
-#include "../sim/batch.h"
-#include "../sim/config.h"
-#include "../sim/h5log.h"
-#include "../sim/model.h"
-#include "../sim/pool.h"
-#include "../sim/ppo.h"
-#include "../sim/train.h"
+#include "../sim/rl/batch.h"
+#include "../sim/base/config.h"
+#include "../sim/store/h5log.h"
+#include "../sim/nn/model.h"
+#include "../sim/base/pool.h"
+#include "../sim/rl/ppo.h"
+#include "../sim/run/train.h"
 
 #define CACHE "/tmp/rlgf_test_cache"
 

@@ -18,7 +18,7 @@
 #include <cmocka.h>
 #include <hdf5.h>
 
-#include "../sim/h5log.h"
+#include "../sim/store/h5log.h"
 
 static char tmpdir[256];
 

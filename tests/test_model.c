@@ -11,8 +11,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "../sim/gpt.h"
-#include "../sim/model.h"
+#include "../sim/nn/gpt.h"
+#include "../sim/nn/model.h"
 
 #define H gpt_test_hooks
 

@@ -9,8 +9,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "../sim/model.h"
-#include "../sim/optim.h"
+#include "../sim/nn/model.h"
+#include "../sim/nn/optim.h"
 
 /* A table with V=2, max_seq=2 and a scalar head: 2 + 4 = 6 parameters, all zero. */
 static model_t *tiny(void) {

@@ -12,11 +12,11 @@
 #include <cmocka.h>
 
 #include "../envs/task.h"
-#include "../sim/batch.h"
-#include "../sim/model.h"
-#include "../sim/pool.h"
-#include "../sim/ppo.h"
-#include "../sim/rollout.h"
+#include "../sim/rl/batch.h"
+#include "../sim/nn/model.h"
+#include "../sim/base/pool.h"
+#include "../sim/rl/ppo.h"
+#include "../sim/rl/rollout.h"
 
 static void test_gae_known_answer(void **state) {
     (void)state;

@@ -1,6 +1,6 @@
 /* PCG32 against the reference library's outputs (tests/vectors/pcg32.txt, made by Debian's
  * libpcg-cpp-dev: see tests/vectors/README.md), stream derivation, and the sampling rules of
- * sim/sample.h. */
+ * sim/nn/sample.h. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,8 +11,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "../sim/rng.h"
-#include "../sim/sample.h"
+#include "../sim/base/rng.h"
+#include "../sim/nn/sample.h"
 
 /* Tests run from the repository root (tools/run_tests.sh). */
 static const char *vectors_path(void) { return "tests/vectors/pcg32.txt"; }

@@ -12,7 +12,7 @@
 #include <cmocka.h>
 
 #include "../analysis/stats.h"
-#include "../sim/rng.h"
+#include "../sim/base/rng.h"
 
 /* Synthetic test scores come from this purpose (reserved for analysis tests in stats.h). */
 #define TEST_RNG_DATA 250

@@ -16,7 +16,7 @@
 
 #include <cmocka.h>
 
-#include "../sim/sweep.h"
+#include "../sim/sweep/sweep.h"
 
 static char spec_path[64];
 

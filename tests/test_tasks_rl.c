@@ -20,10 +20,10 @@
 #include <cmocka.h>
 
 #include "../envs/task.h"
-#include "../sim/config.h"
-#include "../sim/h5log.h"
-#include "../sim/model.h"
-#include "../sim/train.h"
+#include "../sim/base/config.h"
+#include "../sim/store/h5log.h"
+#include "../sim/nn/model.h"
+#include "../sim/run/train.h"
 
 #define CACHE "/tmp/rlgf_test_cache"
 

@@ -15,11 +15,11 @@
 
 #include "../envs/task.h"
 #include "../envs/toy.h"
-#include "../sim/config.h"
-#include "../sim/h5log.h"
-#include "../sim/model.h"
-#include "../sim/sample.h"
-#include "../sim/train.h"
+#include "../sim/base/config.h"
+#include "../sim/store/h5log.h"
+#include "../sim/nn/model.h"
+#include "../sim/nn/sample.h"
+#include "../sim/run/train.h"
 
 static double model_logprob(void *ctx, const int32_t *seq, int len, int next) {
     const model_t *m = ctx;

@@ -1,4 +1,4 @@
-/* bench_kernels: rlgf's matmul kernel (sim/kern.c) next to OpenBLAS sgemm on the model's own
+/* bench_kernels: rlgf's matmul kernel (sim/nn/kern.c) next to OpenBLAS sgemm on the model's own
  * matmul shapes, in GFLOP/s, one thread. OpenBLAS is the yardstick only: it is linked into this
  * benchmark binary (built by `make bench`), never into rlgf.
  *
@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "../sim/gpt.h"
-#include "../sim/kern.h"
+#include "../sim/nn/gpt.h"
+#include "../sim/nn/kern.h"
 
 static double seconds(void) {
     struct timespec ts;

@@ -16,7 +16,7 @@ bad=0
 
 # 1. sources: drop /* */ and // comments and string literals, then look for NAME( not preceded by
 #    an identifier character, '.' or '->' (so dm_exp( and s.log( do not count).
-hits=$(for f in $(ls sim/*.[ch] envs/*.[ch] algos/*.[ch] analysis/*.[ch] 2>/dev/null | grep -v '^sim/dmath'); do
+hits=$(for f in $(ls sim/*/*.[ch] envs/*.[ch] algos/*.[ch] analysis/*.[ch] 2>/dev/null | grep -v '^sim/base/dmath'); do
     perl -0777 -ne '
         my $src = $_;
         $src =~ s{/\*.*?\*/}{ my $c = $&; $c =~ s/[^\n]//g; $c }gse;   # block comments, keep lines
@@ -29,7 +29,7 @@ hits=$(for f in $(ls sim/*.[ch] envs/*.[ch] algos/*.[ch] analysis/*.[ch] 2>/dev/
         }' "$f"
 done)
 if [ -n "$hits" ]; then
-    echo "check_libm: libm transcendental calls outside sim/dmath (use dm_exp, dm_log, ... from sim/dmath.h):"
+    echo "check_libm: libm transcendental calls outside sim/dmath (use dm_exp, dm_log, ... from sim/base/dmath.h):"
     printf '%s\n' "$hits" | sed 's/^/  /'
     bad=1
 fi

@@ -1,7 +1,7 @@
-/* dmath_gen: prints sim/dmath_tables.h, the constants and tables of rlgf's own maths (sim/dmath.c),
+/* dmath_gen: prints sim/base/dmath_tables.h, the constants and tables of rlgf's own maths (sim/base/dmath.c),
  * computed with MPFR at 256 bits and rounded to double once (round to nearest).
  *
- *   make dmath-tables      # rebuilds tools/dmath_gen and rewrites sim/dmath_tables.h
+ *   make dmath-tables      # rebuilds tools/dmath_gen and rewrites sim/base/dmath_tables.h
  *
  * Nothing here runs at build or test time except through that target; tests/test_dmath.c checks
  * every committed entry against MPFR again, so a hand edit of the header cannot go unnoticed. */

@@ -1,5 +1,5 @@
 // Prints tests/vectors/pcg32.txt from the PCG reference library (Debian: libpcg-cpp-dev),
-// independently of rlgf's own PCG32 (sim/rng.c), which tests/test_rng.c checks against it:
+// independently of rlgf's own PCG32 (sim/base/rng.c), which tests/test_rng.c checks against it:
 //   g++ -O1 -o /tmp/gen tools/gen_pcg32_vectors.cpp && /tmp/gen > tests/vectors/pcg32.txt
 #include <pcg_random.hpp>
 

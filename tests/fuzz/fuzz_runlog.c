@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "../../analysis/diff.h"
-#include "../../sim/h5log.h"
+#include "../../sim/store/h5log.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     static int init;

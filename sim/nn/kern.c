@@ -1,0 +1,97 @@
+/* kern: the public kernel entry points and the run-time choice between the SSE2 baseline
+ * (compiled here from kern_impl.h) and the AVX2 copy (sim/nn/kern_avx2.c). Both run the same
+ * operations in the same order on fixed-width vf8 values, so they give the same bits; AVX2 only
+ * does each 8-float operation in one instruction instead of two. */
+#include "kern.h"
+
+#include "kern_impl.h"
+
+#if defined(__x86_64__)
+#define KERN_X86 1
+#else
+#define KERN_X86 0
+#endif
+
+int kern_simd_avx2(void) {
+#if KERN_X86
+    static int cached = -1; /* benign race: every thread computes the same value */
+    if (cached < 0) {
+        const char *e = getenv("RLGF_SIMD");
+        __builtin_cpu_init();
+        cached = (e && !strcmp(e, "base")) ? 0 : (__builtin_cpu_supports("avx2") ? 1 : 0);
+    }
+    return cached;
+#else
+    return 0;
+#endif
+}
+
+#if KERN_X86
+#define KPICK(name) (kern_simd_avx2() ? kv_##name##_avx2 : kv_##name##_base)
+#else
+#define KPICK(name) kv_##name##_base
+#endif
+
+void kern_gemm(float *out, int ldo, const float *a, long sa_n, long sa_k, const float *b, int ldb, const float *bias,
+               int accumulate, int N, int K, int M) {
+    if (N <= 0 || M <= 0) return;
+    if (sa_k == 1)
+        KPICK(gemm_rm)(out, ldo, a, sa_n, b, ldb, bias, accumulate, N, K, M);
+    else if (sa_n == 1)
+        KPICK(gemm_tr)(out, ldo, a, sa_k, b, ldb, bias, accumulate, N, K, M);
+    else
+        KPICK(gemm_gen)(out, ldo, a, sa_n, sa_k, b, ldb, bias, accumulate, N, K, M);
+}
+
+
+void kern_attention_forward(float *out, float *att, const float *inp, int B, int T, int C, int NH, const int *from) {
+    int hs = C / NH, ldk = pad8i(T);
+    float *kT = malloc((size_t)hs * ldk * sizeof(float));
+    KPICK(attention_forward)(out, att, inp, B, T, C, NH, from, kT);
+    free(kT);
+}
+
+
+void kern_attention_row(float *out, float *att_row, const float *q, const float *kT, int ldk, const float *v,
+                        long sv, int t, int hs) {
+    KPICK(attention_row)(out, att_row, q, kT, ldk, v, sv, t, hs);
+}
+
+
+void kern_attention_backward(float *dinp, const float *dout, const float *inp, const float *att, int B, int T, int C,
+                             int NH, const int *from) {
+    int hs = C / NH, ldv = pad8i(T);
+    float *vT = malloc(((size_t)hs * ldv + (size_t)ldv) * sizeof(float));
+    KPICK(attention_backward)(dinp, dout, inp, att, B, T, C, NH, from, vT, vT + (size_t)hs * ldv);
+    free(vT);
+}
+
+
+void kern_gelu_forward(float *out, float *th, const float *inp, int N) { KPICK(gelu_forward)(out, th, inp, N); }
+void kern_gelu_backward(float *dinp, const float *inp, const float *th, const float *dout, int N) {
+    KPICK(gelu_backward)(dinp, inp, th, dout, N);
+}
+
+void kern_layernorm_forward(float *out, float *mean, float *rstd, const float *inp, const float *weight,
+                            const float *bias, int N, int C) {
+    KPICK(layernorm_forward)(out, mean, rstd, inp, weight, bias, N, C);
+}
+void kern_layernorm_backward(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
+                             const float *weight, const float *mean, const float *rstd, int N, int C) {
+    KPICK(layernorm_backward)(dinp, dweight, dbias, dout, inp, weight, mean, rstd, N, C);
+}
+
+void kern_colsum(float *out, const float *a, int N, int M) { KPICK(colsum)(out, a, N, M); }
+
+float kern_det_expf(float x) { return det_expf(x); }
+float kern_det_tanhf(float x) { return det_tanhf(x); }
+void kern_det_expf8(float *out, const float *in) {
+    vf8 x = LD8(in), y;
+    det_expf8(&y, &x);
+    ST8(out, y);
+}
+void kern_det_tanhf8(float *out, const float *in) {
+    vf8 x = LD8(in), y;
+    det_tanhf8(&y, &x);
+    ST8(out, y);
+}

@@ -1,0 +1,490 @@
+/* kern_impl.h: the kernel bodies, included once by sim/nn/kern.c (the SSE2 baseline, functions
+ * kv_*_base) and once by sim/nn/kern_avx2.c (the same code for AVX2, functions kv_*_avx2). Orders and
+ * shapes: sim/nn/kern.h. Nothing else includes this file. */
+#ifndef RLGF_KERN_IMPL_H
+#define RLGF_KERN_IMPL_H
+
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../base/dmath.h"
+
+typedef float vf8 __attribute__((vector_size(32)));
+typedef int32_t vi8 __attribute__((vector_size(32)));
+
+#define KINLINE static inline __attribute__((always_inline))
+
+/* The helpers are macros, and vector-valued helpers take pointers: a vf8 never crosses a call
+ * boundary, so no compiler has to pass one in registers a target may not have (Clang refuses that
+ * without AVX) and GCC never builds a broadcast lane by lane in a baseline-target helper. */
+#define LD8(p) ({ vf8 v_; memcpy(&v_, (p), sizeof v_); v_; })
+#define ST8(p, v) ({ vf8 s_ = (v); memcpy((p), &s_, sizeof s_); (void)0; })
+#define BC8(x) ({ float b_ = (x); (vf8){b_, b_, b_, b_, b_, b_, b_, b_}; })
+/* lanes where m is all ones take a, the others b (exact: a bit select) */
+#define SEL8(m, a, b) ((vf8)(((vi8)(a) & (m)) | ((vi8)(b) & ~(m))))
+/* fixed tree over the 8 lanes: ((l0+l1)+(l2+l3))+((l4+l5)+(l6+l7)) */
+#define HSUM8(v) ({ vf8 h_ = (v); ((h_[0] + h_[1]) + (h_[2] + h_[3])) + ((h_[4] + h_[5]) + (h_[6] + h_[7])); })
+
+/* ------------------------------------------------------------------------------------------
+ * exp and tanh: rlgf's own maths (sim/dmath.h), the only place transcendentals are computed,
+ * within 0.51 float ulp of the exact value (tests/test_dmath.c against MPFR). The 8-lane versions
+ * give the scalar ones' bits lane by lane (tested there too). */
+#define det_expf(x) dm_expf(x)
+#define det_tanhf(x) dm_tanhf(x)
+#define det_expf8(yp, xp) dm_expf8((float *)(yp), (const float *)(xp))
+#define det_tanhf8(yp, xp) dm_tanhf8((float *)(yp), (const float *)(xp))
+
+#ifdef KERN_AVX2
+#define KV(name) kv_##name##_avx2
+#else
+#define KV(name) kv_##name##_base
+#endif
+
+/* the variant entry points, declared for both suffixes */
+#define KERN_VARIANT_DECLS(sfx) \
+    void kv_gemm_rm_##sfx(float *out, int ldo, const float *a, long sa_n, const float *b, int ldb, const float *bias, int accumulate, int N, int K, int M); \
+    void kv_gemm_tr_##sfx(float *out, int ldo, const float *a, long sa_k, const float *b, int ldb, const float *bias, int accumulate, int N, int K, int M); \
+    void kv_gemm_gen_##sfx(float *out, int ldo, const float *a, long sa_n, long sa_k, const float *b, int ldb, const float *bias, int accumulate, int N, int K, int M); \
+    void kv_attention_forward_##sfx(float *out, float *att, const float *inp, int B, int T, int C, int NH, const int *from, float *kT); \
+    void kv_attention_row_##sfx(float *out, float *att_row, const float *q, const float *kT, int ldk, const float *v, long sv, int t, int hs); \
+    void kv_attention_backward_##sfx(float *dinp, const float *dout, const float *inp, const float *att, int B, int T, int C, int NH, const int *from, float *vT, float *da); \
+    void kv_gelu_forward_##sfx(float *out, float *th, const float *inp, int N); \
+    void kv_gelu_backward_##sfx(float *dinp, const float *inp, const float *th, const float *dout, int N); \
+    void kv_colsum_##sfx(float *out, const float *a, int N, int M); \
+    void kv_layernorm_forward_##sfx(float *out, float *mean, float *rstd, const float *inp, const float *weight, \
+                                    const float *bias, int N, int C); \
+    void kv_layernorm_backward_##sfx(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp, \
+                                     const float *weight, const float *mean, const float *rstd, int N, int C);
+KERN_VARIANT_DECLS(base)
+KERN_VARIANT_DECLS(avx2)
+
+/* ------------------------------------------------------------------------------------------
+ * matmul: out (N,M) = init + a (N,K) b (K,M). Register tiles of 4 rows x 16 columns (8 vf8
+ * accumulators), then 4 x 8, then single columns; leftover rows one at a time. Every tile adds
+ * a(n,k) b[k][j] onto its accumulator one k at a time, so an element's bits are those of the
+ * plain loop `acc = init; for k: acc += a(n,k) * b[k][j]` whatever tile it falls in. */
+
+KINLINE float gemm_init(const float *bias, int accumulate, const float *o, int j) {
+    return bias ? bias[j] : (accumulate ? o[j] : 0.0f);
+}
+#define gemm_init8(bias, accumulate, o, j) ((bias) ? LD8((bias) + (j)) : ((accumulate) ? LD8((o) + (j)) : BC8(0.0f)))
+
+KINLINE void gemm_body(float *out, int ldo, const float *a, long sa_n, long sa_k, const float *b, int ldb,
+                       const float *bias, int accumulate, int N, int K, int M) {
+    int n = 0;
+    for (; n + 4 <= N; n += 4) {
+        const float *a0 = a + n * sa_n, *a1 = a0 + sa_n, *a2 = a1 + sa_n, *a3 = a2 + sa_n;
+        float *o0 = out + (long)n * ldo, *o1 = o0 + ldo, *o2 = o1 + ldo, *o3 = o2 + ldo;
+        int j = 0;
+        for (; j + 16 <= M; j += 16) {
+            vf8 c00 = gemm_init8(bias, accumulate, o0, j), c01 = gemm_init8(bias, accumulate, o0, j + 8);
+            vf8 c10 = gemm_init8(bias, accumulate, o1, j), c11 = gemm_init8(bias, accumulate, o1, j + 8);
+            vf8 c20 = gemm_init8(bias, accumulate, o2, j), c21 = gemm_init8(bias, accumulate, o2, j + 8);
+            vf8 c30 = gemm_init8(bias, accumulate, o3, j), c31 = gemm_init8(bias, accumulate, o3, j + 8);
+            const float *bp = b + j;
+            long ak = 0;
+            for (int k = 0; k < K; k++, bp += ldb, ak += sa_k) {
+                vf8 b0 = LD8(bp), b1 = LD8(bp + 8), s;
+                s = BC8(a0[ak]), c00 += s * b0, c01 += s * b1;
+                s = BC8(a1[ak]), c10 += s * b0, c11 += s * b1;
+                s = BC8(a2[ak]), c20 += s * b0, c21 += s * b1;
+                s = BC8(a3[ak]), c30 += s * b0, c31 += s * b1;
+            }
+            ST8(o0 + j, c00), ST8(o0 + j + 8, c01), ST8(o1 + j, c10), ST8(o1 + j + 8, c11);
+            ST8(o2 + j, c20), ST8(o2 + j + 8, c21), ST8(o3 + j, c30), ST8(o3 + j + 8, c31);
+        }
+        for (; j + 8 <= M; j += 8) {
+            vf8 c0 = gemm_init8(bias, accumulate, o0, j), c1 = gemm_init8(bias, accumulate, o1, j);
+            vf8 c2 = gemm_init8(bias, accumulate, o2, j), c3 = gemm_init8(bias, accumulate, o3, j);
+            const float *bp = b + j;
+            long ak = 0;
+            for (int k = 0; k < K; k++, bp += ldb, ak += sa_k) {
+                vf8 b0 = LD8(bp);
+                c0 += BC8(a0[ak]) * b0, c1 += BC8(a1[ak]) * b0, c2 += BC8(a2[ak]) * b0, c3 += BC8(a3[ak]) * b0;
+            }
+            ST8(o0 + j, c0), ST8(o1 + j, c1), ST8(o2 + j, c2), ST8(o3 + j, c3);
+        }
+        for (; j < M; j++) {
+            float c0 = gemm_init(bias, accumulate, o0, j), c1 = gemm_init(bias, accumulate, o1, j);
+            float c2 = gemm_init(bias, accumulate, o2, j), c3 = gemm_init(bias, accumulate, o3, j);
+            const float *bp = b + j;
+            long ak = 0;
+            for (int k = 0; k < K; k++, bp += ldb, ak += sa_k) {
+                float bv = *bp;
+                c0 += a0[ak] * bv, c1 += a1[ak] * bv, c2 += a2[ak] * bv, c3 += a3[ak] * bv;
+            }
+            o0[j] = c0, o1[j] = c1, o2[j] = c2, o3[j] = c3;
+        }
+    }
+    for (; n < N; n++) {
+        const float *a0 = a + n * sa_n;
+        float *o0 = out + (long)n * ldo;
+        int j = 0;
+        for (; j + 16 <= M; j += 16) {
+            vf8 c0 = gemm_init8(bias, accumulate, o0, j), c1 = gemm_init8(bias, accumulate, o0, j + 8);
+            const float *bp = b + j;
+            long ak = 0;
+            for (int k = 0; k < K; k++, bp += ldb, ak += sa_k) {
+                vf8 s = BC8(a0[ak]);
+                c0 += s * LD8(bp), c1 += s * LD8(bp + 8);
+            }
+            ST8(o0 + j, c0), ST8(o0 + j + 8, c1);
+        }
+        for (; j + 8 <= M; j += 8) {
+            vf8 c0 = gemm_init8(bias, accumulate, o0, j);
+            const float *bp = b + j;
+            long ak = 0;
+            for (int k = 0; k < K; k++, bp += ldb, ak += sa_k) c0 += BC8(a0[ak]) * LD8(bp);
+            ST8(o0 + j, c0);
+        }
+        for (; j < M; j++) {
+            float c0 = gemm_init(bias, accumulate, o0, j);
+            const float *bp = b + j;
+            long ak = 0;
+            for (int k = 0; k < K; k++, bp += ldb, ak += sa_k) c0 += a0[ak] * *bp;
+            o0[j] = c0;
+        }
+    }
+}
+
+/* The two access patterns the model uses get their own copies so the compiler sees the unit
+ * stride: a row-major (forward, dinp) and a transposed (dweight = dout^T inp). */
+KINLINE void gemm_rm_body(float *out, int ldo, const float *a, long sa_n, const float *b, int ldb, const float *bias,
+                          int accumulate, int N, int K, int M) {
+    gemm_body(out, ldo, a, sa_n, 1, b, ldb, bias, accumulate, N, K, M);
+}
+KINLINE void gemm_tr_body(float *out, int ldo, const float *a, long sa_k, const float *b, int ldb, const float *bias,
+                          int accumulate, int N, int K, int M) {
+    gemm_body(out, ldo, a, 1, sa_k, b, ldb, bias, accumulate, N, K, M);
+}
+#define gemm_gen_body gemm_body
+void KV(gemm_rm)(float *out, int ldo, const float *a, long sa_n, const float *b, int ldb, const float *bias,
+               int accumulate, int N, int K, int M) { gemm_rm_body(out, ldo, a, sa_n, b, ldb, bias, accumulate, N, K, M); }
+void KV(gemm_tr)(float *out, int ldo, const float *a, long sa_k, const float *b, int ldb, const float *bias,
+               int accumulate, int N, int K, int M) { gemm_tr_body(out, ldo, a, sa_k, b, ldb, bias, accumulate, N, K, M); }
+void KV(gemm_gen)(float *out, int ldo, const float *a, long sa_n, long sa_k, const float *b, int ldb, const float *bias,
+               int accumulate, int N, int K, int M) { gemm_gen_body(out, ldo, a, sa_n, sa_k, b, ldb, bias, accumulate, N, K, M); }
+
+/* ------------------------------------------------------------------------------------------
+ * attention. Orders (the definition; the scalar tails follow the same):
+ *  - score s[t2] = (sum_i q[i] k[t2][i], ascending i from 0) * scale;
+ *  - the softmax sum: lane l = t2 mod 8 sums its exps in ascending t2, lanes combined by hsum8;
+ *  - out[i] = sum over t2 of att[t2] v[t2][i]: four partial sums P_r over t2 = r mod 4, each in
+ *    ascending t2 from 0, combined as (P0 + P1) + (P2 + P3);
+ *  - backward: dot = sum_t2 att[t2] da[t2] like the softmax sum; dq like out; dk[t2], dv[t2]
+ *    accumulate over query rows t in ascending t. */
+
+KINLINE int pad8i(int n) { return (n + 7) / 8 * 8; }
+
+KINLINE void attention_row_body(float *out, float *att_row, const float *q, const float *kT, int ldk, const float *v,
+                                long sv, int t, int hs) {
+    float scale = 1.0f / sqrtf((float)hs);
+    int n = t + 1, np = pad8i(n);
+    float *sbuf = att_row; /* scores, exps and probabilities in place; lanes past t end as 0 */
+    /* scores, 8 keys at a time */
+    vf8 mx8 = BC8(-INFINITY);
+    for (int c = 0; c < np; c += 8) {
+        vf8 acc = BC8(0.0f);
+        for (int i = 0; i < hs; i++) acc += BC8(q[i]) * LD8(kT + (long)i * ldk + c);
+        acc *= BC8(scale);
+        if (c + 8 > n) { /* lanes past t take no part */
+            vi8 lane = {0, 1, 2, 3, 4, 5, 6, 7};
+            acc = SEL8(lane + c < n, acc, BC8(-INFINITY));
+        }
+        ST8(sbuf + c, acc);
+        mx8 = SEL8(acc > mx8, acc, mx8);
+    }
+    float maxval = mx8[0];
+    for (int l = 1; l < 8; l++)
+        if (mx8[l] > maxval) maxval = mx8[l];
+    vf8 sum8 = BC8(0.0f);
+    for (int c = 0; c < np; c += 8) {
+        vf8 e, s = LD8(sbuf + c) - BC8(maxval);
+        det_expf8(&e, &s); /* -inf lanes give exactly 0 */
+        ST8(sbuf + c, e);
+        sum8 += e;
+    }
+    float inv = 1.0f / HSUM8(sum8); /* >= 1: the max term is exp(0) */
+    for (int c = 0; c < np; c += 8) ST8(sbuf + c, LD8(sbuf + c) * BC8(inv));
+    /* weighted values */
+    if (hs % 8 == 0) {
+        for (int i0 = 0; i0 < hs; i0 += 8) {
+            vf8 p[4] = {BC8(0.0f), BC8(0.0f), BC8(0.0f), BC8(0.0f)};
+            const float *vp = v + i0;
+            int t2 = 0;
+            for (; t2 + 4 <= n; t2 += 4, vp += 4 * sv) {
+                p[0] += BC8(sbuf[t2]) * LD8(vp);
+                p[1] += BC8(sbuf[t2 + 1]) * LD8(vp + sv);
+                p[2] += BC8(sbuf[t2 + 2]) * LD8(vp + 2 * sv);
+                p[3] += BC8(sbuf[t2 + 3]) * LD8(vp + 3 * sv);
+            }
+            for (int r = 0; t2 < n; t2++, r++, vp += sv) p[r] += BC8(sbuf[t2]) * LD8(vp);
+            ST8(out + i0, (p[0] + p[1]) + (p[2] + p[3]));
+        }
+    } else {
+        for (int i = 0; i < hs; i++) {
+            float p[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+            for (int t2 = 0; t2 < n; t2++) p[t2 & 3] += sbuf[t2] * v[(long)t2 * sv + i];
+            out[i] = (p[0] + p[1]) + (p[2] + p[3]);
+        }
+    }
+}
+
+KINLINE void attention_forward_body(float *out, float *att, const float *inp, int B, int T, int C, int NH,
+                                    const int *from, float *kT) {
+    int C3 = 3 * C, hs = C / NH, ldk = pad8i(T), ldT = ldk;
+    for (int b = 0; b < B; b++)
+        for (int h = 0; h < NH; h++) {
+            const float *base = inp + (long)b * T * C3;
+            /* this head's keys, transposed so 8 keys are one vector; zero padding past T */
+            for (int i = 0; i < hs; i++) {
+                float *row = kT + (long)i * ldk;
+                for (int t2 = 0; t2 < T; t2++) row[t2] = base[(long)t2 * C3 + C + h * hs + i];
+                for (int t2 = T; t2 < ldk; t2++) row[t2] = 0.0f;
+            }
+            for (int t = from ? from[b] : 0; t < T; t++)
+                attention_row_body(out + ((long)b * T + t) * C + h * hs, att + (((long)b * NH + h) * T + t) * ldT,
+                                   base + (long)t * C3 + h * hs, kT, ldk, base + 2 * C + h * hs, C3, t, hs);
+        }
+}
+
+void KV(attention_forward)(float *out, float *att, const float *inp, int B, int T, int C, int NH, const int *from,
+                           float *kT) {
+    attention_forward_body(out, att, inp, B, T, C, NH, from, kT);
+}
+void KV(attention_row)(float *out, float *att_row, const float *q, const float *kT, int ldk, const float *v, long sv, int t,
+               int hs) { attention_row_body(out, att_row, q, kT, ldk, v, sv, t, hs); }
+
+KINLINE void attention_backward_body(float *dinp, const float *dout, const float *inp, const float *att, int B, int T,
+                                     int C, int NH, const int *from, float *vT, float *da) {
+    int C3 = 3 * C, hs = C / NH, ldv = pad8i(T), ldT = ldv;
+    float scale = 1.0f / sqrtf((float)hs);
+    for (int b = 0; b < B; b++)
+        for (int h = 0; h < NH; h++) {
+            const float *base = inp + (long)b * T * C3;
+            float *dbase = dinp + (long)b * T * C3;
+            const float *K = base + C + h * hs, *V = base + 2 * C + h * hs;
+            float *dK = dbase + C + h * hs, *dV = dbase + 2 * C + h * hs;
+            for (int i = 0; i < hs; i++) {
+                float *row = vT + (long)i * ldv;
+                for (int t2 = 0; t2 < T; t2++) row[t2] = V[(long)t2 * C3 + i];
+                for (int t2 = T; t2 < ldv; t2++) row[t2] = 0.0f;
+            }
+            for (int t = from ? from[b] : 0; t < T; t++) {
+                int n = t + 1, np = pad8i(n);
+                const float *q = base + (long)t * C3 + h * hs;
+                float *dq = dbase + (long)t * C3 + h * hs;
+                const float *d = dout + ((long)b * T + t) * C + h * hs;
+                const float *abuf = att + (((long)b * NH + h) * T + t) * ldT; /* zero past t */
+                /* out = sum_t2 att[t2] v[t2]: da[t2] = v[t2] . d, dv[t2] += att[t2] d */
+                vf8 dot8 = BC8(0.0f);
+                for (int c = 0; c < np; c += 8) {
+                    vf8 acc = BC8(0.0f);
+                    for (int i = 0; i < hs; i++) acc += BC8(d[i]) * LD8(vT + (long)i * ldv + c);
+                    ST8(da + c, acc);
+                    dot8 += LD8(abuf + c) * acc;
+                }
+                float dot = HSUM8(dot8);
+                /* softmax, then the scaled scores: ds[t2] = att (da - dot) scale */
+                for (int c = 0; c < np; c += 8)
+                    ST8(da + c, (LD8(abuf + c) * (LD8(da + c) - BC8(dot))) * BC8(scale));
+                if (hs % 8 == 0) {
+                    for (int i0 = 0; i0 < hs; i0 += 8) {
+                        vf8 dd = LD8(d + i0), qq = LD8(q + i0);
+                        vf8 p[4] = {BC8(0.0f), BC8(0.0f), BC8(0.0f), BC8(0.0f)};
+                        for (int t2 = 0; t2 < n; t2++) {
+                            long o = (long)t2 * C3 + i0;
+                            ST8(dV + o, LD8(dV + o) + BC8(abuf[t2]) * dd);
+                            p[t2 & 3] += BC8(da[t2]) * LD8(K + o);
+                            ST8(dK + o, LD8(dK + o) + BC8(da[t2]) * qq);
+                        }
+                        ST8(dq + i0, LD8(dq + i0) + ((p[0] + p[1]) + (p[2] + p[3])));
+                    }
+                } else {
+                    for (int i = 0; i < hs; i++) {
+                        float p[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+                        for (int t2 = 0; t2 < n; t2++) {
+                            long o = (long)t2 * C3 + i;
+                            dV[o] += abuf[t2] * d[i];
+                            p[t2 & 3] += da[t2] * K[o];
+                            dK[o] += da[t2] * q[i];
+                        }
+                        dq[i] += (p[0] + p[1]) + (p[2] + p[3]);
+                    }
+                }
+            }
+        }
+}
+
+void KV(attention_backward)(float *dinp, const float *dout, const float *inp, const float *att, int B, int T, int C, int NH,
+               const int *from, float *vT, float *da) {
+    attention_backward_body(dinp, dout, inp, att, B, T, C, NH, from, vT, da);
+}
+
+/* ------------------------------------------------------------------------------------------
+ * GELU (tanh approximation), element-wise: 8 at a time, the tail with the scalar twins. */
+
+#define GELU_SCALING 0.7978845608028654f /* sqrt(2/pi) */
+#define GELU_CUBIC 0.044715f
+
+/* th, when not NULL, receives tanh(...) of every element for gelu_backward_body to reuse */
+KINLINE void gelu_forward_body(float *out, float *thv, const float *inp, int N) {
+    int i = 0;
+    for (; i + 8 <= N; i += 8) {
+        vf8 x = LD8(inp + i);
+        vf8 cube = BC8(GELU_CUBIC) * x * x * x;
+        vf8 th, u = BC8(GELU_SCALING) * (x + cube);
+        det_tanhf8(&th, &u);
+        if (thv) ST8(thv + i, th);
+        ST8(out + i, BC8(0.5f) * x * (BC8(1.0f) + th));
+    }
+    for (; i < N; i++) {
+        float x = inp[i];
+        float cube = GELU_CUBIC * x * x * x;
+        float th = det_tanhf(GELU_SCALING * (x + cube));
+        if (thv) thv[i] = th;
+        out[i] = 0.5f * x * (1.0f + th);
+    }
+}
+
+/* thv: the forward's tanh values, or NULL to recompute them (the same bits either way) */
+KINLINE void gelu_backward_body(float *dinp, const float *inp, const float *thv, const float *dout, int N) {
+    int i = 0;
+    for (; i + 8 <= N; i += 8) {
+        vf8 x = LD8(inp + i), th;
+        if (thv) {
+            th = LD8(thv + i);
+        } else {
+            vf8 cube = BC8(GELU_CUBIC) * x * x * x, u = BC8(GELU_SCALING) * (x + cube);
+            det_tanhf8(&th, &u);
+        }
+        vf8 sech2 = BC8(1.0f) - th * th;
+        vf8 local = BC8(0.5f) * (BC8(1.0f) + th) +
+                    x * BC8(0.5f) * sech2 * BC8(GELU_SCALING) * (BC8(1.0f) + BC8(3.0f * GELU_CUBIC) * x * x);
+        ST8(dinp + i, LD8(dinp + i) + local * LD8(dout + i));
+    }
+    for (; i < N; i++) {
+        float x = inp[i];
+        float cube = GELU_CUBIC * x * x * x;
+        float th = thv ? thv[i] : det_tanhf(GELU_SCALING * (x + cube));
+        float sech2 = 1.0f - th * th;
+        float local = 0.5f * (1.0f + th) + x * 0.5f * sech2 * GELU_SCALING * (1.0f + 3.0f * GELU_CUBIC * x * x);
+        dinp[i] += local * dout[i];
+    }
+}
+
+void KV(gelu_forward)(float *out, float *th, const float *inp, int N) { gelu_forward_body(out, th, inp, N); }
+void KV(gelu_backward)(float *dinp, const float *inp, const float *th, const float *dout, int N) {
+    gelu_backward_body(dinp, inp, th, dout, N);
+}
+
+/* ------------------------------------------------------------------------------------------
+ * layernorm. Orders: the mean and the variance are sums over i with lane l = i mod 8 for
+ * i < C8 = C rounded down to 8, combined by the fixed tree, then the tail i >= C8 added in
+ * ascending i; the backward's two row reductions the same way. dweight and dbias accumulate over
+ * rows in ascending n. */
+
+#define LN_EPS 1e-5f
+
+KINLINE void layernorm_forward_body(float *out, float *mean, float *rstd, const float *inp, const float *weight,
+                                    const float *bias, int N, int C) {
+    int C8 = C / 8 * 8;
+    for (int n = 0; n < N; n++) {
+        const float *x = inp + (long)n * C;
+        float *o = out + (long)n * C;
+        vf8 s8 = BC8(0.0f);
+        for (int i = 0; i < C8; i += 8) s8 += LD8(x + i);
+        float m = HSUM8(s8);
+        for (int i = C8; i < C; i++) m += x[i];
+        m = m / C;
+        vf8 v8 = BC8(0.0f), m8 = BC8(m);
+        for (int i = 0; i < C8; i += 8) {
+            vf8 xs = LD8(x + i) - m8;
+            v8 += xs * xs;
+        }
+        float v = HSUM8(v8);
+        for (int i = C8; i < C; i++) {
+            float xs = x[i] - m;
+            v += xs * xs;
+        }
+        v = v / C;
+        float s = 1.0f / sqrtf(v + LN_EPS);
+        vf8 s8b = BC8(s);
+        for (int i = 0; i < C8; i += 8) ST8(o + i, (s8b * (LD8(x + i) - m8)) * LD8(weight + i) + LD8(bias + i));
+        for (int i = C8; i < C; i++) o[i] = (s * (x[i] - m)) * weight[i] + bias[i];
+        mean[n] = m;
+        rstd[n] = s;
+    }
+}
+
+/* Rows of dout that are all zero are skipped (they would only add zeros). */
+KINLINE void layernorm_backward_body(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
+                                     const float *weight, const float *mean, const float *rstd, int N, int C) {
+    int C8 = C / 8 * 8;
+    for (int n = 0; n < N; n++) {
+        const float *d = dout + (long)n * C, *x = inp + (long)n * C;
+        float *di = dinp + (long)n * C;
+        int zero = 1;
+        for (int i = 0; i < C && zero; i++) zero = d[i] == 0.0f;
+        if (zero) continue;
+        float m = mean[n], s = rstd[n];
+        vf8 m8 = BC8(m), s8 = BC8(s), a8 = BC8(0.0f), b8 = BC8(0.0f);
+        for (int i = 0; i < C8; i += 8) {
+            vf8 norm = (LD8(x + i) - m8) * s8, dnorm = LD8(weight + i) * LD8(d + i);
+            a8 += dnorm;
+            b8 += dnorm * norm;
+        }
+        float dnorm_mean = HSUM8(a8), dnorm_norm_mean = HSUM8(b8);
+        for (int i = C8; i < C; i++) {
+            float norm = (x[i] - m) * s, dnorm = weight[i] * d[i];
+            dnorm_mean += dnorm;
+            dnorm_norm_mean += dnorm * norm;
+        }
+        dnorm_mean = dnorm_mean / C;
+        dnorm_norm_mean = dnorm_norm_mean / C;
+        vf8 dm8 = BC8(dnorm_mean), dnm8 = BC8(dnorm_norm_mean);
+        for (int i = 0; i < C8; i += 8) {
+            vf8 dd = LD8(d + i), norm = (LD8(x + i) - m8) * s8, dnorm = LD8(weight + i) * dd;
+            ST8(dbias + i, LD8(dbias + i) + dd);
+            ST8(dweight + i, LD8(dweight + i) + norm * dd);
+            ST8(di + i, LD8(di + i) + ((dnorm - dm8) - norm * dnm8) * s8);
+        }
+        for (int i = C8; i < C; i++) {
+            float norm = (x[i] - m) * s, dnorm = weight[i] * d[i];
+            dbias[i] += d[i];
+            dweight[i] += norm * d[i];
+            di[i] += ((dnorm - dnorm_mean) - norm * dnorm_norm_mean) * s;
+        }
+    }
+}
+
+void KV(layernorm_forward)(float *out, float *mean, float *rstd, const float *inp, const float *weight,
+                           const float *bias, int N, int C) {
+    layernorm_forward_body(out, mean, rstd, inp, weight, bias, N, C);
+}
+void KV(layernorm_backward)(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
+                            const float *weight, const float *mean, const float *rstd, int N, int C) {
+    layernorm_backward_body(dinp, dweight, dbias, dout, inp, weight, mean, rstd, N, C);
+}
+
+/* ------------------------------------------------------------------------------------------
+ * column sums: out[j] += sum_n a[n][j], ascending n per element (the bias gradients) */
+
+KINLINE void colsum_body(float *out, const float *a, int N, int M) {
+    int j = 0;
+    for (; j + 8 <= M; j += 8) {
+        vf8 acc = LD8(out + j);
+        for (int n = 0; n < N; n++) acc += LD8(a + (long)n * M + j);
+        ST8(out + j, acc);
+    }
+    for (; j < M; j++) {
+        float acc = out[j];
+        for (int n = 0; n < N; n++) acc += a[(long)n * M + j];
+        out[j] = acc;
+    }
+}
+void KV(colsum)(float *out, const float *a, int N, int M) { colsum_body(out, a, N, M); }
+
+#endif

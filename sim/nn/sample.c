@@ -1,0 +1,122 @@
+#include "sample.h"
+#include "../base/dmath.h"
+
+#include <math.h>
+
+size_t sample_scratch_size(int V) { return (size_t)V * (sizeof(double) + 2 * sizeof(int)); }
+
+void log_softmax_probs_row(const float *logits, int V, double *out, double *p) {
+    double mx = -INFINITY;
+    for (int i = 0; i < V; i++)
+        if (logits[i] > mx) mx = logits[i];
+    double s = 0.0;
+    for (int i = 0; i < V; i++) {
+        double e = dm_exp((double)logits[i] - mx);
+        s += e;
+        if (p) p[i] = e; /* the same exps give the probabilities: no second pass of exp */
+    }
+    double lse = mx + dm_log(s);
+    for (int i = 0; i < V; i++) out[i] = (double)logits[i] - lse;
+    if (p)
+        for (int i = 0; i < V; i++) p[i] /= s;
+}
+
+void log_softmax_row(const float *logits, int V, double *out) { log_softmax_probs_row(logits, V, out, NULL); }
+
+/* Rank order: higher probability first, lower id on ties. */
+static int rank_before(int i, int j, const double *p) { return p[i] > p[j] || (p[i] == p[j] && i < j); }
+
+/* Bottom-up merge sort into rank order (stable, reentrant, no allocation: tmp holds n ints). */
+static void sort_rank(int *idx, int *tmp, int n, const double *p) {
+    for (int width = 1; width < n; width *= 2) {
+        for (int lo = 0; lo < n; lo += 2 * width) {
+            int mid = lo + width < n ? lo + width : n, hi = lo + 2 * width < n ? lo + 2 * width : n;
+            int i = lo, j = mid, k = lo;
+            while (i < mid && j < hi) tmp[k++] = rank_before(idx[j], idx[i], p) ? idx[j++] : idx[i++];
+            while (i < mid) tmp[k++] = idx[i++];
+            while (j < hi) tmp[k++] = idx[j++];
+        }
+        for (int t = 0; t < n; t++) idx[t] = tmp[t];
+    }
+}
+
+int sample_token(const float *logits, int V, const sample_cfg_t *cfg, int banned, rng_t *r,
+                 void *scratch, double *prob_out) {
+    if (cfg->temperature <= 0.0) {
+        int best = -1;
+        for (int i = 0; i < V; i++)
+            if (i != banned && (best < 0 || logits[i] > logits[best])) best = i;
+        if (prob_out) *prob_out = 1.0;
+        return best;
+    }
+    double *p = scratch;
+    int *idx = (int *)(p + V);
+    double mx = -INFINITY;
+    for (int i = 0; i < V; i++)
+        if (i != banned && logits[i] > mx) mx = logits[i];
+    double total = 0.0;
+    for (int i = 0; i < V; i++) {
+        p[i] = i == banned ? 0.0 : dm_exp(((double)logits[i] - mx) / cfg->temperature);
+        total += p[i];
+    }
+    for (int i = 0; i < V; i++) p[i] /= total;
+
+    double u = rng_double(r);
+    int filter_k = cfg->top_k > 0 && cfg->top_k < V, filter_p = cfg->top_p < 1.0;
+    if (!filter_k && !filter_p) {
+        double c = 0.0;
+        int last = -1;
+        for (int i = 0; i < V; i++) {
+            if (p[i] <= 0.0) continue;
+            last = i;
+            c += p[i];
+            if (u < c) {
+                if (prob_out) *prob_out = p[i];
+                return i;
+            }
+        }
+        if (prob_out) *prob_out = p[last]; /* u within rounding of 1 */
+        return last;
+    }
+    int n = 0, keep;
+    if (filter_k) {
+        /* Only the first top_k of the rank order are ever looked at: keep them sorted by insertion
+         * instead of sorting all V. Rank order is strict (ties go to the lower id), so this is
+         * exactly the prefix the full sort would give. */
+        int k = cfg->top_k;
+        for (int i = 0; i < V; i++) {
+            if (n == k && !rank_before(i, idx[k - 1], p)) continue;
+            int at = n < k ? n++ : k - 1;
+            while (at > 0 && rank_before(i, idx[at - 1], p)) {
+                idx[at] = idx[at - 1];
+                at--;
+            }
+            idx[at] = i;
+        }
+        keep = k;
+    } else {
+        for (int i = 0; i < V; i++) idx[n++] = i;
+        sort_rank(idx, idx + V, n, p);
+        keep = n;
+    }
+    if (filter_p) {
+        double c = 0.0;
+        int k2 = 0;
+        while (k2 < keep) {
+            c += p[idx[k2++]];
+            if (c >= cfg->top_p) break;
+        }
+        keep = k2;
+    }
+    double kept = 0.0;
+    for (int i = 0; i < keep; i++) kept += p[idx[i]];
+    double c = 0.0, target = u * kept;
+    for (int i = 0; i < keep; i++) {
+        c += p[idx[i]];
+        if (target < c || i == keep - 1) {
+            if (prob_out) *prob_out = p[idx[i]] / kept;
+            return idx[i];
+        }
+    }
+    return idx[0]; /* unreachable: keep >= 1 */
+}
