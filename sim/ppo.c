@@ -7,6 +7,7 @@
 #include "rollout.h"
 #include "sample.h"
 #include "dmath.h"
+#include "estimators.h"
 
 #define MAX_MODELS 4
 
@@ -20,6 +21,7 @@ typedef struct {
 
 typedef struct {
     double pl, ent, akl, clip, vl, vclip, tgt;
+    double kll;
 } block_stats_t;
 
 struct ppo_trainer {
@@ -33,7 +35,10 @@ struct ppo_trainer {
     block_stats_t *bstats;
     int32_t *ref_len; /* per trajectory of the current batch */
     int ref_cap;
+    ppo_loss_opts_t lo; /* issue 13 knobs; zero = the PPO loss */
 };
+
+void ppo_set_loss_opts(ppo_trainer_t *t, const ppo_loss_opts_t *o) { t->lo = *o; }
 
 ppo_trainer_t *ppo_trainer_create(const task_t *task, pool_t *pool, int seq_cap) {
     ppo_trainer_t *t = calloc(1, sizeof *t);
@@ -138,6 +143,7 @@ typedef struct {
     int count;
     double N, NV, Nref;
     double adv_mean, adv_scale; /* A' = (A - mean) * scale */
+    double S; /* sequences with a trained token (loss.agg) */
 } mb_job_t;
 
 static void mb_block(void *ctx, int blk, int worker) {
@@ -146,6 +152,7 @@ static void mb_block(void *ctx, int blk, int worker) {
     pworker_t *w = &tr->w[worker];
     const batch_t *b = job->b;
     const ppo_params_t *p = job->p;
+    const ppo_loss_opts_t *LO = &tr->lo;
     const task_t *task = tr->task;
     int V = task->vocab;
     int r0 = blk * ROLLOUT_BLOCK, r1 = r0 + ROLLOUT_BLOCK < job->count ? r0 + ROLLOUT_BLOCK : job->count;
@@ -169,6 +176,11 @@ static void mb_block(void *ctx, int blk, int worker) {
         for (int r = r0; r < r1; r++) {
             int i = job->idx[r];
             const int32_t *gen = batch_gen(b, i);
+            double Li = 0, cw = 0; /* loss.agg: this sequence's trained tokens, each one's weight */
+            if (LO->loss_agg || LO->kl_loss_beta > 0) {
+                for (int t = 0; t < b->gen_len[i]; t++) Li += b->pmask[batch_tok(b, i, t)];
+                cw = est_token_weight(LO->loss_agg, job->N, job->S, Li, LO->agg_len);
+            }
             for (int t = 0; t < b->gen_len[i]; t++) {
                 int64_t k = batch_tok(b, i, t);
                 if (!b->pmask[k]) continue;
@@ -177,16 +189,27 @@ static void mb_block(void *ctx, int blk, int worker) {
                 double logp = w->ls[gen[t]];
                 double ratio = dm_exp(logp - (double)b->logp[k]);
                 double A = ((double)b->advantage[k] - job->adv_mean) * job->adv_scale;
-                double clipped = ratio < 1.0 - p->clip ? 1.0 - p->clip : (ratio > 1.0 + p->clip ? 1.0 + p->clip : ratio);
+                double hi = LO->clip_high > 0 ? LO->clip_high : p->clip; /* DAPO clip-higher */
+                double clipped = ratio < 1.0 - p->clip ? 1.0 - p->clip : (ratio > 1.0 + hi ? 1.0 + hi : ratio);
                 double s1 = ratio * A, s2 = clipped * A;
-                st.pl += -(s1 < s2 ? s1 : s2);
                 /* d(-min)/dlogp: the unclipped branch carries the gradient; the clipped one is flat */
-                double g = s1 <= s2 ? -ratio * A / job->N : 0.0;
+                double g;
+                if (!LO->loss_agg) {
+                    st.pl += -(s1 < s2 ? s1 : s2);
+                    g = s1 <= s2 ? -ratio * A / job->N : 0.0;
+                } else { /* stats stay "per token": policy_loss = sum w (-min) */
+                    st.pl += -(s1 < s2 ? s1 : s2) * cw * job->N;
+                    g = s1 <= s2 ? -ratio * A * cw : 0.0;
+                }
+                if (LO->kl_loss_beta > 0) { /* KL in the loss: beta * agg(k), the sample held fixed */
+                    st.kll += est_kl(LO->kl_loss_est, logp, (double)b->logp_ref[k]) * cw * job->N;
+                    g += LO->kl_loss_beta * cw * est_kl_dlogp(LO->kl_loss_est, logp, (double)b->logp_ref[k]);
+                }
                 double H = 0.0;
                 for (int j = 0; j < V; j++) H -= dm_exp(w->ls[j]) * w->ls[j];
                 st.ent += H;
                 st.akl += (ratio - 1.0) - (logp - (double)b->logp[k]);
-                st.clip += fabs(ratio - 1.0) > p->clip;
+                st.clip += LO->clip_high > 0 ? (ratio < 1.0 - p->clip || ratio > 1.0 + hi) : fabs(ratio - 1.0) > p->clip;
                 float *d = w->dout + row;
                 double ce = p->ent_coef / job->N;
                 for (int j = 0; j < V; j++) {
@@ -300,13 +323,14 @@ void ppo_prepare_batch(ppo_trainer_t *t, const batch_t *b, const ppo_params_t *p
 double ppo_minibatch_grad(ppo_trainer_t *t, const batch_t *b, const ppo_params_t *p, model_t *policy,
                           model_t *critic, const int *idx, int count, ppo_mb_stats_t *ms) {
     ensure_capacity(t, count, policy, critic);
-    mb_job_t job = {t, b, p, policy, critic, idx, count, 0, 0, 0, 0.0, 1.0};
+    mb_job_t job = {t, b, p, policy, critic, idx, count, 0, 0, 0, 0.0, 1.0, 0};
     double sa = 0, saa = 0;
     for (int q = 0; q < count; q++) {
-        int i = idx[q];
+        int i = idx[q], any = 0;
         for (int tt = 0; tt < b->gen_len[i]; tt++) {
             int64_t k = batch_tok(b, i, tt);
             if (b->pmask[k]) {
+                if (!any) job.S += 1, any = 1;
                 job.N += 1;
                 sa += b->advantage[k];
                 saa += (double)b->advantage[k] * b->advantage[k];
@@ -342,6 +366,7 @@ double ppo_minibatch_grad(ppo_trainer_t *t, const batch_t *b, const ppo_params_t
         s.pl += t->bstats[k].pl; s.ent += t->bstats[k].ent; s.akl += t->bstats[k].akl;
         s.clip += t->bstats[k].clip; s.vl += t->bstats[k].vl; s.vclip += t->bstats[k].vclip;
         s.tgt += t->bstats[k].tgt;
+        s.kll += t->bstats[k].kll;
     }
     ms->N = job.N;
     ms->NV = job.NV;
@@ -353,6 +378,10 @@ double ppo_minibatch_grad(ppo_trainer_t *t, const batch_t *b, const ppo_params_t
     ms->value_loss = job.NV > 0 ? s.vl / job.NV : 0.0;
     ms->vclip_frac = job.NV > 0 ? s.vclip / job.NV : 0.0;
     ms->target_loss = job.Nref > 0 ? s.tgt / job.Nref : 0.0;
+    ms->kl_loss = job.N > 0 ? s.kll / job.N : 0.0;
+    if (t->lo.kl_loss_beta > 0)
+        return ms->policy_loss - p->ent_coef * ms->entropy + p->vf_coef * ms->value_loss + p->tgt_coef * ms->target_loss +
+               t->lo.kl_loss_beta * ms->kl_loss;
     return ms->policy_loss - p->ent_coef * ms->entropy + p->vf_coef * ms->value_loss + p->tgt_coef * ms->target_loss;
 }
 

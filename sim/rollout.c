@@ -142,11 +142,12 @@ static void gen_one(void *ctx, int j, int worker) {
     /* 1-2: roll-in decision and switch point */
     int u = 0, k = 0;
     if (plan->rollin >= 0) {
-        rng_t r = rng_stream(job->seed, RNG_ROLLIN, job->key, (uint64_t)j);
+        uint64_t jr = b->group_size > 1 ? (uint64_t)j / (uint64_t)b->group_size : (uint64_t)j; /* a group shares its restart state */
+        rng_t r = rng_stream(job->seed, RNG_ROLLIN, job->key, jr);
         u = rng_double(&r) < plan->beta;
         if (u) {
             const actor_t *in = job->actors[plan->rollin];
-            rng_t rs = rng_stream(job->seed, job->purpose[plan->rollin], job->key, (uint64_t)j);
+            rng_t rs = rng_stream(job->seed, job->purpose[plan->rollin], job->key, jr);
             int L = actor_generate(in, task, job->split, (uint64_t)pidx, kv_for(e, w, in->model),
                                    w->sample_scratch, w->ctx, plen, plen, task->gen_min, task->gen_max, &rs,
                                    w->rollin);
