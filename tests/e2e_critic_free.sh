@@ -34,3 +34,17 @@ first_batch_is_training() {
     | grep -q '^0 0 0 0 0 0 0 0 $'
 }
 check rows-24-31-are-training first_batch_is_training
+# every new knob at once, guided, with ReMax's greedy baselines: the same digest for 1 and 2
+# threads, and after a kill and --resume
+knobs="algo=remax group.size=4 beta=0.6 kl.placement=loss kl.estimator=k3 loss.agg=seq_mean_token_sum_norm ppo.clip_high=0.28 checkpoint.every=1"
+same_digest_threads() {
+  $RLGF train $base $knobs threads=1 out="$TMP/t1.h5" && $RLGF train $base $knobs threads=2 out="$TMP/t2.h5" || return 1
+  [ "$($RLGF digest "$TMP/t1.h5" | cut -d' ' -f1)" = "$($RLGF digest "$TMP/t2.h5" | cut -d' ' -f1)" ]
+}
+check knobs-threads-1-vs-2 same_digest_threads
+same_digest_resume() {
+  RLGF_KILL_AFTER=1 $RLGF train $base $knobs out="$TMP/r.h5" 2>/dev/null
+  $RLGF train $base $knobs out="$TMP/r.h5" --resume || return 1
+  [ "$($RLGF digest "$TMP/t1.h5" | cut -d' ' -f1)" = "$($RLGF digest "$TMP/r.h5" | cut -d' ' -f1)" ]
+}
+check knobs-kill-and-resume same_digest_resume
