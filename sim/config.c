@@ -46,7 +46,7 @@ typedef struct {
 /* Every key, once. Reference values are those of the TRIL IMDB setup (../shared/spec). */
 static const cfg_key_t KEYS[] = {
     K_CHO("task", task, "imdb", "imdb|toy_match|toy_lock|commongen|tldr", "which simulated task to train on"),
-    K_CHO("algo", algo, "ppo", "sl|ppo|ppopp|aggrevated|lols|d2lols|grpo|rloo|reinforce|remax",
+    K_CHO("algo", algo, "ppo", "sl|ppo|ppopp|aggrevated|lols|d2lols|grpo|rloo|reinforce|remax|guidebase",
           "training algorithm (sl = supervised fine-tuning only)"),
     K_I64("seed", seed, "0", 0, "run seed: policy init, prompt order, sampling streams"),
     K_INT("iterations", iterations, "50", 1, INT_MAX, "RL iterations (reference: IMDB 50)"),

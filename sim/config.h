@@ -22,7 +22,7 @@
 typedef struct {
     /* top level */
     char task[CFG_STR];   /* imdb | toy_match | toy_lock | commongen | tldr */
-    char algo[CFG_STR];   /* sl | ppo | ppopp | aggrevated | lols | d2lols | grpo | rloo | reinforce | remax */
+    char algo[CFG_STR];   /* sl | ppo | ppopp | aggrevated | lols | d2lols | grpo | rloo | reinforce | remax | guidebase */
     int64_t seed;         /* >= 0 */
     int iterations;       /* RL iterations, >= 1 */
     int trajectories;     /* trajectories per iteration, >= 1 */

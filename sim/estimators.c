@@ -126,7 +126,8 @@ void est_advantages(batch_t *b, int estimator, int K, int scale, int baseline, c
                 break;
             case EST_RLOO: base = k > 1 ? (sum - R[q]) / (k - 1) : R[q]; break;
             case EST_REINFORCE: base = baseline == BASELINE_NONE ? 0.0 : bmean; break;
-            case EST_REMAX: base = remax_R[g0 / K]; break;
+            case EST_REMAX:
+            case EST_GUIDE: base = remax_R[g0 / K]; break;
             default: break;
             }
             /* a group of equal rewards carries no signal: exactly 0, never rounding noise / eps */
@@ -141,17 +142,37 @@ void est_advantages(batch_t *b, int estimator, int K, int scale, int baseline, c
     }
 }
 
+/* One completion per group from the group's restart state by `out` (the roll-out slot, its own
+ * stream `purpose`), scored by the policy and pi_ref and KL-shaped like the samples (its roll-out
+ * tokens count as the learner's), so at the KL-regularised optimum, where R - beta log(pi/ref) is
+ * the same for every sequence, the baseline equals every sample's R and the advantages vanish. */
+static void completion_baselines(rollout_engine_t *e, const rollout_plan_t *plan, const actor_t *out,
+                                 const actor_t *guide, uint32_t purpose, batch_t *gb, int n_groups,
+                                 const int64_t *group_prompt, uint64_t seed, uint64_t key, const model_t *policy,
+                                 const model_t *ref, double beta, int kl_on_guide, int kl_est, double *R_out) {
+    const actor_t *actors[2] = {out, guide};
+    uint32_t purposes[2] = {purpose, RNG_GUIDE};
+    gb->n = n_groups;
+    gb->group_size = 1; /* trajectory g uses the roll-in streams of group g: the group's prefix */
+    rollout_generate(e, plan, actors, gb, SPLIT_TRAIN, group_prompt, seed, purposes, key);
+    rollout_score(e, gb, policy, ref, NULL);
+    for (int g = 0; g < n_groups; g++) R_out[g] = shape(gb, g, beta, kl_on_guide, kl_est);
+}
+
 void est_remax_baselines(rollout_engine_t *e, const rollout_plan_t *plan, const actor_t *learner,
                          const actor_t *guide, batch_t *gb, int n_groups, const int64_t *group_prompt,
                          uint64_t seed, uint64_t key, const model_t *policy, const model_t *ref,
                          double beta, int kl_on_guide, int kl_est, double *R_out) {
     actor_t greedy = *learner;
     greedy.sampling.temperature = 0.0; /* sample_token: temperature <= 0 is the argmax */
-    const actor_t *actors[2] = {&greedy, guide};
-    uint32_t purpose[2] = {RNG_REMAX, RNG_GUIDE};
-    gb->n = n_groups;
-    gb->group_size = 1; /* greedy trajectory g uses the roll-in streams of group g: the group's prefix */
-    rollout_generate(e, plan, actors, gb, SPLIT_TRAIN, group_prompt, seed, purpose, key);
-    rollout_score(e, gb, policy, ref, NULL);
-    for (int g = 0; g < n_groups; g++) R_out[g] = shape(gb, g, beta, kl_on_guide, kl_est);
+    completion_baselines(e, plan, &greedy, guide, RNG_REMAX, gb, n_groups, group_prompt, seed, key, policy, ref, beta,
+                         kl_on_guide, kl_est, R_out);
+}
+
+void est_guide_baselines(rollout_engine_t *e, const rollout_plan_t *plan, const actor_t *guide, batch_t *gb,
+                         int n_groups, const int64_t *group_prompt, uint64_t seed, uint64_t key,
+                         const model_t *policy, const model_t *ref, double beta, int kl_on_guide, int kl_est,
+                         double *R_out) {
+    completion_baselines(e, plan, guide, guide, RNG_GUIDE_BASELINE, gb, n_groups, group_prompt, seed, key, policy, ref,
+                         beta, kl_on_guide, kl_est, R_out);
 }

@@ -13,6 +13,10 @@
  *   reinforce: b_i = the batch mean of R (baseline=mean) or 0 (baseline=none).
  *   remax:     b_i = R of the policy's greedy completion of the same prompt (and, under guide
  *              roll-ins, of the same guide prefix).
+ *   guidebase: b_i = R of the guide's own sampled completion of the same prompt (under guide
+ *              roll-ins: of the same guide prefix), KL-shaped with the learner's log-probabilities
+ *              as if the learner had written it: a one-sample estimate of the guide's value of
+ *              the restart state (AggreVaTeD's cost-to-go) as a baseline.
  *
  * KL estimators of KL(pi || pi_ref) per sampled token, with log rho = logp_ref - logp:
  *   k1 = -log rho,  k2 = (log rho)^2 / 2,  k3 = (rho - 1) - log rho.
@@ -32,7 +36,7 @@
 #include "model.h"
 #include "rollout.h"
 
-enum { EST_GAE = 0, EST_GRPO = 1, EST_RLOO = 2, EST_REINFORCE = 3, EST_REMAX = 4 };
+enum { EST_GAE = 0, EST_GRPO = 1, EST_RLOO = 2, EST_REINFORCE = 3, EST_REMAX = 4, EST_GUIDE = 5 };
 enum { KL_K1 = 0, KL_K2 = 1, KL_K3 = 2 };
 enum { KL_IN_REWARD = 0, KL_IN_LOSS = 1 };
 enum { AGG_TOKEN_MEAN = 0, AGG_SEQ_MEAN_TOKEN_MEAN = 1, AGG_SEQ_MEAN_TOKEN_SUM_NORM = 2 };
@@ -69,7 +73,7 @@ void est_sequence_rewards(batch_t *b, double beta, int kl_on_guide, int kl_est);
 
 /* Baselines and advantages of a critic-free estimator from b->ret (the R_i), groups of K
  * consecutive trajectories: fills b->baseline, b->advantage (broadcast), b->returns (= A).
- * remax_R: per group, the greedy completion's R (EST_REMAX only). */
+ * remax_R: per group, the greedy (EST_REMAX) or guide (EST_GUIDE) completion's R. */
 void est_advantages(batch_t *b, int estimator, int K, int scale, int baseline, const double *remax_R);
 
 /* ReMax: the policy's greedy completion of each group's prompt (the same guide prefix as the
@@ -79,5 +83,13 @@ void est_remax_baselines(rollout_engine_t *e, const rollout_plan_t *plan, const 
                          const actor_t *guide, batch_t *gb, int n_groups, const int64_t *group_prompt,
                          uint64_t seed, uint64_t key, const model_t *policy, const model_t *ref,
                          double beta, int kl_on_guide, int kl_est, double *R_out);
+
+/* guidebase: the guide's own completion of each group's restart state (prompt + the group's guide
+ * prefix when the plan rolls in), sampled from its own stream (RNG_GUIDE_BASELINE), scored and
+ * KL-shaped as if the learner had written it; R_out gets its sequence reward per group. */
+void est_guide_baselines(rollout_engine_t *e, const rollout_plan_t *plan, const actor_t *guide, batch_t *gb,
+                         int n_groups, const int64_t *group_prompt, uint64_t seed, uint64_t key,
+                         const model_t *policy, const model_t *ref, double beta, int kl_on_guide, int kl_est,
+                         double *R_out);
 
 #endif

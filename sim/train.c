@@ -857,7 +857,7 @@ int train_run(const config_t *cfg, const train_opts_t *opts, err_t *err) {
     est_opts_t eo = est_opts(cfg);
     ppo_loss_opts_t lo = {eo.agg, task->gen_max, cfg->ppo.clip_high > 0 ? cfg->ppo.clip_high : 0.0, eo.kl_est, 0.0};
     int K = eo.group, n_groups = cfg->trajectories / K;
-    if (!strcmp(cfg->algo, "remax")) {
+    if (!strcmp(cfg->algo, "remax") || !strcmp(cfg->algo, "guidebase")) {
         remax_R = calloc((size_t)n_groups, sizeof *remax_R);
         group_prompt = calloc((size_t)n_groups, sizeof *group_prompt);
         if (!remax_R || !group_prompt || batch_init(&gbatch, n_groups, seq_cap, task->gen_max, task->n_metrics) != 0) {
@@ -917,6 +917,11 @@ int train_run(const config_t *cfg, const train_opts_t *opts, err_t *err) {
                 est_remax_baselines(engine, &spec.plan, &learner, &guide, &gbatch, n_groups, group_prompt,
                                     (uint64_t)cfg->seed, (uint64_t)it, policy, ref, beta_rew, spec.kl_on_guide,
                                     eo.kl_est, remax_R);
+            }
+            if (spec.estimator == EST_GUIDE) {
+                for (int g = 0; g < n_groups; g++) group_prompt[g] = prompt_idx[g * K];
+                est_guide_baselines(engine, &spec.plan, &guide, &gbatch, n_groups, group_prompt, (uint64_t)cfg->seed,
+                                    (uint64_t)it, policy, ref, beta_rew, spec.kl_on_guide, eo.kl_est, remax_R);
             }
             est_advantages(&batch, spec.estimator, K, eo.scale, eo.baseline, remax_R);
         }

@@ -11,7 +11,7 @@ for a in sl ppo ppopp aggrevated lols d2lols; do
      && grep -q "pi_ref" $TMP/info; then ok "info-$a"; else fail "info-$a" "$(head -3 $TMP/info)"; fi
 done
 # the critic-free algorithms, with a group of 2 completions per prompt, unguided and guided
-for a in grpo rloo reinforce remax; do
+for a in grpo rloo reinforce remax guidebase; do
   check "train-$a" $RLGF train configs/imdb_small.ini algo=$a group.size=2 cache_dir=$TMP/cache out=$TMP/$a.h5 --quiet
   check "train-$a-guided" $RLGF train configs/imdb_small.ini algo=$a group.size=2 beta=0.6 cache_dir=$TMP/cache out=$TMP/$a-g.h5 --quiet
 done

@@ -121,6 +121,13 @@ static void test_remax_toy_optimum(void **s) {
     if (slow_skipped()) skip();
     check_algo("remax", NULL);
 }
+static void test_guidebase_toy_optimum(void **s) {
+    (void)s;
+    if (slow_skipped()) skip();
+    const char *g[] = {"beta", "0.5", NULL};
+    check_algo("guidebase", NULL);
+    check_algo("guidebase", g);
+}
 static void test_guided_grpo_toy_optimum(void **s) {
     (void)s;
     if (slow_skipped()) skip();
@@ -217,11 +224,11 @@ static void run_imdb(const char *out, const char *const *ov, model_t **policy) {
  * final weights), for each critic-free algorithm. */
 static void test_guide_beta0_is_unguided(void **state) {
     (void)state;
-    const char *algos[4] = {"grpo", "rloo", "reinforce", "remax"};
+    const char *algos[5] = {"grpo", "rloo", "reinforce", "remax", "guidebase"};
     const char *cols[] = {"trajectories/token", "trajectories/advantage", "trajectories/baseline", "trajectories/return",
                           "trajectories/logp", "trajectories/group", "trajectories/u", "iterations/policy_loss",
                           "iterations/mode", "eval/reward_mean", NULL};
-    for (int a = 0; a < 4; a++) {
+    for (int a = 0; a < 5; a++) {
         char pa[] = "/tmp/rlgf_b0a_XXXXXX", pb[] = "/tmp/rlgf_b0b_XXXXXX";
         close(mkstemp(pa));
         close(mkstemp(pb));
@@ -329,6 +336,7 @@ int main(void) {
         cmocka_unit_test(test_rloo_toy_optimum),
         cmocka_unit_test(test_reinforce_toy_optimum),
         cmocka_unit_test(test_remax_toy_optimum),
+        cmocka_unit_test(test_guidebase_toy_optimum),
         cmocka_unit_test(test_guided_grpo_toy_optimum),
         cmocka_unit_test(test_kl_in_loss_fixed_points),
         cmocka_unit_test(test_guide_beta0_is_unguided),
