@@ -5,9 +5,11 @@
 #include <string.h>
 
 extern const algo_t algo_ppo, algo_ppopp, algo_aggrevated, algo_lols, algo_d2lols;
+extern const algo_t algo_grpo, algo_rloo, algo_reinforce, algo_remax, algo_guidebase;
 
 const algo_t *algo_find(const char *name) {
-    static const algo_t *const all[] = {&algo_ppo, &algo_ppopp, &algo_aggrevated, &algo_lols, &algo_d2lols};
+    static const algo_t *const all[] = {&algo_ppo, &algo_ppopp, &algo_aggrevated, &algo_lols, &algo_d2lols,
+                                        &algo_grpo, &algo_rloo, &algo_reinforce, &algo_remax, &algo_guidebase};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         if (!strcmp(all[i]->name, name)) return all[i];
     return NULL;

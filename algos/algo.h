@@ -21,6 +21,7 @@ typedef struct {
     int mode;         /* MODE_*, logged per iteration */
     int kl_on_guide;  /* KL shaping also on guide-written tokens */
     int kl_off;       /* no KL shaping at all (kl_in_guided_reward = false, as the reference code) */
+    int estimator;    /* EST_GAE (0: critic and GAE) or a critic-free estimator (sim/estimators.h) */
 } iter_spec_t;
 
 typedef struct {
@@ -40,6 +41,11 @@ const algo_t *algo_find(const char *name);
  * loss on guide tokens (so the critic estimates the guide's value). */
 void algo_spec_ppopp(const config_t *cfg, double beta, int critic, iter_spec_t *spec);
 void algo_spec_aggrevated(const config_t *cfg, double beta, int critic, iter_spec_t *spec);
+
+/* A critic-free algorithm (grpo, rloo, reinforce, remax; algos/critic_free.c): learner roll-outs,
+ * or guide roll-ins w.p. beta when the config sets beta (as PPO++); policy loss on learner tokens,
+ * no critic, no value loss. */
+void algo_spec_critic_free(const config_t *cfg, int estimator, iter_spec_t *spec);
 
 /* beta / tau from the config, or the spec's per-task default for this algorithm when -1. */
 double algo_beta(const config_t *cfg, const char *algo);

@@ -10,6 +10,12 @@ for a in sl ppo ppopp aggrevated lols d2lols; do
   if $RLGF info $TMP/$a.h5 > $TMP/info 2>&1 && grep -q "complete:  *yes" $TMP/info && grep -q " guide " $TMP/info \
      && grep -q "pi_ref" $TMP/info; then ok "info-$a"; else fail "info-$a" "$(head -3 $TMP/info)"; fi
 done
+# the critic-free algorithms, with a group of 2 completions per prompt, unguided and guided
+for a in grpo rloo reinforce remax guidebase; do
+  check "train-$a" $RLGF train configs/imdb_small.ini algo=$a group.size=2 cache_dir=$TMP/cache out=$TMP/$a.h5 --quiet
+  check "train-$a-guided" $RLGF train configs/imdb_small.ini algo=$a group.size=2 beta=0.6 cache_dir=$TMP/cache out=$TMP/$a-g.h5 --quiet
+done
+expect_fail group-not-dividing "trajectories = 8 is not a multiple of group.size = 3" $RLGF train configs/imdb_small.ini algo=grpo group.size=3
 [ -f $TMP/ppo.policy.h5 ] && ok final-policy-saved || fail final-policy-saved "no $TMP/ppo.policy.h5"
 # a saved policy serves as a guide
 check checkpoint-guide $RLGF train configs/imdb_small.ini algo=ppopp guide.type=checkpoint guide.path=$TMP/ppo.policy.h5 cache_dir=$TMP/cache out=$TMP/ck.h5 --quiet

@@ -46,7 +46,7 @@ typedef struct {
 /* Every key, once. Reference values are those of the TRIL IMDB setup (../shared/spec). */
 static const cfg_key_t KEYS[] = {
     K_CHO("task", task, "imdb", "imdb|toy_match|toy_lock|commongen|tldr", "which simulated task to train on"),
-    K_CHO("algo", algo, "ppo", "sl|ppo|ppopp|aggrevated|lols|d2lols",
+    K_CHO("algo", algo, "ppo", "sl|ppo|ppopp|aggrevated|lols|d2lols|grpo|rloo|reinforce|remax|guidebase",
           "training algorithm (sl = supervised fine-tuning only)"),
     K_I64("seed", seed, "0", 0, "run seed: policy init, prompt order, sampling streams"),
     K_INT("iterations", iterations, "50", 1, INT_MAX, "RL iterations (reference: IMDB 50)"),
@@ -136,6 +136,8 @@ static const cfg_key_t KEYS[] = {
     K_DBL("ppo.weight_decay", ppo.weight_decay, "1e-6", 0, 1,
           "AdamW decoupled weight decay, not on biases or norm gains (reference: 1e-6)"),
     K_DBLX("ppo.adam_eps", ppo.adam_eps, "1e-5", 0, 1, "Adam epsilon (reference: 1e-5)"),
+    K_DBL("ppo.clip_high", ppo.clip_high, "-1", -1, 10,
+          "upper ratio clip 1 + this (DAPO clip-higher); -1 = ppo.clip (symmetric)"),
     /* Upper bounds on coefficients keep every loss term finite: a summed KL or NLL is at most a
      * few hundred nats, so 1e6 times it is far from overflow, while 1e308 times it is inf. */
     K_DBL("kl.beta", kl.beta, "0.001", 0, 1e6,
@@ -145,6 +147,20 @@ static const cfg_key_t KEYS[] = {
     K_DBLX("kl.target", kl.target, "0.1", 0, NOMAX,
            "adaptive controller: target KL per trajectory (nats, summed over tokens)"),
     K_DBL("kl.k", kl.k, "0.1", 0, 1, "adaptive controller: step size of the beta update"),
+    K_CHO("kl.estimator", kl.estimator, "k1", "k1|k2|k3",
+          "per-token KL estimator (Schulman), rho = pi_ref/pi: k1 = -log rho, k2 = (log rho)^2/2, "
+          "k3 = (rho - 1) - log rho"),
+    K_CHO("kl.placement", kl.placement, "reward", "reward|loss",
+          "KL penalty shapes the reward (then advantages) or is a loss term beta * agg(k)"),
+    K_INT("group.size", group.size, "1", 1, 4096,
+          "completions K of each prompt in a batch; trajectories (the total) must be a multiple of K"),
+    K_CHO("grpo.scale", grpo.scale, "group", "group|batch|none",
+          "grpo advantage (R - group mean) / std of the group, of the batch, or unscaled (Dr. GRPO)"),
+    K_CHO("reinforce.baseline", reinforce.baseline, "mean", "mean|none",
+          "reinforce baseline: the batch-mean sequence reward, or none"),
+    K_CHO("loss.agg", loss.agg, "token_mean", "token_mean|seq_mean_token_mean|seq_mean_token_sum_norm",
+          "policy-loss aggregation: mean over the minibatch's tokens; mean over sequences of each "
+          "sequence's token mean; mean over sequences of token sums / the task's max length (Dr. GRPO)"),
     K_INT("sl.epochs", sl.epochs, "3", 1, 1000, "SL passes over the training pairs"),
     K_INT("sl.examples", sl.examples, "2048", 1, INT_MAX, "SL training (prompt, reference) pairs"),
     K_INT("sl.batch", sl.batch, "16", 1, INT_MAX, "SL pairs per optimizer step"),
@@ -627,6 +643,14 @@ int cfg_validate(const config_t *c, err_t *err) {
     if (c->guide.top_k > c->world.vocab)
         return err_set(err, "config: guide.top_k = %d is larger than world.vocab = %d (0 = off)",
                        c->guide.top_k, c->world.vocab);
+    if (c->trajectories % c->group.size != 0)
+        return err_set(err, "config: trajectories = %d is not a multiple of group.size = %d (K completions "
+                       "of each prompt; trajectories is the total)", c->trajectories, c->group.size);
+    if (strcmp(c->algo, "rloo") == 0 && c->group.size < 2)
+        return err_set(err, "config: algo = rloo needs group.size >= 2 (the leave-one-out baseline is the "
+                       "mean of the other K-1 completions), got %d", c->group.size);
+    if (c->ppo.clip_high != -1 && c->ppo.clip_high <= 0)
+        return err_set(err, "config: ppo.clip_high = %g must be -1 (= ppo.clip) or > 0", c->ppo.clip_high);
     if (strcmp(c->kl.controller, "adaptive") == 0 && c->kl.beta <= 0)
         return err_set(err, "config: kl.controller = adaptive needs kl.beta > 0 (it scales beta)");
     return 0;

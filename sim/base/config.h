@@ -22,7 +22,7 @@
 typedef struct {
     /* top level */
     char task[CFG_STR];   /* imdb | toy_match | toy_lock | commongen | tldr */
-    char algo[CFG_STR];   /* sl | ppo (later: ppopp | aggrevated | lols | d2lols) */
+    char algo[CFG_STR];   /* sl | ppo | ppopp | aggrevated | lols | d2lols | grpo | rloo | reinforce | remax | guidebase */
     int64_t seed;         /* >= 0 */
     int iterations;       /* RL iterations, >= 1 */
     int trajectories;     /* trajectories per iteration, >= 1 */
@@ -87,6 +87,7 @@ typedef struct {
         double grad_clip;    /* 1.0 */
         double weight_decay; /* 1e-6 */
         double adam_eps;     /* 1e-5 */
+        double clip_high;    /* -1 = ppo.clip; else the upper clip 1 + this (DAPO clip-higher) */
     } ppo;
 
     struct {
@@ -94,7 +95,15 @@ typedef struct {
         char controller[CFG_STR]; /* fixed | adaptive */
         double target;        /* 0.1, adaptive target */
         double k;             /* 0.1, adaptive step */
+        char estimator[CFG_STR]; /* k1 | k2 | k3 (sim/estimators.h) */
+        char placement[CFG_STR]; /* reward | loss */
     } kl;
+
+    /* critic-free estimators, loss aggregation (sim/estimators.h, issue 13) */
+    struct { int size; } group;                 /* group.size: completions per prompt (1) */
+    struct { char scale[CFG_STR]; } grpo;       /* grpo.scale: group | batch | none */
+    struct { char baseline[CFG_STR]; } reinforce; /* reinforce.baseline: mean | none */
+    struct { char agg[CFG_STR]; } loss;         /* loss.agg: token_mean | seq_mean_token_mean | seq_mean_token_sum_norm */
 
     struct {
         int epochs;       /* 3 */

@@ -28,6 +28,8 @@ typedef enum {
     RNG_SL = 10,          /* supervised training order, per epoch */
     RNG_INIT_TABLE = 11,  /* tabular model initialisation (unused while tables start at zero) */
     RNG_EVAL_BASELINE = 12, /* evaluation of the guide (index 1) and pi_ref (index 2), per prompt */
+    RNG_REMAX = 13,       /* ReMax's greedy baseline completions, per (iteration, group) */
+    RNG_GUIDE_BASELINE = 14, /* guidebase: the guide's baseline completions, per (iteration, group) */
 } rng_purpose_t;
 
 /* pcg32_srandom_r(seed, stream) of the reference library. */

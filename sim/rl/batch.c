@@ -29,7 +29,10 @@ int batch_init(batch_t *b, int cap, int seq_cap, int gen_cap, int n_metrics) {
     b->reward = calloc(g, sizeof(float));
     b->advantage = calloc(g, sizeof(float));
     b->returns = calloc(g, sizeof(float));
-    if (!b->split || !b->prompt_index || !b->prompt_len || !b->gen_len || !b->u || !b->k ||
+    b->group = calloc(c, sizeof *b->group);
+    b->baseline = calloc(c, sizeof *b->baseline);
+    if (!b->group || !b->baseline ||
+        !b->split || !b->prompt_index || !b->prompt_len || !b->gen_len || !b->u || !b->k ||
         !b->task_reward || !b->ret || !b->metrics || !b->seq || !b->actor || !b->pmask ||
         !b->vmask || !b->logp || !b->logp_ref || !b->value || !b->reward || !b->advantage ||
         !b->returns) {
@@ -44,5 +47,6 @@ void batch_free(batch_t *b) {
     free(b->u); free(b->k); free(b->task_reward); free(b->ret); free(b->metrics); free(b->seq);
     free(b->actor); free(b->pmask); free(b->vmask); free(b->logp); free(b->logp_ref);
     free(b->value); free(b->reward); free(b->advantage); free(b->returns);
+    free(b->group); free(b->baseline);
     memset(b, 0, sizeof *b);
 }

@@ -35,6 +35,10 @@ typedef struct {
     float *reward;       /* shaped reward r_t */
     float *advantage;    /* A_t */
     float *returns;      /* G_t = A_t + V_t */
+    /* per trajectory (issue 13) */
+    int32_t *group;      /* group id: the K completions of one prompt share it */
+    double *baseline;    /* the advantage estimator's baseline (critic-free: b_i; GAE: V(s_0)) */
+    int group_size;      /* K: trajectories j / K form a group (rollout.h); 0 or 1 = none */
 } batch_t;
 
 int batch_init(batch_t *b, int cap, int seq_cap, int gen_cap, int n_metrics);

@@ -8,6 +8,7 @@
 #include "rollout.h"
 #include "../nn/sample.h"
 #include "../base/dmath.h"
+#include "estimators.h"
 
 #define MAX_MODELS 4
 
@@ -22,6 +23,7 @@ typedef struct {
 
 typedef struct {
     double pl, ent, akl, clip, vl, vclip, tgt;
+    double kll;
 } block_stats_t;
 
 struct ppo_trainer {
@@ -35,7 +37,10 @@ struct ppo_trainer {
     block_stats_t *bstats;
     int32_t *ref_len; /* per trajectory of the current batch */
     int ref_cap;
+    ppo_loss_opts_t lo; /* issue 13 knobs; zero = the PPO loss */
 };
+
+void ppo_set_loss_opts(ppo_trainer_t *t, const ppo_loss_opts_t *o) { t->lo = *o; }
 
 ppo_trainer_t *ppo_trainer_create(const task_t *task, pool_t *pool, int seq_cap) {
     ppo_trainer_t *t = calloc(1, sizeof *t);
@@ -142,6 +147,7 @@ typedef struct {
     int count;
     double N, NV, Nref;
     double adv_mean, adv_scale; /* A' = (A - mean) * scale */
+    double S; /* sequences with a trained token (loss.agg) */
 } mb_job_t;
 
 static void mb_block(void *ctx, int blk, int worker) {
@@ -150,6 +156,7 @@ static void mb_block(void *ctx, int blk, int worker) {
     pworker_t *w = &tr->w[worker];
     const batch_t *b = job->b;
     const ppo_params_t *p = job->p;
+    const ppo_loss_opts_t *LO = &tr->lo;
     const task_t *task = tr->task;
     int V = task->vocab;
     int r0, r1;
@@ -178,6 +185,11 @@ static void mb_block(void *ctx, int blk, int worker) {
         for (int r = r0; r < r1; r++) {
             int i = job->idx[r];
             const int32_t *gen = batch_gen(b, i);
+            double Li = 0, cw = 0; /* loss.agg: this sequence's trained tokens, each one's weight */
+            if (LO->loss_agg || LO->kl_loss_beta > 0) {
+                for (int t = 0; t < b->gen_len[i]; t++) Li += b->pmask[batch_tok(b, i, t)];
+                cw = est_token_weight(LO->loss_agg, job->N, job->S, Li, LO->agg_len);
+            }
             for (int t = 0; t < b->gen_len[i]; t++) {
                 int64_t k = batch_tok(b, i, t);
                 if (!b->pmask[k]) continue;
@@ -185,13 +197,24 @@ static void mb_block(void *ctx, int blk, int worker) {
                 log_softmax_probs_row(logits + row, V, w->ls, w->p);
                 double logp = w->ls[gen[t]];
                 double A = ((double)b->advantage[k] - job->adv_mean) * job->adv_scale;
+                double hi = LO->clip_high > 0 ? LO->clip_high : p->clip; /* DAPO clip-higher */
                 double ratio, g;
-                st.pl += ppo_pg_term(logp, (double)b->logp[k], A, p->clip, &g, &ratio);
-                g /= job->N;
+                double term = ppo_pg_term_asym(logp, (double)b->logp[k], A, p->clip, hi, &g, &ratio);
+                if (!LO->loss_agg) {
+                    st.pl += term;
+                    g /= job->N;
+                } else { /* stats stay "per token": policy_loss = sum w (-min) */
+                    st.pl += term * cw * job->N;
+                    g *= cw;
+                }
+                if (LO->kl_loss_beta > 0) { /* KL in the loss: beta * agg(k), the sample held fixed */
+                    st.kll += est_kl(LO->kl_loss_est, logp, (double)b->logp_ref[k]) * cw * job->N;
+                    g += LO->kl_loss_beta * cw * est_kl_dlogp(LO->kl_loss_est, logp, (double)b->logp_ref[k]);
+                }
                 double H = ppo_entropy_row(w->p, w->ls, V);
                 st.ent += H;
                 st.akl += (ratio - 1.0) - (logp - (double)b->logp[k]);
-                st.clip += fabs(ratio - 1.0) > p->clip;
+                st.clip += LO->clip_high > 0 ? (ratio < 1.0 - p->clip || ratio > 1.0 + hi) : fabs(ratio - 1.0) > p->clip;
                 float *d = w->dout + row;
                 double ce = p->ent_coef / job->N;
                 for (int j = 0; j < V; j++) {
@@ -303,13 +326,14 @@ void ppo_prepare_batch(ppo_trainer_t *t, const batch_t *b, const ppo_params_t *p
 double ppo_minibatch_grad(ppo_trainer_t *t, const batch_t *b, const ppo_params_t *p, model_t *policy,
                           model_t *critic, const int *idx, int count, ppo_mb_stats_t *ms) {
     ensure_capacity(t, count, policy, critic);
-    mb_job_t job = {t, b, p, policy, critic, idx, count, 0, 0, 0, 0.0, 1.0};
+    mb_job_t job = {t, b, p, policy, critic, idx, count, 0, 0, 0, 0.0, 1.0, 0};
     double sa = 0, saa = 0;
     for (int q = 0; q < count; q++) {
-        int i = idx[q];
+        int i = idx[q], any = 0;
         for (int tt = 0; tt < b->gen_len[i]; tt++) {
             int64_t k = batch_tok(b, i, tt);
             if (b->pmask[k]) {
+                if (!any) job.S += 1, any = 1;
                 job.N += 1;
                 sa += b->advantage[k];
                 saa += (double)b->advantage[k] * b->advantage[k];
@@ -341,6 +365,7 @@ double ppo_minibatch_grad(ppo_trainer_t *t, const batch_t *b, const ppo_params_t
         s.pl += t->bstats[k].pl; s.ent += t->bstats[k].ent; s.akl += t->bstats[k].akl;
         s.clip += t->bstats[k].clip; s.vl += t->bstats[k].vl; s.vclip += t->bstats[k].vclip;
         s.tgt += t->bstats[k].tgt;
+        s.kll += t->bstats[k].kll;
     }
     ms->N = job.N;
     ms->NV = job.NV;
@@ -352,6 +377,10 @@ double ppo_minibatch_grad(ppo_trainer_t *t, const batch_t *b, const ppo_params_t
     ms->value_loss = job.NV > 0 ? s.vl / job.NV : 0.0;
     ms->vclip_frac = job.NV > 0 ? s.vclip / job.NV : 0.0;
     ms->target_loss = job.Nref > 0 ? s.tgt / job.Nref : 0.0;
+    ms->kl_loss = job.N > 0 ? s.kll / job.N : 0.0;
+    if (t->lo.kl_loss_beta > 0)
+        return ms->policy_loss - p->ent_coef * ms->entropy + p->vf_coef * ms->value_loss + p->tgt_coef * ms->target_loss +
+               t->lo.kl_loss_beta * ms->kl_loss;
     return ms->policy_loss - p->ent_coef * ms->entropy + p->vf_coef * ms->value_loss + p->tgt_coef * ms->target_loss;
 }
 

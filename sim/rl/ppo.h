@@ -23,6 +23,15 @@ typedef struct {
     float weight_decay, adam_eps;
 } ppo_params_t;
 
+/* The loss knobs of sim/estimators.h; all zero (a new trainer's) = today's PPO loss. */
+typedef struct {
+    int loss_agg;        /* AGG_*: policy-loss aggregation */
+    double agg_len;      /* H of seq_mean_token_sum_norm: the task's maximum generation length */
+    double clip_high;    /* > 0: upper ratio clip 1 + clip_high (DAPO); 0 = clip */
+    int kl_loss_est;     /* KL_K*: estimator of the KL-in-the-loss term */
+    double kl_loss_beta; /* > 0: loss + beta * agg(k(logp, logp_ref)) on trained tokens */
+} ppo_loss_opts_t;
+
 typedef struct {
     double policy_loss, value_loss, entropy, target_loss;
     double approx_kl, clip_frac, vclip_frac, explained_var, grad_norm;
@@ -42,18 +51,21 @@ typedef struct ppo_trainer ppo_trainer_t;
 
 ppo_trainer_t *ppo_trainer_create(const task_t *task, pool_t *pool, int seq_cap);
 void ppo_trainer_destroy(ppo_trainer_t *t);
+/* Sets the loss knobs for the following updates. */
+void ppo_set_loss_opts(ppo_trainer_t *t, const ppo_loss_opts_t *o);
 
 typedef struct {
     double N, NV, Nref; /* tokens with policy loss, value loss, reference tokens */
     int use_critic;
     double policy_loss, entropy, approx_kl, clip_frac, value_loss, vclip_frac, target_loss;
+    double kl_loss; /* agg(k) of the KL-in-the-loss term (before kl_loss_beta) */
 } ppo_mb_stats_t;
 
 /* Per-batch preparation (reference lengths for the target loss); ppo_update calls it. */
 void ppo_prepare_batch(ppo_trainer_t *t, const batch_t *b, const ppo_params_t *p);
 /* Loss and gradients of one minibatch (trajectories idx[0..count)): sets policy->grads (and
  * critic->grads when the minibatch has value-loss tokens) and returns
- * L = L_pg - c_ent H + c_V L_V + c_tgt L_tgt. Exposed for gradient checks. */
+ * L = L_pg - c_ent H + c_V L_V + c_tgt L_tgt (+ kl_loss_beta L_KL). Exposed for gradient checks. */
 double ppo_minibatch_grad(ppo_trainer_t *t, const batch_t *b, const ppo_params_t *p, model_t *policy,
                           model_t *critic, const int *idx, int count, ppo_mb_stats_t *ms);
 

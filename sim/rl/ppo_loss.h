@@ -8,17 +8,24 @@
 
 #include "../base/dmath.h"
 
-/* Clipped surrogate of one token: returns -min(rho A, clip(rho, 1-eps, 1+eps) A) with
+/* Clipped surrogate of one token: returns -min(rho A, clip(rho, 1-eps_lo, 1+eps_hi) A) with
  * rho = exp(logp - logp_old); *dlogp = its derivative w.r.t. logp (the unclipped branch carries
- * the gradient, ties included; the clipped one is flat); *ratio = rho. */
-static inline double ppo_pg_term(double logp, double logp_old, double A, double eps, double *dlogp,
-                                 double *ratio) {
+ * the gradient, ties included; the clipped one is flat); *ratio = rho. eps_hi > eps_lo is DAPO's
+ * clip-higher (ppo.clip_high). */
+static inline double ppo_pg_term_asym(double logp, double logp_old, double A, double eps_lo, double eps_hi,
+                                      double *dlogp, double *ratio) {
     double rho = dm_exp(logp - logp_old);
-    double clipped = rho < 1.0 - eps ? 1.0 - eps : (rho > 1.0 + eps ? 1.0 + eps : rho);
+    double clipped = rho < 1.0 - eps_lo ? 1.0 - eps_lo : (rho > 1.0 + eps_hi ? 1.0 + eps_hi : rho);
     double s1 = rho * A, s2 = clipped * A;
     *dlogp = s1 <= s2 ? -rho * A : 0.0;
     *ratio = rho;
     return -(s1 < s2 ? s1 : s2);
+}
+
+/* The symmetric clip of PPO: ppo_pg_term_asym with eps_lo = eps_hi = eps. */
+static inline double ppo_pg_term(double logp, double logp_old, double A, double eps, double *dlogp,
+                                 double *ratio) {
+    return ppo_pg_term_asym(logp, logp_old, A, eps, eps, dlogp, ratio);
 }
 
 /* Value term of one token, before the 0.5 and the normaliser: max((v-G)^2, (clip(v, vold-epsV,

@@ -252,7 +252,9 @@ static void gen_block(void *ctx, int blk, int worker) {
         memset(srs, 0, sizeof srs);
         for (int r = 0; r < n; r++) {
             int j = j0 + r;
-            rin[r] = rng_stream(job->seed, RNG_ROLLIN, job->key, (uint64_t)j);
+            /* a group (j / K) shares its restart state: roll-in decision, switch point and prefix */
+            uint64_t jr = b->group_size > 1 ? (uint64_t)j / (uint64_t)b->group_size : (uint64_t)j;
+            rin[r] = rng_stream(job->seed, RNG_ROLLIN, job->key, jr);
             u[r] = rng_double(&rin[r]) < plan->beta;
             if (!u[r]) continue;
             sub[ns] = r;
@@ -262,7 +264,7 @@ static void gen_block(void *ctx, int blk, int worker) {
             smin[ns] = task->gen_min;
             smax[ns] = task->gen_max;
             sidx[ns] = pidx[r];
-            srs[ns] = rng_stream(job->seed, job->purpose[plan->rollin], job->key, (uint64_t)j);
+            srs[ns] = rng_stream(job->seed, job->purpose[plan->rollin], job->key, jr);
             ns++;
         }
         if (ns > 0)

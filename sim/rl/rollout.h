@@ -42,7 +42,9 @@ void rollout_engine_destroy(rollout_engine_t *e);
 
 /* Generates b->n trajectories for prompts (split, prompt_index[j]) with actors[ACTOR_LEARNER] and
  * actors[ACTOR_GUIDE] (the latter may be NULL when the plan does not use it). Fills seq,
- * prompt_len, gen_len, actor, u, k, task_reward and metrics. */
+ * prompt_len, gen_len, actor, u, k, task_reward and metrics. With b->group_size = K > 1 the K
+ * trajectories of a group (j / K) share u, k and the roll-in prefix (their roll-in streams are
+ * keyed by j / K instead of j). */
 void rollout_generate(rollout_engine_t *e, const rollout_plan_t *plan, const actor_t *const actors[2],
                       batch_t *b, int split, const int64_t *prompt_index, uint64_t seed,
                       const uint32_t purpose[2], uint64_t key);

@@ -26,6 +26,7 @@
 #include "../rl/rollout.h"
 #include "../base/dmath.h"
 #include "../base/util.h"
+#include "../rl/estimators.h"
 
 #ifndef RLGF_VERSION
 #define RLGF_VERSION "unknown"
@@ -235,6 +236,11 @@ static int log_batch(runlog_t *rl, const batch_t *b, int64_t iteration, int who,
     COL("length", H5COL_I32, b->gen_len);
     COL("task_reward", H5COL_F64, b->task_reward);
     COL("return", H5COL_F64, b->ret);
+    /* group id and the estimator's baseline (evaluations: -1 and NaN) */
+    for (int i = 0; i < n; i++) i32[i] = is_eval ? -1 : b->group[i];
+    COL("group", H5COL_I32, i32);
+    for (int i = 0; i < n; i++) f64[i] = is_eval ? NAN : b->baseline[i];
+    COL("baseline", H5COL_F64, f64);
     for (int m = 0; m < b->n_metrics; m++) {
         char name[96];
         snprintf(name, sizeof name, "trajectories/metric_%s", rl->task->metric_names[m]);
@@ -663,6 +669,9 @@ int train_run(const config_t *cfg, const train_opts_t *opts, err_t *err) {
     rollout_engine_t *engine = NULL;
     ppo_trainer_t *ppo = NULL;
     batch_t batch = {0};
+    batch_t gbatch = {0};       /* ReMax: the greedy baseline completions, one per group */
+    double *remax_R = NULL;     /* ReMax: their sequence rewards */
+    int64_t *group_prompt = NULL;
     evaluator_t ev = {0};
     runlog_t rl = {0};
     char *cfg_text = NULL;
@@ -830,6 +839,17 @@ int train_run(const config_t *cfg, const train_opts_t *opts, err_t *err) {
                        cfg->ppo.vf_coef, cfg->ppo.ent_coef, cfg->ppo.tgt_coef, cfg->ppo.norm_adv,
                        cfg->ppo.target_kl, cfg->ppo.epochs, cfg->ppo.minibatch, cfg->ppo.grad_clip,
                        (float)cfg->ppo.weight_decay, (float)cfg->ppo.adam_eps};
+    est_opts_t eo = est_opts(cfg);
+    ppo_loss_opts_t lo = {eo.agg, task->gen_max, cfg->ppo.clip_high > 0 ? cfg->ppo.clip_high : 0.0, eo.kl_est, 0.0};
+    int K = eo.group, n_groups = cfg->trajectories / K;
+    if (!strcmp(cfg->algo, "remax") || !strcmp(cfg->algo, "guidebase")) {
+        remax_R = calloc((size_t)n_groups, sizeof *remax_R);
+        group_prompt = calloc((size_t)n_groups, sizeof *group_prompt);
+        if (!remax_R || !group_prompt || batch_init(&gbatch, n_groups, seq_cap, task->gen_max, task->n_metrics) != 0) {
+            err_set(err, "out of memory for %d ReMax baseline completions", n_groups);
+            goto done;
+        }
+    }
     lr_schedule_t sched = strcmp(cfg->ppo.lr_schedule, "constant") == 0 ? LR_CONSTANT : LR_LINEAR;
     long pol_step = (long)rs.pol_step, crit_step[2] = {(long)rs.crit_step0, (long)rs.crit_step1};
     double beta_kl = rs.beta_kl;
@@ -854,14 +874,42 @@ int train_run(const config_t *cfg, const train_opts_t *opts, err_t *err) {
         if (h5log_reserve(rl.log, it_bytes, err)) goto done;
         iter_spec_t spec;
         algo->iteration(cfg, it, &spec);
-        model_t *critic = critics[spec.critic];
-        /* an endless stream of training prompts: iteration it uses the next block of indices */
+        model_t *critic = spec.estimator != EST_GAE ? NULL : critics[spec.critic];
+        /* an endless stream of training prompts: iteration it uses the next block of indices;
+         * with group.size = K, K consecutive trajectories share one prompt (and one group id) */
         for (int j = 0; j < cfg->trajectories; j++) prompt_idx[j] = (int64_t)it * cfg->trajectories + j;
+        if (K > 1)
+            for (int j = 0; j < cfg->trajectories; j++) prompt_idx[j] = (int64_t)it * n_groups + j / K;
+        batch.group_size = K;
         rollout_generate(engine, &spec.plan, actors, &batch, SPLIT_TRAIN, prompt_idx, (uint64_t)cfg->seed,
                          purpose, (uint64_t)it);
         rollout_score(engine, &batch, policy, ref, critic);
         algo_apply_masks(&spec, &batch);
-        ppo_rewards_and_gae(&batch, spec.kl_off ? 0.0 : beta_kl, spec.kl_on_guide, cfg->ppo.gamma, cfg->ppo.lambda);
+        double beta_eff = spec.kl_off ? 0.0 : beta_kl, beta_rew = eo.placement == KL_IN_REWARD ? beta_eff : 0.0;
+        lo.kl_loss_beta = eo.placement == KL_IN_LOSS ? beta_eff : 0.0;
+        ppo_set_loss_opts(ppo, &lo);
+        for (int j = 0; j < batch.n; j++) batch.group[j] = j / K;
+        if (spec.estimator == EST_GAE) {
+            if (eo.kl_est == KL_K1) /* today's bits */
+                ppo_rewards_and_gae(&batch, beta_rew, spec.kl_on_guide, cfg->ppo.gamma, cfg->ppo.lambda);
+            else
+                est_rewards_and_gae(&batch, beta_rew, spec.kl_on_guide, eo.kl_est, cfg->ppo.gamma, cfg->ppo.lambda);
+            for (int j = 0; j < batch.n; j++) batch.baseline[j] = batch.value[batch_tok(&batch, j, 0)]; /* V(s_0) */
+        } else {
+            est_sequence_rewards(&batch, beta_rew, spec.kl_on_guide, eo.kl_est);
+            if (spec.estimator == EST_REMAX) {
+                for (int g = 0; g < n_groups; g++) group_prompt[g] = prompt_idx[g * K];
+                est_remax_baselines(engine, &spec.plan, &learner, &guide, &gbatch, n_groups, group_prompt,
+                                    (uint64_t)cfg->seed, (uint64_t)it, policy, ref, beta_rew, spec.kl_on_guide,
+                                    eo.kl_est, remax_R);
+            }
+            if (spec.estimator == EST_GUIDE) {
+                for (int g = 0; g < n_groups; g++) group_prompt[g] = prompt_idx[g * K];
+                est_guide_baselines(engine, &spec.plan, &guide, &gbatch, n_groups, group_prompt, (uint64_t)cfg->seed,
+                                    (uint64_t)it, policy, ref, beta_rew, spec.kl_on_guide, eo.kl_est, remax_R);
+            }
+            est_advantages(&batch, spec.estimator, K, eo.scale, eo.baseline, remax_R);
+        }
         double kl = ppo_mean_kl(&batch), reward = 0;
         for (int i = 0; i < batch.n; i++) reward += batch.task_reward[i];
         reward /= batch.n;
@@ -966,6 +1014,9 @@ done:
     }
     free(cfg_text);
     batch_free(&batch);
+    batch_free(&gbatch);
+    free(remax_R);
+    free(group_prompt);
     batch_free(&ev.batch);
     free(ev.prompt_idx);
     ppo_trainer_destroy(ppo);

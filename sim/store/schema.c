@@ -49,6 +49,8 @@ const schema_entry_t SCHEMA[] = {
     {"/trajectories/length", "int32", "trajectory", "generated tokens"},
     {"/trajectories/task_reward", "float64", "trajectory", "task reward R(x, y)"},
     {"/trajectories/return", "float64", "trajectory", "sum of the shaped per-token rewards"},
+    {"/trajectories/group", "int32", "trajectory", "group of `group.size` completions of one prompt (j / K within the iteration); -1 for evaluations"},
+    {"/trajectories/baseline", "float64", "trajectory", "the advantage estimator's baseline: the critic-free b_i, or the critic's V(s_0); NaN for evaluations"},
     {"/trajectories/metric_*", "float64", "trajectory", "every task metric"},
     {"/trajectories/token_offset", "int64", "trajectory", "first row of its tokens in the per-token arrays"},
     {"/trajectories/token", "int32", "token", "token id"},
@@ -95,21 +97,20 @@ const schema_entry_t *schema_find(const char *path) {
 }
 
 void schema_markdown(FILE *out) {
-    const char *group = NULL;
+    char group[64] = ""; /* "@" for the root attributes, else "/iterations" etc. */
     for (int i = 0; i < SCHEMA_N; i++) {
         const schema_entry_t *e = &SCHEMA[i];
-        const char *g = e->path[0] == '@' ? "root attributes" : e->path;
-        size_t glen = e->path[0] == '@' ? strlen(g) : (size_t)(strchr(e->path + 1, '/') - e->path);
-        if (!group || strncmp(group, g, glen) != 0 || strlen(group) != glen) {
-            group = g;
+        char g[64];
+        size_t glen = e->path[0] == '@' ? 1 : (size_t)(strchr(e->path + 1, '/') - e->path);
+        snprintf(g, sizeof g, "%.*s", (int)glen, e->path);
+        if (strcmp(g, group) != 0) {
+            snprintf(group, sizeof group, "%s", g);
             if (e->path[0] == '@') fprintf(out, "%s**root attributes**\n\n| name | type | meaning |\n|---|---|---|\n", i ? "\n" : "");
-            else fprintf(out, "\n**`%.*s/`** (one row per %s)\n\n| column | type | meaning |\n|---|---|---|\n", (int)glen, g,
-                         e->per);
-            group = e->path[0] == '@' ? "root attributes" : e->path;
+            else fprintf(out, "\n**`%s/`** (one row per %s)\n\n| column | type | meaning |\n|---|---|---|\n", g, e->per);
         }
         const char *name = e->path[0] == '@' ? e->path + 1 : e->path + glen + 1;
-        fprintf(out, "| `%s` | %s%s | %s |\n", name, e->type,
-                strcmp(e->per, "token") == 0 ? " per token" : "", e->meaning);
+        fprintf(out, "| `%s` | %s%s | %s |\n", name, e->type, strcmp(e->per, "token") == 0 ? " per token" : "",
+                e->meaning);
     }
 }
 
