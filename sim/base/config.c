@@ -43,7 +43,7 @@ typedef struct {
 #define K_STR(k, f, d, req, h) {k, T_STRING, OFF(f), d, 0, 0, 0, req, h}
 #define K_CHO(k, f, d, ch, h) {k, T_CHOICE, OFF(f), d, 0, 0, 0, ch, h}
 
-/* Every key, once. Reference values are those of the TRIL IMDB setup (../shared/spec). */
+/* Every key, once. Reference values are those of the TRIL IMDB setup (Cornell-RL/tril configs). */
 static const cfg_key_t KEYS[] = {
     K_CHO("task", task, "imdb", "imdb|toy_match|toy_lock|commongen|tldr", "which simulated task to train on"),
     K_CHO("algo", algo, "ppo", "sl|ppo|ppopp|aggrevated|lols|d2lols|grpo|rloo|reinforce|remax|guidebase",

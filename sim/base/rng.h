@@ -2,7 +2,7 @@
  *
  * Determinism contract: every random draw in rlgf comes from a stream made by rng_stream() from
  * (seed, purpose, iteration, index), so no draw depends on scheduling or on how many draws some
- * other part of the program made. Matches ../shared/testvectors/pcg32.txt line for line. */
+ * other part of the program made. Matches tests/vectors/pcg32.txt (the PCG reference library) line for line. */
 #ifndef RLGF_RNG_H
 #define RLGF_RNG_H
 
