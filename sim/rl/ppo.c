@@ -96,35 +96,10 @@ static model_ws_t *ws_for(ppo_trainer_t *t, pworker_t *w, const model_t *m) {
     abort(); /* more models than any algorithm uses: a programming error */
 }
 
-static int kl_applies(const batch_t *b, int64_t tok, int kl_on_guide) {
-    return b->actor[tok] == ACTOR_LEARNER || kl_on_guide;
-}
-
+/* PPO's shaping is KL estimator k1 in the reward: the one implementation is est_rewards_and_gae
+ * (sim/rl/estimators.c), whose k1 is logp - logp_ref, the same operations as ever. */
 void ppo_rewards_and_gae(batch_t *b, double beta_kl, int kl_on_guide, double gamma, double lambda) {
-    for (int i = 0; i < b->n; i++) {
-        int L = b->gen_len[i];
-        double ret = 0.0;
-        for (int t = 0; t < L; t++) {
-            int64_t k = batch_tok(b, i, t);
-            double r = 0.0;
-            if (kl_applies(b, k, kl_on_guide) && beta_kl != 0.0)
-                r -= beta_kl * ((double)b->logp[k] - (double)b->logp_ref[k]);
-            if (t == L - 1) r += b->task_reward[i];
-            /* GAE below reads the stored float, so the log's rewards reproduce its advantages. */
-            b->reward[k] = (float)r;
-            ret += (double)b->reward[k];
-        }
-        b->ret[i] = ret;
-        double A = 0.0;
-        for (int t = L - 1; t >= 0; t--) {
-            int64_t k = batch_tok(b, i, t);
-            double v_next = t + 1 < L ? (double)b->value[k + 1] : 0.0;
-            double delta = (double)b->reward[k] + gamma * v_next - (double)b->value[k];
-            A = delta + gamma * lambda * A;
-            b->advantage[k] = (float)A;
-            b->returns[k] = (float)(A + (double)b->value[k]);
-        }
-    }
+    est_rewards_and_gae(b, beta_kl, kl_on_guide, KL_K1, gamma, lambda);
 }
 
 double ppo_mean_kl(const batch_t *b) {
