@@ -42,6 +42,15 @@ struct ppo_trainer {
 
 void ppo_set_loss_opts(ppo_trainer_t *t, const ppo_loss_opts_t *o) { t->lo = *o; }
 
+static model_ws_t *ws_for(ppo_trainer_t *t, pworker_t *w, const model_t *m);
+
+int ppo_trainer_reserve(ppo_trainer_t *t, const model_t *const *models, int n) {
+    for (int i = 0; i < pool_threads(t->pool); i++)
+        for (int m = 0; m < n; m++)
+            if (models[m] && !ws_for(t, &t->w[i], models[m])) return -1;
+    return 0;
+}
+
 ppo_trainer_t *ppo_trainer_create(const task_t *task, pool_t *pool, int seq_cap) {
     ppo_trainer_t *t = calloc(1, sizeof *t);
     if (!t) return NULL;

@@ -50,6 +50,10 @@ double ppo_mean_kl(const batch_t *b);
 typedef struct ppo_trainer ppo_trainer_t;
 
 ppo_trainer_t *ppo_trainer_create(const task_t *task, pool_t *pool, int seq_cap);
+/* Allocates every worker's workspace for each of the n models (policy, critics; NULL entries are
+ * skipped) before any update: 0, or -1 when memory ran out (the pool jobs that use them cannot
+ * report it). Models not reserved are still created on first use. */
+int ppo_trainer_reserve(ppo_trainer_t *t, const model_t *const *models, int n);
 void ppo_trainer_destroy(ppo_trainer_t *t);
 /* Sets the loss knobs for the following updates. */
 void ppo_set_loss_opts(ppo_trainer_t *t, const ppo_loss_opts_t *o);

@@ -92,6 +92,16 @@ rollout_engine_t *rollout_engine_create(const task_t *task, pool_t *pool, int se
     return e;
 }
 
+int rollout_engine_reserve(rollout_engine_t *e, const model_t *const *models, int n, int n_gen) {
+    for (int i = 0; i < pool_threads(e->pool); i++)
+        for (int m = 0; m < n; m++) {
+            if (!models[m]) continue;
+            if (!ws_for(e, &e->workers[i], models[m])) return -1;
+            if (m < n_gen && !kv_for(e, &e->workers[i], models[m])) return -1;
+        }
+    return 0;
+}
+
 void rollout_engine_destroy(rollout_engine_t *e) {
     if (!e) return;
     for (int i = 0; i < pool_threads(e->pool); i++) {

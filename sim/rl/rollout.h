@@ -40,6 +40,12 @@ typedef struct rollout_engine rollout_engine_t;
 rollout_engine_t *rollout_engine_create(const task_t *task, pool_t *pool, int seq_cap);
 void rollout_engine_destroy(rollout_engine_t *e);
 
+/* Allocates, before any work, every worker's workspace for each of the n models (NULL entries are
+ * skipped) and the multi-row KV cache for the first n_gen of them (the models that generate): the
+ * pool jobs that use them cannot report an allocation failure, so a run reserves them here and
+ * gets 0, or -1 when memory ran out. Models not reserved are still created on first use. */
+int rollout_engine_reserve(rollout_engine_t *e, const model_t *const *models, int n, int n_gen);
+
 /* Generates b->n trajectories for prompts (split, prompt_index[j]) with actors[ACTOR_LEARNER] and
  * actors[ACTOR_GUIDE] (the latter may be NULL when the plan does not use it). Fills seq,
  * prompt_len, gen_len, actor, u, k, task_reward and metrics. With b->group_size = K > 1 the K

@@ -789,6 +789,14 @@ int train_run(const config_t *cfg, const train_opts_t *opts, err_t *err) {
     ref_eval.model = ref;
     actor_t guide;
     if (make_guide(cfg, task, ref, guide_model, &guide, err)) goto done;
+    {   /* every generation and scoring workspace now, where a failure can still be reported */
+        const model_t *gen_models[3] = {policy, guide.model, ref};
+        if (rollout_engine_reserve(engine, gen_models, 3, 2) != 0) {
+            err_set(err, "out of memory for the rollout workspaces (%d threads, %d tokens per sequence)",
+                    pool_threads(pool), seq_cap);
+            goto done;
+        }
+    }
     eval_summary_t es_guide, es_ref;
     /* pi_ref's row is the learner's iteration-0 evaluation itself (at iteration 0 they are one
      * policy): one sample, logged twice, so SL lines and iteration-0 points coincide by
@@ -824,6 +832,14 @@ int train_run(const config_t *cfg, const train_opts_t *opts, err_t *err) {
     if (!ppo) {
         err_set(err, "out of memory for the PPO trainer");
         goto done;
+    }
+    {   /* the update's and the critics' scoring workspaces, before the first iteration */
+        const model_t *upd[3] = {policy, critics[0], critics[1]};
+        if (ppo_trainer_reserve(ppo, upd, 3) != 0 || rollout_engine_reserve(engine, upd + 1, 2, 0) != 0) {
+            err_set(err, "out of memory for the update's workspaces (%d threads, %d tokens per sequence)",
+                    pool_threads(pool), seq_cap);
+            goto done;
+        }
     }
     if (batch_init(&batch, cfg->trajectories, seq_cap, task->gen_max, task->n_metrics) != 0) {
         err_set(err, "out of memory for %d trajectories", cfg->trajectories);
