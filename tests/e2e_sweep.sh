@@ -131,3 +131,17 @@ expect_fail bad-axis-value "bad3.ini:4: key 'algo': value 'pop'" $RLGF sweep $TM
 expect_fail missing-spec "nope.ini: cannot open sweep spec" $RLGF sweep $TMP/nope.ini
 expect_fail bad-option "unknown option '--jbos'" $RLGF sweep $TMP/serial.ini --jbos 2
 check example-spec $RLGF sweep configs/sweeps/imdb_small_algo_seed.ini --dry-run
+
+# --- two sweeps on one out_dir at once (the second with --force): they take turns on the run
+#     (its lock), neither deletes the other's live files, both succeed, and the log has the bits
+#     of a sweep alone ---
+printf '[sweep]\nbase = configs/imdb_small.ini\nout_dir = %s\nset = iterations=150, cache_dir=%s\n[axes]\nseed = 0\n' $TMP/two $TMP/cache1 > $TMP/two.ini
+printf '[sweep]\nbase = configs/imdb_small.ini\nout_dir = %s\nset = iterations=150, cache_dir=%s\n[axes]\nseed = 0\n' $TMP/alone $TMP/cache1 > $TMP/alone.ini
+$RLGF sweep $TMP/alone.ini >/dev/null 2>&1
+$RLGF sweep $TMP/two.ini >/dev/null 2>$TMP/two1.err & p1=$!
+for _ in $(seq 500); do [ -e $TMP/two/seed=0.h5.partial ] && break; sleep 0.02; done
+$RLGF sweep $TMP/two.ini --force >/dev/null 2>$TMP/two2.err; rc2=$?
+wait $p1; rc1=$?
+d1=$($RLGF digest $TMP/two/seed=0.h5 2>/dev/null | cut -d' ' -f1); d0=$($RLGF digest $TMP/alone/seed=0.h5 2>/dev/null | cut -d' ' -f1)
+if [ $rc1 -eq 0 ] && [ $rc2 -eq 0 ] && [ -n "$d1" ] && [ "$d1" = "$d0" ]; then ok two-sweeps-one-dir
+else fail two-sweeps-one-dir "first rc $rc1, second rc $rc2, digests $d1 / $d0; $(tail -2 $TMP/two2.err)"; fi

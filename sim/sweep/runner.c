@@ -237,11 +237,14 @@ static int launch(ctx_t *c, int i) {
     log_path(s, i, ".h5.partial", part, sizeof part);
     log_path(s, i, ".log", textp, sizeof textp);
     log_path(s, i, ".resume.h5", ckpt, sizeof ckpt);
-    unlink(logp); /* a re-run (--force, or failed) must not leave an old complete log behind */
-    /* An interrupted run left NAME.resume.h5 (every checkpoint.every iterations): with --resume,
-     * `rlgf train --resume` continues from it to the same run log; otherwise start afresh. */
+    /* The sweep deletes nothing itself: `rlgf train` replaces an earlier complete log only with
+     * --force and only while it holds OUT.lock, so a second sweep (or run) on the same out_dir
+     * can never delete a live run's files. An interrupted run left NAME.resume.h5 (every
+     * checkpoint.every iterations): with --resume, `rlgf train --resume` continues from it to the
+     * same run log; otherwise the run starts afresh and overwrites its stale .partial. */
     int cont = c->continue_runs && access(ckpt, R_OK) == 0;
-    if (!cont) unlink(part), unlink(ckpt);
+    int replace = !cont && access(logp, F_OK) == 0; /* --force, or a failed run's stale log */
+    (void)part;
     snprintf(outarg, sizeof outarg, "out=%s", logp);
     int n = s->runs[i].nover;
     char **argv = sweep_xrealloc(NULL, sizeof *argv * (size_t)(n + 6));
@@ -252,6 +255,7 @@ static int launch(ctx_t *c, int i) {
     for (int j = 0; j < n; j++) argv[k++] = s->runs[i].over[j];
     argv[k++] = outarg;
     if (cont) argv[k++] = "--resume";
+    if (replace) argv[k++] = "--force";
     argv[k] = NULL;
     pid_t parent = getpid();
     pid_t pid = fork();
