@@ -12,7 +12,7 @@ check export $RLGF conformance export $K
 check export-again $RLGF conformance export $TMP/kit2
 same=1
 for f in $K/*.h5; do cmp -s "$f" "$TMP/kit2/$(basename "$f")" || { same=0; echo "   differs: $(basename "$f")"; }; done
-[ $same = 1 ] && [ "$(ls $K/*.h5 | wc -l)" -eq 8 ] && ok byte-identical-exports || fail byte-identical-exports "see above"
+[ $same = 1 ] && [ "$(ls $K/*.h5 | wc -l)" -eq 11 ] && ok byte-identical-exports || fail byte-identical-exports "see above"
 expect_fail refuses-non-empty-dir "not empty" $RLGF conformance export $K
 check force-replaces $RLGF conformance export $K --force
 cmp -s $K/gae.h5 $TMP/kit2/gae.h5 && ok force-same-bytes || fail force-same-bytes "gae.h5 changed"
