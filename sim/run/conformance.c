@@ -1104,8 +1104,8 @@ static void write_kl_place_case(cw_t *w, int id, const char *name, const char *d
     in_f32(w, "task_reward", 1, b1, c.task_reward, "R(x, y), paid on the last generated token");
     ex_f64(w, "reward", 2, bt, rew, "mask", "placement reward: -beta k(logp_old, logp_ref) per learner token + task_reward on the last; loss: task_reward only (float32)");
     ex_f64(w, "return", 1, b1, R, "", "sum of the shaped rewards");
-    ex_f64(w, "kl_loss", 0, NULL, &term, "", "placement loss: beta (1/N) sum train_mask k(logp, logp_ref); reward: 0");
-    ex_f64(w, "grad_logp", 2, bt, glp, "", "d kl_loss / d logp = beta (1/N) dk/dlogp on train_mask tokens; 0 for placement reward");
+    ex_f64(w, "kl_term", 0, NULL, &term, "", "placement loss: the loss term beta (1/N) sum train_mask k(logp, logp_ref); reward: 0");
+    ex_f64(w, "grad_logp", 2, bt, glp, "", "d kl_term / d logp = beta (1/N) dk/dlogp on train_mask tokens; 0 for placement reward");
     case_end(w);
 }
 
