@@ -80,3 +80,35 @@ class ReturnsFromNormalisedAdvantages(NumpyPPO):
 
 
 returns_from_normalised_advantages = ReturnsFromNormalisedAdvantages()
+
+
+class K3ForK1(NumpyPPO):
+    """k3 = (rho - 1) - log rho used where k1 = logp - logp_ref was configured (both estimate
+    KL(pi || pi_ref), but k3 has another value per sample and another gradient)."""
+
+    def kl_estimate(self, est, logp, logp_ref):
+        return NumpyPPO.kl_estimate(self, "k3" if est == "k1" else est, logp, logp_ref)
+
+
+class GroupStatsOverBatch(NumpyPPO):
+    """GRPO/RLOO-style group statistics (mean and std) taken over the whole batch instead of over
+    the K samples of each prompt."""
+
+    def group_stats(self, R, group):
+        return np.full_like(R, R.mean()), np.full_like(R, R.std(ddof=1))
+
+
+k3_for_k1 = K3ForK1()
+group_stats_over_batch = GroupStatsOverBatch()
+
+
+class AggModesSwapped(NumpyPPO):
+    """loss.agg token_mean and seq_mean_token_mean swapped (the per-sequence vs per-token bug on
+    the loss-knob cases)."""
+
+    def agg_weights(self, m, mode, max_length):
+        swap = {"token_mean": "seq_mean_token_mean", "seq_mean_token_mean": "token_mean"}
+        return NumpyPPO.agg_weights(self, m, swap.get(mode, mode), max_length)
+
+
+agg_modes_swapped = AggModesSwapped()

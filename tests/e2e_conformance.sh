@@ -12,7 +12,7 @@ check export $RLGF conformance export $K
 check export-again $RLGF conformance export $TMP/kit2
 same=1
 for f in $K/*.h5; do cmp -s "$f" "$TMP/kit2/$(basename "$f")" || { same=0; echo "   differs: $(basename "$f")"; }; done
-[ $same = 1 ] && [ "$(ls $K/*.h5 | wc -l)" -eq 8 ] && ok byte-identical-exports || fail byte-identical-exports "see above"
+[ $same = 1 ] && [ "$(ls $K/*.h5 | wc -l)" -eq 11 ] && ok byte-identical-exports || fail byte-identical-exports "see above"
 expect_fail refuses-non-empty-dir "not empty" $RLGF conformance export $K
 check force-replaces $RLGF conformance export $K --force
 cmp -s $K/gae.h5 $TMP/kit2/gae.h5 && ok force-same-bytes || fail force-same-bytes "gae.h5 changed"
@@ -44,9 +44,15 @@ broken value_clip_wrong_target "FAIL value_loss/vf_clipped: value_loss" "value_l
 broken ratio_against_ref "FAIL ppo_policy_loss/pg_unclipped: policy_loss" "ppo_policy_loss/pg_clipped: grad_logp[0,0]"
 broken gae_leaks_padding "FAIL gae/gae_gamma099_lambda095: advantage[1,0]" "FAIL gae/gae_kl_in_reward: advantage[1,0]"
 broken returns_from_normalised_advantages "FAIL ppo_step/step_ppo_norm_adv: returns[0,0]"
+# the issue-13 kinds: KL estimator, group statistics, loss aggregation
+broken k3_for_k1 "FAIL kl/kl_k1: kl[0,0]" "kl/kl_k1: grad_kl[0,0]" "FAIL loss_agg/kl_loss_k1: kl_loss" "FAIL critic_free/grpo_scale_group: reward[0,0]"
+broken group_stats_over_batch "FAIL critic_free/grpo_scale_group: baseline[0]" "critic_free/grpo_scale_group: advantage[0,0]" "FAIL critic_free/grpo_equal_rewards_group"
+broken agg_modes_swapped "FAIL loss_agg/agg_token_mean: policy_loss" "loss_agg/agg_seq_mean_token_mean: grad_logp[0,0]"
 # and the bug-free parts of a broken implementation still pass: the checker blames only the bug
 $CHECK $K --adapter tests/conformance_broken.py:value_clip_wrong_target -q >"$TMP/b.out" 2>&1
 grep -q "vf_unclipped" "$TMP/b.out" && fail broken-blames-only-the-bug "vf_unclipped failed too" || ok broken-blames-only-the-bug
+$CHECK $K --adapter tests/conformance_broken.py:group_stats_over_batch -q >"$TMP/b.out" 2>&1
+grep -qE "rloo|reinforce|remax|kl/|loss_agg/" "$TMP/b.out" && fail broken-group-stats-blames-only-grpo "$(grep FAIL "$TMP/b.out" | grep -v grpo | head -1)" || ok broken-group-stats-blames-only-grpo
 
 if $PY -c 'import torch' 2>/dev/null; then
   check checker-torch-adapter $CHECK $K --adapter tools/conformance_torch_adapter.py:adapter

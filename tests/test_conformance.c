@@ -26,6 +26,7 @@
 #include "../sim/nn/model.h"
 #include "../sim/base/pool.h"
 #include "../sim/rl/ppo.h"
+#include "../sim/rl/estimators.h"
 #include "../sim/nn/sample.h"
 
 static char kit[256];
@@ -430,6 +431,229 @@ static void check_step_cases(int threads) {
     H5Fclose(f);
 }
 
+/* ---- the issue-13 families: critic-free advantages, KL estimators and placement, loss knobs -- */
+
+static void sattr(hid_t f, const char *c, const char *name, char *out, size_t n) {
+    hid_t g = H5Gopen2(f, c, H5P_DEFAULT), a = H5Aopen(g, name, H5P_DEFAULT), ty = H5Aget_type(a);
+    char buf[256] = {0};
+    assert_true(a >= 0 && H5Tget_size(ty) < sizeof buf && H5Aread(a, ty, buf) >= 0);
+    snprintf(out, n, "%s", buf);
+    H5Tclose(ty);
+    H5Aclose(a);
+    H5Gclose(g);
+}
+static int pick(const char *v, const char *const *names) {
+    for (int i = 0; names[i]; i++)
+        if (!strcmp(v, names[i])) return i;
+    fail_msg("unknown choice '%s'", v);
+    return -1;
+}
+static const char *const EST[] = {"gae", "grpo", "rloo", "reinforce", "remax", "guidebase", NULL};
+static const char *const KLE[] = {"k1", "k2", "k3", NULL};
+static const char *const PLC[] = {"reward", "loss", NULL};
+static const char *const SCL[] = {"group", "batch", "none", NULL};
+static const char *const BSL[] = {"mean", "none", NULL};
+static const char *const AGG[] = {"token_mean", "seq_mean_token_mean", "seq_mean_token_sum_norm", NULL};
+
+/* The rollout quantities of a case in a batch; est_sequence_rewards with the case's placement. */
+static void shaped_batch(hid_t f, const char *cn, batch_t *b, int *B, int *T) {
+    char in[96], s[32];
+    snprintf(in, sizeof in, "%s/inputs", cn);
+    dims(f, in, "token", B, T);
+    int32_t len[8];
+    uint8_t actor[64];
+    float lpo[64], lref[64], R[8];
+    rd(f, in, "length", H5T_NATIVE_INT32, len);
+    rd(f, in, "actor", H5T_NATIVE_UINT8, actor);
+    rd(f, in, "logp_old", H5T_NATIVE_FLOAT, lpo);
+    rd(f, in, "logp_ref", H5T_NATIVE_FLOAT, lref);
+    rd(f, in, "task_reward", H5T_NATIVE_FLOAT, R);
+    assert_int_equal(batch_init(b, *B, 2 + *T, *T, 1), 0);
+    b->n = *B;
+    for (int i = 0; i < *B; i++) {
+        b->gen_len[i] = len[i];
+        b->task_reward[i] = R[i];
+        for (int t = 0; t < *T; t++) {
+            int64_t k = batch_tok(b, i, t);
+            b->actor[k] = actor[i * *T + t];
+            b->logp[k] = lpo[i * *T + t];
+            b->logp_ref[k] = lref[i * *T + t];
+        }
+    }
+    sattr(f, cn, "kl_placement", s, sizeof s);
+    double beta = pick(s, PLC) == KL_IN_REWARD ? attr(f, cn, "beta_kl") : 0.0;
+    sattr(f, cn, "kl_estimator", s, sizeof s);
+    est_sequence_rewards(b, beta, (int)attr(f, cn, "kl_on_guide"), pick(s, KLE));
+}
+
+/* shaped rewards and returns, bit for bit (the kit calls the same functions on the same floats) */
+static void check_rewards(hid_t f, const char *cn, const batch_t *b, int B, int T) {
+    char ex[96];
+    snprintf(ex, sizeof ex, "%s/expected", cn);
+    double rew[64], ret[8];
+    rd(f, ex, "reward", H5T_NATIVE_DOUBLE, rew);
+    rd(f, ex, "return", H5T_NATIVE_DOUBLE, ret);
+    for (int i = 0; i < B; i++) {
+        close_to(b->ret[i], ret[i], 0.0, cn);
+        for (int t = 0; t < b->gen_len[i]; t++) close_to(b->reward[batch_tok(b, i, t)], rew[i * T + t], 0.0, cn);
+    }
+}
+
+static const char *const CF[] = {"grpo_scale_group", "grpo_scale_batch", "grpo_scale_none", "grpo_equal_rewards_group",
+                                 "grpo_k1_group", "grpo_ppopp_k3_reward", "rloo", "rloo_k2_equal_rewards",
+                                 "reinforce_mean", "reinforce_none", "remax", NULL};
+
+/* The trainer's critic-free path (sim/run/train.c): est_sequence_rewards, then est_advantages. */
+static void test_critic_free_cases(void **state) {
+    (void)state;
+    hid_t f = open_family("critic_free.h5");
+    for (int n = 0; CF[n]; n++) {
+        const char *cn = CF[n];
+        char in[96], ex[96], s[32];
+        snprintf(in, sizeof in, "%s/inputs", cn);
+        snprintf(ex, sizeof ex, "%s/expected", cn);
+        batch_t b;
+        int B, T;
+        shaped_batch(f, cn, &b, &B, &T);
+        check_rewards(f, cn, &b, B, T);
+        int K = (int)attr(f, cn, "group_size");
+        float remf[8];
+        double remR[8], adv[64], base[8];
+        rd(f, in, "baseline_reward", H5T_NATIVE_FLOAT, remf);
+        for (int g = 0; g < (B + K - 1) / K; g++) remR[g] = remf[g];
+        sattr(f, cn, "estimator", s, sizeof s);
+        int est = pick(s, EST);
+        sattr(f, cn, "scale", s, sizeof s);
+        int sc = pick(s, SCL);
+        sattr(f, cn, "baseline", s, sizeof s);
+        est_advantages(&b, est, K, sc, pick(s, BSL), remR);
+        rd(f, ex, "advantage", H5T_NATIVE_DOUBLE, adv);
+        rd(f, ex, "baseline", H5T_NATIVE_DOUBLE, base);
+        for (int i = 0; i < B; i++) {
+            close_to(b.baseline[i], base[i], 0.0, cn);
+            for (int t = 0; t < b.gen_len[i]; t++) close_to(b.advantage[batch_tok(&b, i, t)], adv[i * T + t], 0.0, cn);
+        }
+        batch_free(&b);
+    }
+    H5Fclose(f);
+}
+
+/* KL estimators through est_kl / est_kl_dlogp; placement = reward through est_sequence_rewards
+ * (placement = loss is the trainer's KL-in-the-loss term: the loss_agg kl_loss_* cases). */
+static void test_kl_cases(void **state) {
+    (void)state;
+    static const char *const KE[] = {"kl_k1", "kl_k2", "kl_k3", NULL};
+    static const char *const KP[] = {"kl_placement_reward_k1", "kl_placement_reward_k3", "kl_placement_loss_k1",
+                                     "kl_placement_loss_k3", NULL};
+    hid_t f = open_family("kl.h5");
+    for (int n = 0; KE[n]; n++) {
+        const char *cn = KE[n];
+        char in[96], ex[96], s[32];
+        snprintf(in, sizeof in, "%s/inputs", cn);
+        snprintf(ex, sizeof ex, "%s/expected", cn);
+        int B, T;
+        dims(f, in, "token", &B, &T);
+        float lp[64], lq[64];
+        uint8_t m[64];
+        double kl[64], dk[64];
+        rd(f, in, "logp", H5T_NATIVE_FLOAT, lp);
+        rd(f, in, "logp_ref", H5T_NATIVE_FLOAT, lq);
+        rd(f, in, "mask", H5T_NATIVE_UINT8, m);
+        rd(f, ex, "kl", H5T_NATIVE_DOUBLE, kl);
+        rd(f, ex, "grad_kl", H5T_NATIVE_DOUBLE, dk);
+        sattr(f, cn, "kl_estimator", s, sizeof s);
+        int e = pick(s, KLE);
+        for (int q = 0; q < B * T; q++)
+            if (m[q]) {
+                close_to(est_kl(e, lp[q], lq[q]), kl[q], 0.0, cn);
+                close_to(est_kl_dlogp(e, lp[q], lq[q]), dk[q], 0.0, cn);
+                /* and the derivative is the derivative */
+                double h = 1e-6, fd = (est_kl(e, lp[q] + h, lq[q]) - est_kl(e, lp[q] - h, lq[q])) / (2 * h);
+                close_to(fd, dk[q], 1e-7, cn);
+            }
+    }
+    for (int n = 0; KP[n]; n++) {
+        batch_t b;
+        int B, T;
+        shaped_batch(f, KP[n], &b, &B, &T);
+        check_rewards(f, KP[n], &b, B, T);
+        batch_free(&b);
+    }
+    H5Fclose(f);
+}
+
+static const char *const KN[] = {"agg_token_mean", "agg_seq_mean_token_mean", "agg_seq_mean_token_sum_norm",
+                                 "agg_seq_mean_token_mean_ppopp", "clip_higher", "kl_loss_k1", "kl_loss_k2",
+                                 "kl_loss_k3_seq_mean_token_mean", NULL};
+
+/* The loss knobs through the trainer: ppo_set_loss_opts, then ppo_minibatch_grad. */
+static void check_knob_cases(int threads) {
+    hid_t f = open_family("loss_agg.h5");
+    for (int n = 0; KN[n]; n++) {
+        const char *cn = KN[n];
+        char in[64], ex[64], s[32];
+        snprintf(in, sizeof in, "%s/inputs", cn);
+        snprintf(ex, sizeof ex, "%s/expected", cn);
+        rcase_t c = {0};
+        dims(f, in, "token", &c.B, &c.T);
+        c.V = 4;
+        float lref[64];
+        rd(f, in, "prompt", H5T_NATIVE_INT32, c.prompt);
+        rd(f, in, "length", H5T_NATIVE_INT32, c.len);
+        rd(f, in, "token", H5T_NATIVE_INT32, c.tok);
+        rd(f, in, "train_mask", H5T_NATIVE_UINT8, c.tm);
+        rd(f, in, "logits", H5T_NATIVE_FLOAT, c.logits);
+        rd(f, in, "logp_old", H5T_NATIVE_FLOAT, c.lpo);
+        rd(f, in, "logp_ref", H5T_NATIVE_FLOAT, lref);
+        rd(f, in, "advantage", H5T_NATIVE_FLOAT, c.adv);
+        double grad[64];
+        rd(f, ex, "grad_logp", H5T_NATIVE_DOUBLE, grad);
+        rig_t r;
+        rig_init(&r, "toy_lock", 2 + c.T, threads);
+        for (int i = 0; i < c.B; i++)
+            for (int t = 0; t < c.len[i]; t++)
+                memcpy(r.pol->params + row_of(&c, i, t, 4) * 4, c.logits + (i * c.T + t) * 4, 4 * sizeof(float));
+        batch_t b;
+        to_batch(&c, &b);
+        for (int i = 0; i < c.B; i++)
+            for (int t = 0; t < c.T; t++) b.logp_ref[batch_tok(&b, i, t)] = lref[i * c.T + t];
+        ppo_params_t p = {0};
+        p.clip = attr(f, cn, "clip");
+        ppo_loss_opts_t lo = {0};
+        sattr(f, cn, "loss_agg", s, sizeof s);
+        lo.loss_agg = pick(s, AGG);
+        lo.agg_len = attr(f, cn, "max_length");
+        assert_true(lo.agg_len == r.task->gen_max); /* the trainer's H is the task's */
+        lo.clip_high = attr(f, cn, "clip_high");
+        sattr(f, cn, "kl_estimator", s, sizeof s);
+        lo.kl_loss_est = pick(s, KLE);
+        lo.kl_loss_beta = attr(f, cn, "beta_kl");
+        ppo_set_loss_opts(r.tr, &lo);
+        int idx[8];
+        for (int i = 0; i < c.B; i++) idx[i] = i;
+        ppo_mb_stats_t ms;
+        ppo_prepare_batch(r.tr, &b, &p);
+        double L = ppo_minibatch_grad(r.tr, &b, &p, r.pol, NULL, idx, c.B, &ms);
+        close_to(L, rd1(f, ex, "loss"), 1e-12, cn);
+        close_to(ms.policy_loss, rd1(f, ex, "policy_loss"), 1e-12, cn);
+        close_to(ms.kl_loss, rd1(f, ex, "kl_loss"), 1e-12, cn);
+        close_to(ms.clip_frac, rd1(f, ex, "clip_frac"), 1e-12, cn);
+        for (int i = 0; i < c.B; i++)
+            for (int t = 0; t < c.len[i]; t++) {
+                int q = i * c.T + t;
+                double ls[4];
+                log_softmax_row(c.logits + q * 4, 4, ls);
+                for (int j = 0; j < 4; j++) {
+                    double e = grad[q] * ((j == c.tok[q]) - exp(ls[j]));
+                    close_to(r.pol->grads[row_of(&c, i, t, 4) * 4 + j], e, 1e-6, cn);
+                }
+            }
+        batch_free(&b);
+        rig_free(&r);
+    }
+    H5Fclose(f);
+}
+
 static void test_trainer_reproduces_kit(void **state) {
     (void)state;
     for (int threads = 1; threads <= 2; threads++) {
@@ -438,6 +662,7 @@ static void test_trainer_reproduces_kit(void **state) {
         check_entropy_cases(threads);
         check_target_case(threads);
         check_step_cases(threads);
+        check_knob_cases(threads);
     }
 }
 
@@ -553,6 +778,8 @@ int main(void) {
     }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_trainer_reproduces_kit),
+        cmocka_unit_test(test_critic_free_cases),
+        cmocka_unit_test(test_kl_cases),
         cmocka_unit_test(test_toy_gradient_finite_differences),
         cmocka_unit_test(test_byte_identical_and_refusals),
     };

@@ -1,4 +1,6 @@
-"""A plain-numpy implementation of the PPO family, checked by tools/conformance_check.py.
+"""A plain-numpy implementation of the PPO family and the critic-free estimators (GRPO, RLOO,
+REINFORCE, ReMax), KL estimators, KL placement and loss aggregation, checked by
+tools/conformance_check.py.
 
     python3 tools/conformance_check.py kit/ --adapter tools/conformance_numpy_adapter.py:adapter
 
@@ -37,6 +39,53 @@ class NumpyPPO:
     def gae_live(self, inp):
         """Where a trajectory continues: t < length (GAE must not run through padding)."""
         return inp["mask"].astype(bool)
+
+    def kl_estimate(self, est, logp, logp_ref):
+        """Schulman's estimators of KL(pi || pi_ref) at a sampled token and d/dlogp of each."""
+        lp, lq = np.asarray(logp, dtype=np.float64), np.asarray(logp_ref, dtype=np.float64)
+        lr = lq - lp  # log rho
+        if est == "k1":
+            return -lr, np.ones_like(lr)
+        if est == "k2":
+            return 0.5 * lr * lr, lp - lq
+        if est == "k3":
+            return np.expm1(lr) - lr, -np.expm1(lr)
+        raise NotImplementedError("kl_estimator '%s'" % est)
+
+    def group_stats(self, R, group):
+        """Per trajectory: the mean and the unbiased std of the R of its own group."""
+        mean, std = np.zeros_like(R), np.zeros_like(R)
+        for g in np.unique(group):
+            sel = group == g
+            mean[sel] = R[sel].mean()
+            std[sel] = R[sel].std(ddof=1) if sel.sum() > 1 else 0.0
+        return mean, std
+
+    def agg_weights(self, m, mode, max_length):
+        """loss.agg: the weight of each trained token."""
+        N, Li = m.sum(), m.sum(axis=1, keepdims=True)
+        S = float((Li[:, 0] > 0).sum())
+        if mode == "token_mean":
+            return m / N
+        if mode == "seq_mean_token_mean":
+            return np.where(Li > 0, m / np.where(Li > 0, Li, 1), 0.0) / S
+        if mode == "seq_mean_token_sum_norm":
+            return m / (S * max_length)
+        raise NotImplementedError("loss_agg '%s'" % mode)
+
+    def shaped_rewards(self, p, inp, beta):
+        """r_t = -beta k(logp_old, logp_ref) on KL tokens, + task_reward on the last; float32 as rlgf
+        stores them; and R_i, their sum."""
+        live = inp["mask"].astype(bool)
+        on = (inp["actor"] == 0) | bool(p.get("kl_on_guide", 0))
+        k, _ = self.kl_estimate(p["kl_estimator"], inp["logp_old"], inp["logp_ref"])
+        r = np.where(live & on, -beta * k, 0.0) if beta != 0 else np.zeros(live.shape)
+        L = live.sum(axis=1)
+        for i in range(live.shape[0]):
+            if L[i] > 0:
+                r[i, L[i] - 1] += float(inp["task_reward"][i])
+        r = np.where(live, r, 0.0).astype(np.float32).astype(np.float64)
+        return r, r.sum(axis=1)
 
     # ---- the kinds ----
     def __call__(self, case):
@@ -182,6 +231,71 @@ class NumpyPPO:
         opt = Z / Z.sum(axis=1, keepdims=True)
         return {"sequence_prob": prob, "value": value, "kl_value": kl_value, "kl_optimum_value": opt_value,
                 "kl_optimum_policy": opt, "policy_gradient": pg, "policy_gradient_reward": pgr}
+
+    def kind_critic_free_advantage(self, p, inp):
+        live = inp["mask"].astype(bool)
+        r, R = self.shaped_rewards(p, inp, p["beta_kl"] if p["kl_placement"] == "reward" else 0.0)
+        group, est = inp["group"], p["estimator"]
+        mean, std = self.group_stats(R, group)
+        s = np.ones_like(R)
+        if est == "grpo":
+            base = mean
+            if p["scale"] == "group":
+                s = 1.0 / (std + p["std_eps"])
+            elif p["scale"] == "batch":
+                s = s / ((R.std(ddof=1) if len(R) > 1 else 0.0) + p["std_eps"])
+        elif est == "rloo":
+            cnt = np.array([(group == g).sum() for g in group])
+            tot = np.array([R[group == g].sum() for g in group])
+            base = np.where(cnt > 1, (tot - R) / np.maximum(cnt - 1, 1), R)
+        elif est == "reinforce":
+            base = np.full_like(R, R.mean() if p["baseline"] == "mean" else 0.0)
+        elif est in ("remax", "guidebase"):
+            base = inp["baseline_reward"].astype(np.float64)[group]
+        else:
+            return None
+        A = (R - base) * s
+        if est in ("grpo", "rloo"):  # a group of equal rewards carries no signal: exactly 0
+            flat = np.array([np.ptp(R[group == g]) == 0 for g in group])
+            A = np.where(flat, 0.0, A)
+        return {"reward": r, "return": R, "baseline": base, "advantage": np.where(live, A[:, None], 0.0)}
+
+    def kind_kl_estimator(self, p, inp):
+        k, dk = self.kl_estimate(p["kl_estimator"], inp["logp"], inp["logp_ref"])
+        return {"kl": k, "grad_kl": dk}
+
+    def kind_kl_placement(self, p, inp):
+        beta = p["beta_kl"]
+        r, R = self.shaped_rewards(p, inp, beta if p["kl_placement"] == "reward" else 0.0)
+        m = self.loss_mask(inp, "train_mask")
+        if p["kl_placement"] == "loss":
+            k, dk = self.kl_estimate(p["kl_estimator"], inp["logp"], inp["logp_ref"])
+            w = self.agg_weights(m, p["loss_agg"], m.shape[1])
+            kl_loss, grad = beta * (k * w).sum(), beta * dk * w
+        else:
+            kl_loss, grad = 0.0, np.zeros(m.shape)
+        return {"reward": r, "return": R, "kl_term": kl_loss, "grad_logp": grad}
+
+    def kind_policy_loss_knobs(self, p, inp):
+        m = self.loss_mask(inp, "train_mask")
+        A = inp["advantage"].astype(np.float64)
+        lr = self.log_ratio(inp)
+        rho = np.exp(lr)
+        lo = p["clip"]
+        hi = p["clip_high"] if p["clip_high"] > 0 else lo
+        s1, s2 = rho * A, np.clip(rho, 1 - lo, 1 + hi) * A
+        w = self.agg_weights(m, p["loss_agg"], p["max_length"])
+        pl = (-np.minimum(s1, s2) * w).sum()
+        grad = np.where(s1 <= s2, -rho * A, 0.0) * w
+        beta = p["beta_kl"]
+        kl_loss = 0.0
+        if beta > 0:
+            k, dk = self.kl_estimate(p["kl_estimator"], inp["logp"], inp["logp_ref"])
+            kl_loss = (k * w).sum()
+            grad = grad + beta * dk * w
+        cf = (((rho < 1 - lo) | (rho > 1 + hi)) * m).sum() / m.sum()
+        return {"policy_loss": pl, "kl_loss": kl_loss, "loss": pl + beta * kl_loss, "grad_logp": grad,
+                "clip_frac": cf}
 
 
 adapter = NumpyPPO()

@@ -1,4 +1,4 @@
-"""A plain PyTorch implementation of the PPO losses, checked against rlgf's conformance kit.
+"""A plain PyTorch implementation of the PPO and GRPO losses, checked against rlgf's conformance kit.
 
     rlgf conformance export kit/
     python3 tools/conformance_check.py kit/ --adapter tools/conformance_torch_adapter.py:adapter
@@ -162,7 +162,84 @@ def toy_exact(p, inp):
             "policy_gradient": pg, "policy_gradient_reward": z2.grad}
 
 
-KINDS = {"gae": gae, "ppo_policy_loss": ppo_policy_loss, "value_loss": value_loss, "entropy": entropy,
+def kl_k(est, logp, ref):
+    lr = ref - logp  # log rho
+    if est == "k1":
+        return logp - ref
+    if est == "k2":
+        return 0.5 * lr ** 2
+    if est == "k3":
+        return torch.expm1(lr) - lr
+    raise NotImplementedError("kl_estimator '%s'" % est)
+
+
+def kl_estimator(p, inp):
+    logp = t(inp["logp"]).requires_grad_(True)
+    k = kl_k(p["kl_estimator"], logp, t(inp["logp_ref"]))
+    k.sum().backward()  # each k_t depends on its own logp_t only: the sum's gradient is dk/dlogp
+    return {"kl": k.detach(), "grad_kl": logp.grad}
+
+
+def grpo_advantage(p, inp):
+    """GRPO as TRL writes it: sequence reward (task reward - beta sum of KL over the sequence's
+    learner tokens), then (R - group mean) / (group std + eps), broadcast over the tokens."""
+    if p["estimator"] != "grpo":
+        raise NotImplementedError("this adapter implements GRPO only, not '%s'" % p["estimator"])
+    mask = torch.as_tensor(inp["mask"]).bool()
+    on = mask & ((torch.as_tensor(inp["actor"]) == 0) | bool(p["kl_on_guide"]))
+    beta = p["beta_kl"] if p["kl_placement"] == "reward" else 0.0
+    B = mask.shape[0]
+    lengths = mask.sum(1)
+    r = torch.zeros(mask.shape)
+    if beta != 0:
+        r = torch.where(on, -beta * kl_k(p["kl_estimator"], t(inp["logp_old"]), t(inp["logp_ref"])), r)
+    r[torch.arange(B), lengths - 1] += t(inp["task_reward"])
+    r = r.float().double()  # rlgf stores per-token rewards as float32
+    R = r.sum(1)
+    K = int(p["group_size"])
+    G = R.view(-1, K)  # groups are K consecutive trajectories
+    mean = G.mean(1, keepdim=True).expand_as(G).reshape(-1)
+    std = (G.std(1, keepdim=True) if K > 1 else torch.zeros(G.shape[0], 1)).expand_as(G).reshape(-1)
+    if p["scale"] == "group":
+        A = (R - mean) / (std + p["std_eps"])
+    elif p["scale"] == "batch":
+        A = (R - mean) / (R.std() + p["std_eps"])
+    else:
+        A = R - mean
+    flat = (G.max(1).values == G.min(1).values).repeat_interleave(K)  # no signal: exactly 0
+    A = torch.where(flat, torch.zeros(()), A)
+    return {"reward": r, "return": R, "baseline": mean, "advantage": torch.where(mask, A[:, None], torch.zeros(()))}
+
+
+def policy_loss_knobs(p, inp):
+    """The GRPO/DAPO policy loss: asymmetric clip, loss.agg, k-estimator KL in the loss."""
+    m = t(inp["train_mask"])
+    logp = t(inp["logp"]).requires_grad_(True)
+    A = t(inp["advantage"])
+    ratio = torch.exp(logp - t(inp["logp_old"]))
+    lo = p["clip"]
+    hi = p["clip_high"] if p["clip_high"] > 0 else lo
+    per = -torch.min(ratio * A, torch.clamp(ratio, 1 - lo, 1 + hi) * A)
+    L = m.sum(1, keepdim=True)
+    S = (L > 0).sum()
+    if p["loss_agg"] == "token_mean":
+        w = m / m.sum()
+    elif p["loss_agg"] == "seq_mean_token_mean":
+        w = torch.where(L > 0, m / L.clamp(min=1), torch.zeros(())) / S
+    else:  # seq_mean_token_sum_norm
+        w = m / (S * p["max_length"])
+    pl = (per * w).sum()
+    kl = (kl_k(p["kl_estimator"], logp, t(inp["logp_ref"])) * w).sum() if p["beta_kl"] > 0 else torch.zeros(())
+    loss = pl + p["beta_kl"] * kl
+    loss.backward()
+    with torch.no_grad():
+        cf = masked_mean(((ratio < 1 - lo) | (ratio > 1 + hi)).double(), m)
+    return {"policy_loss": pl.detach(), "kl_loss": kl.detach(), "loss": loss.detach(), "grad_logp": logp.grad,
+            "clip_frac": cf}
+
+
+KINDS = {"kl_estimator": kl_estimator, "critic_free_advantage": grpo_advantage, "policy_loss_knobs": policy_loss_knobs,
+         "gae": gae, "ppo_policy_loss": ppo_policy_loss, "value_loss": value_loss, "entropy": entropy,
          "target_nll": target_nll, "toy_exact": toy_exact, "ppo_step": ppo_step}
 
 

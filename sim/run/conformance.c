@@ -22,11 +22,13 @@
 #include "../store/h5util.h"
 #include "../rl/ppo.h"
 #include "../rl/ppo_loss.h"
+#include "../rl/estimators.h"
 #include "../base/rng.h"
 #include "../nn/sample.h"
 
 const char *const conf_families[] = {"gae.h5", "ppo_policy_loss.h5", "value_loss.h5", "entropy.h5",
-                                     "target_nll.h5", "guided_masks.h5", "toy_exact.h5", "ppo_step.h5", NULL};
+                                     "target_nll.h5", "guided_masks.h5", "toy_exact.h5", "ppo_step.h5", "critic_free.h5", "kl.h5",
+                                     "loss_agg.h5", NULL};
 
 #define CONF_SEED 20306118160ull /* arXiv 2306.11816, the seed paper */
 #define CONF_RNG 0x636f6e66u     /* 'conf': the kit's own purpose, outside rng.h's training ones */
@@ -924,6 +926,289 @@ static int family_step(const char *path, err_t *err) {
     return file_end(&w, err);
 }
 
+/* ---- family: critic_free --------------------------------------------------------------------- */
+
+static const char *const est_names[] = {"gae", "grpo", "rloo", "reinforce", "remax", "guidebase"};
+static const char *const kl_names[] = {"k1", "k2", "k3"};
+static const char *const scale_names[] = {"group", "batch", "none"};
+static const char *const baseline_names[] = {"mean", "none"};
+static const char *const agg_names[] = {"token_mean", "seq_mean_token_mean", "seq_mean_token_sum_norm"};
+
+/* The rollout-time quantities of a padded case in a batch, as the trainer holds them. */
+static void pcase_to_batch(const pcase_t *c, batch_t *b) {
+    batch_init(b, c->B, CP + c->T, c->T, 1);
+    b->n = c->B;
+    for (int i = 0; i < c->B; i++) {
+        b->gen_len[i] = c->length[i];
+        b->task_reward[i] = c->task_reward[i];
+        for (int t = 0; t < c->T; t++) {
+            int64_t q = batch_tok(b, i, t);
+            b->actor[q] = c->actor[i * c->T + t];
+            b->logp[q] = c->logp_old[i * c->T + t];
+            b->logp_ref[q] = c->logp_ref[i * c->T + t];
+            b->value[q] = c->value_old[i * c->T + t];
+        }
+    }
+}
+
+typedef struct {
+    const char *name, *desc;
+    int plan, estimator, K, scale, baseline, kl_est;
+    double beta_kl;
+    int equal_group; /* >= 0: every task reward of this group is the same */
+} cf_case_t;
+
+/* Sequence rewards and critic-free advantages: est_sequence_rewards then est_advantages, the
+ * trainer's calls (sim/run/train.c) with kl.placement = reward. */
+static void write_cf_case(cw_t *w, int id, const cf_case_t *g) {
+    static const int len[CB] = {6, 3, 5, 2, 6, 4, 1, 5}, kk[CB] = {2, 0, 3, 1, 4, 2, 0, 3};
+    pcase_t c;
+    draw_t d = {0.3, 0.3, 0.2, 0.2};
+    pcase_draw(&c, id, CB, CT, len, g->plan == PLAN_PPO ? NULL : kk, g->plan, &d);
+    int K = g->K, G = (CB + K - 1) / K;
+    if (g->equal_group >= 0)
+        for (int q = 1; q < K && g->equal_group * K + q < CB; q++)
+            c.task_reward[g->equal_group * K + q] = c.task_reward[g->equal_group * K];
+    float remf[CB] = {0};
+    double remR[CB] = {0};
+    rng_t r = rng_stream(CONF_SEED, CONF_RNG, (uint64_t)id, 1);
+    for (int q = 0; q < G; q++) {
+        remf[q] = (float)unif(&r, 0.0, 1.0);
+        remR[q] = remf[q];
+    }
+    int32_t grp[CB];
+    for (int i = 0; i < CB; i++) grp[i] = i / K;
+    batch_t b;
+    pcase_to_batch(&c, &b);
+    est_sequence_rewards(&b, g->beta_kl, 0, g->kl_est);
+    est_advantages(&b, g->estimator, K, g->scale, g->baseline, remR);
+    double rew[CB * CT] = {0}, adv[CB * CT] = {0}, R[CB], base[CB];
+    for (int i = 0; i < c.B; i++) {
+        R[i] = b.ret[i];
+        base[i] = b.baseline[i];
+        for (int t = 0; t < c.length[i]; t++) {
+            int64_t q = batch_tok(&b, i, t);
+            rew[i * c.T + t] = b.reward[q];
+            adv[i * c.T + t] = b.advantage[q];
+        }
+    }
+    batch_free(&b);
+    case_begin(w, g->name, "critic_free_advantage", g->desc);
+    attr_str(w, w->cas, "estimator", est_names[g->estimator]);
+    attr_i64(w, w->cas, "group_size", K);
+    attr_str(w, w->cas, "scale", scale_names[g->scale]);
+    attr_str(w, w->cas, "baseline", baseline_names[g->baseline]);
+    attr_str(w, w->cas, "kl_estimator", kl_names[g->kl_est]);
+    attr_str(w, w->cas, "kl_placement", "reward");
+    attr_f64(w, w->cas, "beta_kl", g->beta_kl);
+    attr_i64(w, w->cas, "kl_on_guide", 0);
+    attr_f64(w, w->cas, "std_eps", EST_STD_EPS);
+    write_common_inputs(w, &c);
+    hsize_t bt[2] = {(hsize_t)c.B, (hsize_t)c.T}, b1[1] = {(hsize_t)c.B}, g1[1] = {(hsize_t)G};
+    in_i32(w, "group", 1, b1, grp, "group id of each trajectory: K consecutive samples of one prompt");
+    in_u8(w, "train_mask", 2, bt, c.train_mask, "1: the token gets the policy loss (the advantage is broadcast to every real token)");
+    in_f32(w, "logp_old", 2, bt, c.logp_old, "log pi_old(a_t|s_t), the rollout policy (the run log's logp)");
+    in_f32(w, "logp_ref", 2, bt, c.logp_ref, "log pi_ref(a_t|s_t)");
+    in_f32(w, "task_reward", 1, b1, c.task_reward, "R(x, y), paid on the last generated token");
+    in_f32(w, "baseline_reward", 1, g1, remf, "remax: the sequence reward of the greedy completion of each group's prompt (unused otherwise)");
+    ex_f64(w, "reward", 2, bt, rew, "mask", "r_t = -beta_kl k(logp_old, logp_ref) on learner tokens, + task_reward on the last token (stored as float32)");
+    ex_f64(w, "return", 1, b1, R, "", "R_i = sum of the (float32) shaped rewards of each trajectory");
+    ex_f64(w, "baseline", 1, b1, base, "", "b_i: group mean (grpo), mean of the other K-1 (rloo), batch mean or 0 (reinforce), baseline_reward (remax)");
+    ex_f64(w, "advantage", 2, bt, adv, "mask", "A_i = s_i (R_i - b_i) broadcast to the real tokens; 0 for grpo/rloo groups whose R are all equal (and K = 1)");
+    case_end(w);
+}
+
+static int family_cf(const char *path, err_t *err) {
+    static const cf_case_t cases[] = {
+        {"grpo_scale_group", "GRPO: (R - group mean) / (group std + 1e-4), K 4, k1 KL in the reward (beta .05)", PLAN_PPO, EST_GRPO, 4, SCALE_GROUP, 0, KL_K1, 0.05, -1},
+        {"grpo_scale_batch", "GRPO with grpo.scale = batch: group mean, the whole batch's std", PLAN_PPO, EST_GRPO, 4, SCALE_BATCH, 0, KL_K1, 0.05, -1},
+        {"grpo_scale_none", "Dr. GRPO (grpo.scale = none): R - group mean, unscaled", PLAN_PPO, EST_GRPO, 4, SCALE_NONE, 0, KL_K1, 0.05, -1},
+        {"grpo_equal_rewards_group", "GRPO, no KL, group 1's task rewards all equal: its advantages are exactly 0 (not 0/eps)", PLAN_PPO, EST_GRPO, 4, SCALE_GROUP, 0, KL_K1, 0.0, 1},
+        {"grpo_k1_group", "GRPO with group.size = 1: every advantage is 0", PLAN_PPO, EST_GRPO, 1, SCALE_GROUP, 0, KL_K1, 0.05, -1},
+        {"grpo_ppopp_k3_reward", "GRPO on a PPO++ batch: k3 KL in the reward on learner tokens only (beta .1), advantages broadcast over guide tokens too", PLAN_PPOPP, EST_GRPO, 4, SCALE_GROUP, 0, KL_K3, 0.1, -1},
+        {"rloo", "RLOO: R - mean of the other K-1 of the group, K 4", PLAN_PPO, EST_RLOO, 4, 0, 0, KL_K1, 0.05, -1},
+        {"rloo_k2_equal_rewards", "RLOO with K 2, no KL, group 2's rewards equal: its advantages are 0", PLAN_PPO, EST_RLOO, 2, 0, 0, KL_K1, 0.0, 2},
+        {"reinforce_mean", "REINFORCE with the batch-mean baseline", PLAN_PPO, EST_REINFORCE, 4, 0, BASELINE_MEAN, KL_K1, 0.05, -1},
+        {"reinforce_none", "REINFORCE without a baseline: A = R", PLAN_PPO, EST_REINFORCE, 4, 0, BASELINE_NONE, KL_K2, 0.05, -1},
+        {"remax", "ReMax: R - R of the greedy completion of the group's prompt (baseline_reward); guidebase is the same arithmetic with the guide's completion", PLAN_PPO, EST_REMAX, 4, 0, 0, KL_K1, 0.05, -1},
+    };
+    cw_t w;
+    if (file_begin(&w, path, "critic_free", "sequence rewards and critic-free advantages: GRPO, RLOO, REINFORCE, ReMax (est_sequence_rewards, est_advantages)", err))
+        return -1;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) write_cf_case(&w, 900 + (int)i, &cases[i]);
+    return file_end(&w, err);
+}
+
+/* ---- family: kl ------------------------------------------------------------------------------ */
+
+static void write_kl_est_case(cw_t *w, int id, const char *name, const char *desc, int est) {
+    static const int len[6] = {6, 3, 5, 2, 6, 4};
+    pcase_t c;
+    draw_t d = {0.3, 0.3, 0.2, 0.2};
+    pcase_draw(&c, id, 6, CT, len, NULL, PLAN_PPO, &d);
+    double kl[CB * CT] = {0}, dk[CB * CT] = {0};
+    for (int q = 0; q < c.B * c.T; q++)
+        if (c.mask[q]) {
+            kl[q] = est_kl(est, (double)c.logp[q], (double)c.logp_ref[q]);
+            dk[q] = est_kl_dlogp(est, (double)c.logp[q], (double)c.logp_ref[q]);
+        }
+    case_begin(w, name, "kl_estimator", desc);
+    attr_str(w, w->cas, "kl_estimator", kl_names[est]);
+    write_common_inputs(w, &c);
+    hsize_t bt[2] = {(hsize_t)c.B, (hsize_t)c.T};
+    in_f32(w, "logp", 2, bt, c.logp, "log pi(a_t|s_t) of the sampled token");
+    in_f32(w, "logp_ref", 2, bt, c.logp_ref, "log pi_ref(a_t|s_t)");
+    ex_f64(w, "kl", 2, bt, kl, "mask", "k(logp, logp_ref), log rho = logp_ref - logp: k1 = -log rho, k2 = (log rho)^2/2, k3 = (rho - 1) - log rho");
+    ex_f64(w, "grad_kl", 2, bt, dk, "mask", "d k / d logp, the sample held fixed: k1 1, k2 logp - logp_ref, k3 1 - rho");
+    case_end(w);
+}
+
+/* kl.placement: the same KL either shapes the reward (r_t -= beta k(logp_old, logp_ref), no loss
+ * term) or is a loss term beta agg(k(logp, logp_ref)) on the trained tokens (token_mean), with
+ * the task reward alone in the reward. */
+static void write_kl_place_case(cw_t *w, int id, const char *name, const char *desc, int placement, int est, double beta) {
+    static const int len[6] = {6, 3, 5, 2, 6, 4};
+    pcase_t c;
+    draw_t d = {0.3, 0.3, 0.2, 0.2};
+    pcase_draw(&c, id, 6, CT, len, NULL, PLAN_PPO, &d);
+    batch_t b;
+    pcase_to_batch(&c, &b);
+    est_sequence_rewards(&b, placement == KL_IN_REWARD ? beta : 0.0, 0, est);
+    double rew[CB * CT] = {0}, R[CB], glp[CB * CT] = {0}, N = 0, S = 0, kll = 0;
+    for (int i = 0; i < c.B; i++) {
+        R[i] = b.ret[i];
+        for (int t = 0; t < c.length[i]; t++) rew[i * c.T + t] = b.reward[batch_tok(&b, i, t)];
+    }
+    batch_free(&b);
+    for (int q = 0; q < c.B * c.T; q++) N += c.train_mask[q];
+    if (placement == KL_IN_LOSS)
+        for (int q = 0; q < c.B * c.T; q++)
+            if (c.train_mask[q]) {
+                double cw = est_token_weight(AGG_TOKEN_MEAN, N, S, 0, CT);
+                kll += est_kl(est, (double)c.logp[q], (double)c.logp_ref[q]) * cw;
+                glp[q] = beta * cw * est_kl_dlogp(est, (double)c.logp[q], (double)c.logp_ref[q]);
+            }
+    double term = beta * kll;
+    case_begin(w, name, "kl_placement", desc);
+    attr_str(w, w->cas, "kl_placement", placement == KL_IN_REWARD ? "reward" : "loss");
+    attr_str(w, w->cas, "kl_estimator", kl_names[est]);
+    attr_f64(w, w->cas, "beta_kl", beta);
+    attr_str(w, w->cas, "loss_agg", "token_mean");
+    attr_i64(w, w->cas, "kl_on_guide", 0);
+    write_common_inputs(w, &c);
+    hsize_t bt[2] = {(hsize_t)c.B, (hsize_t)c.T}, b1[1] = {(hsize_t)c.B};
+    in_u8(w, "train_mask", 2, bt, c.train_mask, "1: the token gets the policy loss (and the KL-in-the-loss term)");
+    in_f32(w, "logp", 2, bt, c.logp, "log pi_theta(a_t|s_t), the policy being optimised");
+    in_f32(w, "logp_old", 2, bt, c.logp_old, "log pi_old(a_t|s_t), the rollout policy: the reward's KL is taken with it");
+    in_f32(w, "logp_ref", 2, bt, c.logp_ref, "log pi_ref(a_t|s_t)");
+    in_f32(w, "task_reward", 1, b1, c.task_reward, "R(x, y), paid on the last generated token");
+    ex_f64(w, "reward", 2, bt, rew, "mask", "placement reward: -beta k(logp_old, logp_ref) per learner token + task_reward on the last; loss: task_reward only (float32)");
+    ex_f64(w, "return", 1, b1, R, "", "sum of the shaped rewards");
+    ex_f64(w, "kl_term", 0, NULL, &term, "", "placement loss: the loss term beta (1/N) sum train_mask k(logp, logp_ref); reward: 0");
+    ex_f64(w, "grad_logp", 2, bt, glp, "", "d kl_term / d logp = beta (1/N) dk/dlogp on train_mask tokens; 0 for placement reward");
+    case_end(w);
+}
+
+static int family_kl(const char *path, err_t *err) {
+    cw_t w;
+    if (file_begin(&w, path, "kl", "Schulman's KL estimators k1/k2/k3 and their derivatives (est_kl, est_kl_dlogp); KL in the reward vs in the loss", err))
+        return -1;
+    write_kl_est_case(&w, 1000, "kl_k1", "k1 = logp - logp_ref (unbiased, can be negative)", KL_K1);
+    write_kl_est_case(&w, 1001, "kl_k2", "k2 = (logp - logp_ref)^2 / 2", KL_K2);
+    write_kl_est_case(&w, 1002, "kl_k3", "k3 = (rho - 1) - log rho, rho = pi_ref / pi (GRPO's)", KL_K3);
+    write_kl_place_case(&w, 1010, "kl_placement_reward_k1", "kl.placement = reward, k1, beta .1: shapes the per-token reward, no loss term", KL_IN_REWARD, KL_K1, 0.1);
+    write_kl_place_case(&w, 1011, "kl_placement_reward_k3", "kl.placement = reward, k3, beta .1", KL_IN_REWARD, KL_K3, 0.1);
+    write_kl_place_case(&w, 1012, "kl_placement_loss_k1", "kl.placement = loss, k1, beta .1: task reward only, KL as a token-mean loss term", KL_IN_LOSS, KL_K1, 0.1);
+    write_kl_place_case(&w, 1013, "kl_placement_loss_k3", "kl.placement = loss, k3, beta .1 (GRPO's)", KL_IN_LOSS, KL_K3, 0.1);
+    return file_end(&w, err);
+}
+
+/* ---- family: loss_agg ------------------------------------------------------------------------ */
+
+typedef struct {
+    const char *name, *desc;
+    int plan, agg;
+    double clip, clip_high, kl_beta;
+    int kl_est;
+    double dlogp;
+} knob_case_t;
+
+/* The policy loss with the issue-13 knobs, per token as mb_block (sim/rl/ppo.c) computes it:
+ * ppo_pg_term_asym, the weight est_token_weight of loss.agg, the KL-in-the-loss term est_kl /
+ * est_kl_dlogp. */
+static void write_knob_case(cw_t *w, int id, const knob_case_t *g) {
+    static const int len[6] = {6, 2, 5, 3, 6, 1}, kk[6] = {2, 0, 3, 1, 4, 0};
+    pcase_t c;
+    draw_t d = {g->dlogp, 0.3, g->clip, 0.2};
+    pcase_draw(&c, id, 6, CT, len, g->plan == PLAN_PPO ? NULL : kk, g->plan, &d);
+    int n = c.B * c.T;
+    double N = 0, S = 0, Li[CB] = {0};
+    for (int i = 0; i < c.B; i++) {
+        for (int t = 0; t < c.T; t++) Li[i] += c.train_mask[i * c.T + t];
+        N += Li[i];
+        S += Li[i] > 0;
+    }
+    double hi = g->clip_high > 0 ? g->clip_high : g->clip;
+    double grad[CB * CT] = {0}, pl = 0, kll = 0, cf = 0;
+    for (int q = 0; q < n; q++) {
+        if (!c.train_mask[q]) continue;
+        double cw = est_token_weight(g->agg, N, S, Li[q / c.T], CT);
+        double lp = c.ls[q * CV + c.token[q]], dl, rho;
+        pl += ppo_pg_term_asym(lp, (double)c.logp_old[q], (double)c.advantage[q], g->clip, hi, &dl, &rho) * cw;
+        double gq = dl * cw;
+        if (g->kl_beta > 0) {
+            kll += est_kl(g->kl_est, lp, (double)c.logp_ref[q]) * cw;
+            gq += g->kl_beta * cw * est_kl_dlogp(g->kl_est, lp, (double)c.logp_ref[q]);
+        }
+        grad[q] = gq;
+        cf += rho < 1.0 - g->clip || rho > 1.0 + hi;
+    }
+    cf /= N;
+    double loss = pl + g->kl_beta * kll;
+    case_begin(w, g->name, "policy_loss_knobs", g->desc);
+    attr_f64(w, w->cas, "clip", g->clip);
+    attr_f64(w, w->cas, "clip_high", g->clip_high);
+    attr_str(w, w->cas, "loss_agg", agg_names[g->agg]);
+    attr_i64(w, w->cas, "max_length", CT);
+    attr_str(w, w->cas, "kl_placement", g->kl_beta > 0 ? "loss" : "reward");
+    attr_str(w, w->cas, "kl_estimator", kl_names[g->kl_est]);
+    attr_f64(w, w->cas, "beta_kl", g->kl_beta);
+    attr_i64(w, w->cas, "norm_adv", 0);
+    write_common_inputs(w, &c);
+    hsize_t bt[2] = {(hsize_t)c.B, (hsize_t)c.T}, btv[3] = {(hsize_t)c.B, (hsize_t)c.T, CV};
+    in_u8(w, "train_mask", 2, bt, c.train_mask, "1: the token gets the policy loss");
+    in_f32(w, "logits", 3, btv, c.logits, "logits of the policy being optimised; logp = log_softmax(logits)[token]");
+    in_f32(w, "logp", 2, bt, c.logp, "log pi_theta(a_t|s_t), the policy being optimised (the gradient is taken w.r.t. it)");
+    in_f32(w, "logp_old", 2, bt, c.logp_old, "log pi_old(a_t|s_t): the ratio's denominator");
+    in_f32(w, "logp_ref", 2, bt, c.logp_ref, "log pi_ref(a_t|s_t): the KL-in-the-loss term's reference");
+    in_f32(w, "advantage", 2, bt, c.advantage, "A_t as given (junk in padding), not normalised");
+    ex_f64(w, "policy_loss", 0, NULL, &pl, "",
+           "-sum train_mask w_t min(rho A, clip(rho, 1-clip, 1+hi) A), hi = clip_high if > 0 else clip; w_t = 1/N (token_mean), 1/(S L_i) (seq_mean_token_mean), 1/(S max_length) (seq_mean_token_sum_norm)");
+    ex_f64(w, "kl_loss", 0, NULL, &kll, "", "sum train_mask w_t k(logp, logp_ref) (0 when beta_kl = 0)");
+    ex_f64(w, "loss", 0, NULL, &loss, "", "policy_loss + beta_kl kl_loss");
+    ex_f64(w, "grad_logp", 2, bt, grad, "", "d loss / d logp; 0 without train_mask and in padding");
+    ex_f64(w, "clip_frac", 0, NULL, &cf, "", "fraction of train_mask tokens with rho < 1-clip or rho > 1+hi");
+    case_end(w);
+}
+
+static int family_knobs(const char *path, err_t *err) {
+    static const knob_case_t cases[] = {
+        {"agg_token_mean", "loss.agg = token_mean: one mean over the minibatch's trained tokens", PLAN_PPO, AGG_TOKEN_MEAN, 0.2, 0, 0, KL_K1, 0.5},
+        {"agg_seq_mean_token_mean", "loss.agg = seq_mean_token_mean: each sequence's token mean, then the mean over sequences", PLAN_PPO, AGG_SEQ_MEAN_TOKEN_MEAN, 0.2, 0, 0, KL_K1, 0.5},
+        {"agg_seq_mean_token_sum_norm", "loss.agg = seq_mean_token_sum_norm (Dr. GRPO): token sums / max_length, mean over sequences", PLAN_PPO, AGG_SEQ_MEAN_TOKEN_SUM_NORM, 0.2, 0, 0, KL_K1, 0.5},
+        {"agg_seq_mean_token_mean_ppopp", "seq_mean_token_mean on a PPO++ batch: L_i counts trained tokens only (forced guide tokens excluded)", PLAN_PPOPP, AGG_SEQ_MEAN_TOKEN_MEAN, 0.2, 0, 0, KL_K1, 0.5},
+        {"clip_higher", "DAPO clip-higher: ratio clipped to [1 - .2, 1 + .28]", PLAN_PPO, AGG_TOKEN_MEAN, 0.2, 0.28, 0, KL_K1, 0.6},
+        {"kl_loss_k1", "KL in the loss, k1, beta .1, token_mean", PLAN_PPO, AGG_TOKEN_MEAN, 0.2, 0, 0.1, KL_K1, 0.3},
+        {"kl_loss_k2", "KL in the loss, k2, beta .1, token_mean", PLAN_PPO, AGG_TOKEN_MEAN, 0.2, 0, 0.1, KL_K2, 0.3},
+        {"kl_loss_k3_seq_mean_token_mean", "GRPO's loss: k3 KL in the loss (beta .1), seq_mean_token_mean, clip-higher .28", PLAN_PPO, AGG_SEQ_MEAN_TOKEN_MEAN, 0.2, 0.28, 0.1, KL_K3, 0.3},
+    };
+    cw_t w;
+    if (file_begin(&w, path, "loss_agg", "policy loss with loss.agg modes, clip-higher and the KL-in-the-loss term, and its gradient w.r.t. the log-probs", err))
+        return -1;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) write_knob_case(&w, 1100 + (int)i, &cases[i]);
+    return file_end(&w, err);
+}
+
 /* ---- export ---------------------------------------------------------------------------------- */
 
 static int dir_nonempty(const char *dir) {
@@ -946,7 +1231,8 @@ int conf_export(const char *dir, int force, err_t *err) {
                        "the kit's files there, or another directory", dir);
     if (mkdir(dir, 0777) != 0 && errno != EEXIST) return err_set(err, "cannot create '%s': %s", dir, strerror(errno));
     int (*const fns[])(const char *, err_t *) = {family_gae, family_pg, family_vf, family_ent,
-                                                 family_tgt, family_masks, family_toy, family_step};
+                                                 family_tgt, family_masks, family_toy, family_step,
+                                                 family_cf, family_kl, family_knobs};
     for (int i = 0; conf_families[i]; i++) {
         char path[4096];
         if (snprintf(path, sizeof path, "%s/%s", dir, conf_families[i]) >= (int)sizeof path)

@@ -2,7 +2,8 @@
  * implementation can be checked against (README, "Checking your own implementation").
  *
  * One HDF5 file per case family (gae.h5, ppo_policy_loss.h5, value_loss.h5, entropy.h5,
- * target_nll.h5, guided_masks.h5, toy_exact.h5, ppo_step.h5), each written as the run log is written
+ * target_nll.h5, guided_masks.h5, toy_exact.h5, ppo_step.h5, critic_free.h5, kl.h5, loss_agg.h5),
+ * each written as the run log is written
  * (libver bounds pinned, no object times, creation order tracked), so equal programs write equal
  * bytes. Layout (schema version 1):
  *   /                      attrs schema_version (int64), kit ("rlgf conformance"), family,
@@ -12,14 +13,17 @@
  *   /<case>/inputs/<name>  what an implementation is given (padded (B,T) arrays, run-log names)
  *   /<case>/expected/<name> what it must produce; attrs rtol, atol (float64) and where (the name
  *                          of an inputs mask the comparison is restricted to, "" = every element)
- * A new case family (GRPO, KL estimators, ...) is a new file with new kinds and names: the
- * layout does not change.
+ * A new case family is a new file with new kinds and names: the layout does not change (the
+ * critic-free, KL and loss-knob families were added that way, schema version still 1).
  *
  * Every expected value comes from the trainer's own functions: ppo_rewards_and_gae for shaped
  * rewards, advantages and returns, the per-token terms of sim/rl/ppo_loss.h for the losses and
- * their gradients, algo_apply_masks for the guided algorithms' masks, toy_policy_value and
+ * their gradients, algo_apply_masks for the guided algorithms' masks, est_sequence_rewards and
+ * est_advantages for the critic-free estimators, est_kl / est_kl_dlogp / est_token_weight for the
+ * KL estimators, KL placement and loss aggregation (sim/rl/estimators.h), toy_policy_value and
  * toy_kl_optimum for the toy tasks. tests/test_conformance.c feeds the exported inputs back
- * through ppo_minibatch_grad and checks it reproduces the expected values. */
+ * through ppo_minibatch_grad (with ppo_set_loss_opts for the loss knobs) and the critic-free
+ * cases through est_sequence_rewards + est_advantages, and checks it reproduces the expected values. */
 #ifndef RLGF_CONFORMANCE_H
 #define RLGF_CONFORMANCE_H
 
