@@ -11,5 +11,8 @@ static void aggrevated_iteration(const config_t *cfg, int it, iter_spec_t *spec)
     algo_spec_aggrevated(cfg, algo_beta(cfg, "aggrevated"), CRITIC_LEARNER, spec);
 }
 
-const algo_t algo_aggrevated = {"aggrevated", "AggreVaTeD: learner roll-in, guide roll-out", 0,
+/* per-task defaults (beta, tau) of the reference code (Cornell-RL/tril cfgs/alg) */
+static const algo_default_t AGGREVATED_DEFAULTS[] = {{"tldr", 1.0, -1}, {NULL, 0.8, -1}};
+
+const algo_t algo_aggrevated = {"aggrevated", "AggreVaTeD: learner roll-in, guide roll-out", 0, AGGREVATED_DEFAULTS,
                                 aggrevated_iteration};

@@ -2,17 +2,33 @@
  * algos/sl.h). */
 #include "algo.h"
 
+#include "../sim/base/algo_names.h"
+
 #include <string.h>
 
-extern const algo_t algo_ppo, algo_ppopp, algo_aggrevated, algo_lols, algo_d2lols;
-extern const algo_t algo_grpo, algo_rloo, algo_reinforce, algo_remax, algo_guidebase;
+/* the registry: one entry per X(NAME) of sim/base/algo_names.h */
+#define ALGO_DECL(name) extern const algo_t algo_##name;
+RLGF_ALGOS(ALGO_DECL)
+#define ALGO_PTR(name) &algo_##name,
+static const algo_t *const ALL[] = {RLGF_ALGOS(ALGO_PTR)};
 
 const algo_t *algo_find(const char *name) {
-    static const algo_t *const all[] = {&algo_ppo, &algo_ppopp, &algo_aggrevated, &algo_lols, &algo_d2lols,
-                                        &algo_grpo, &algo_rloo, &algo_reinforce, &algo_remax, &algo_guidebase};
-    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
-        if (!strcmp(all[i]->name, name)) return all[i];
+    for (size_t i = 0; i < sizeof ALL / sizeof ALL[0]; i++)
+        if (!strcmp(ALL[i]->name, name)) return ALL[i];
     return NULL;
+}
+
+int algo_count(void) { return (int)(sizeof ALL / sizeof ALL[0]); }
+const algo_t *algo_at(int i) { return i >= 0 && i < algo_count() ? ALL[i] : NULL; }
+
+/* the algorithm's row for this task, or its default row */
+static const algo_default_t *default_row(const config_t *cfg, const char *algo) {
+    const algo_t *a = algo_find(algo);
+    if (!a || !a->defaults) return NULL;
+    const algo_default_t *d = a->defaults;
+    for (; d->task; d++)
+        if (!strcmp(d->task, cfg->task)) return d;
+    return d;
 }
 
 void algo_spec_ppopp(const config_t *cfg, double beta, int critic, iter_spec_t *spec) {
@@ -41,21 +57,17 @@ void algo_spec_aggrevated(const config_t *cfg, double beta, int critic, iter_spe
     spec->kl_off = !cfg->kl_in_guided_reward;
 }
 
-/* Per-task defaults of spec/algorithms.md (the toy tasks use IMDB's). */
+/* beta / tau: the config's value, else the algorithm's per-task default (its own file's table) */
 double algo_beta(const config_t *cfg, const char *algo) {
     if (cfg->beta >= 0) return cfg->beta;
-    int cg = !strcmp(cfg->task, "commongen"), tl = !strcmp(cfg->task, "tldr");
-    if (!strcmp(algo, "ppopp")) return cg || tl ? 0.8 : 0.6;
-    if (!strcmp(algo, "aggrevated")) return tl ? 1.0 : 0.8;
-    return 0.8; /* lols, d2lols: both modes */
+    const algo_default_t *d = default_row(cfg, algo);
+    return d && d->beta >= 0 ? d->beta : 0.0;
 }
 
 double algo_tau(const config_t *cfg, const char *algo) {
     if (cfg->tau >= 0) return cfg->tau;
-    if (!strcmp(algo, "lols")) return 0.8;
-    if (!strcmp(cfg->task, "commongen")) return 100;
-    if (!strcmp(cfg->task, "tldr")) return 200;
-    return 20;
+    const algo_default_t *d = default_row(cfg, algo);
+    return d && d->tau >= 0 ? d->tau : 0.0;
 }
 
 void algo_apply_masks(const iter_spec_t *spec, batch_t *b) {

@@ -24,16 +24,27 @@ typedef struct {
     int estimator;    /* EST_GAE (0: critic and GAE) or a critic-free estimator (sim/estimators.h) */
 } iter_spec_t;
 
+/* A per-task default of beta / tau (-1: not used by this algorithm); the row with task NULL is the
+ * default for every other task (the toy tasks use IMDB's). */
+typedef struct {
+    const char *task;
+    double beta, tau;
+} algo_default_t;
+
 typedef struct {
     const char *name;
     const char *help;
     int two_critics; /* a separate guide critic (LOLS, D2LOLS) */
+    const algo_default_t *defaults; /* NULL-task-terminated; NULL: no beta/tau defaults */
     /* fills spec for iteration `it` (0-based) of a run with this config */
     void (*iteration)(const config_t *cfg, int it, iter_spec_t *spec);
 } algo_t;
 
 /* NULL when the name is not an implemented RL algorithm. */
 const algo_t *algo_find(const char *name);
+/* the registry in order (sim/base/algo_names.h): algo_at(0 .. algo_count() - 1) */
+int algo_count(void);
+const algo_t *algo_at(int i);
 
 /* The two building blocks of the guided algorithms (spec/algorithms.md):
  * PPO++: guide roll-in w.p. beta, learner roll-out; policy and value loss on learner tokens.

@@ -11,5 +11,8 @@ static void d2lols_iteration(const config_t *cfg, int it, iter_spec_t *spec) {
         algo_spec_ppopp(cfg, beta, CRITIC_LEARNER, spec);
 }
 
-const algo_t algo_d2lols = {"d2lols", "D2LOLS: AggreVaTeD until iteration tau, then PPO++ (two critics)", 1,
+/* per-task defaults (beta, tau) of the reference code (Cornell-RL/tril cfgs/alg) */
+static const algo_default_t D2LOLS_DEFAULTS[] = {{"commongen", 0.8, 100}, {"tldr", 0.8, 200}, {NULL, 0.8, 20}};
+
+const algo_t algo_d2lols = {"d2lols", "D2LOLS: AggreVaTeD until iteration tau, then PPO++ (two critics)", 1, D2LOLS_DEFAULTS,
                             d2lols_iteration};

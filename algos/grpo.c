@@ -18,4 +18,4 @@ static void grpo_iteration(const config_t *cfg, int it, iter_spec_t *spec) {
     algo_spec_critic_free(cfg, EST_GRPO, spec);
 }
 
-const algo_t algo_grpo = {"grpo", "GRPO: group-normalised advantages, PPO clip, no critic", 0, grpo_iteration};
+const algo_t algo_grpo = {"grpo", "GRPO: group-normalised advantages, PPO clip, no critic", 0, NULL, grpo_iteration};

@@ -20,5 +20,4 @@ static void guidebase_iteration(const config_t *cfg, int it, iter_spec_t *spec) 
     algo_spec_critic_free(cfg, EST_GUIDE, spec);
 }
 
-const algo_t algo_guidebase = {"guidebase", "REINFORCE with the guide's completion of the same restart state as baseline",
-                               0, guidebase_iteration};
+const algo_t algo_guidebase = {"guidebase", "REINFORCE with the guide's completion of the same restart state as baseline", 0, NULL, guidebase_iteration};

@@ -13,5 +13,8 @@ static void lols_iteration(const config_t *cfg, int it, iter_spec_t *spec) {
         algo_spec_aggrevated(cfg, beta, CRITIC_GUIDE, spec);
 }
 
-const algo_t algo_lols = {"lols", "LOLS: each iteration PPO++ w.p. tau, else AggreVaTeD (two critics)", 1,
+/* per-task defaults (beta, tau) of the reference code (Cornell-RL/tril cfgs/alg) */
+static const algo_default_t LOLS_DEFAULTS[] = {{NULL, 0.8, 0.8}};
+
+const algo_t algo_lols = {"lols", "LOLS: each iteration PPO++ w.p. tau, else AggreVaTeD (two critics)", 1, LOLS_DEFAULTS,
                           lols_iteration};

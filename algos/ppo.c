@@ -17,5 +17,5 @@ static void ppo_iteration(const config_t *cfg, int it, iter_spec_t *spec) {
     spec->mode = MODE_PPO;
 }
 
-const algo_t algo_ppo = {"ppo", "PPO: learner-only rollouts (the base of every guided algorithm)", 0, ppo_iteration};
+const algo_t algo_ppo = {"ppo", "PPO: learner-only rollouts (the base of every guided algorithm)", 0, NULL, ppo_iteration};
 

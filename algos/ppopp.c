@@ -8,4 +8,7 @@ static void ppopp_iteration(const config_t *cfg, int it, iter_spec_t *spec) {
     algo_spec_ppopp(cfg, algo_beta(cfg, "ppopp"), CRITIC_LEARNER, spec);
 }
 
-const algo_t algo_ppopp = {"ppopp", "PPO++: guide roll-in (restart states), learner roll-out", 0, ppopp_iteration};
+/* per-task defaults (beta, tau) of the reference code (Cornell-RL/tril cfgs/alg) */
+static const algo_default_t PPOPP_DEFAULTS[] = {{"commongen", 0.8, -1}, {"tldr", 0.8, -1}, {NULL, 0.6, -1}};
+
+const algo_t algo_ppopp = {"ppopp", "PPO++: guide roll-in (restart states), learner roll-out", 0, PPOPP_DEFAULTS, ppopp_iteration};

@@ -12,5 +12,4 @@ static void reinforce_iteration(const config_t *cfg, int it, iter_spec_t *spec) 
     algo_spec_critic_free(cfg, EST_REINFORCE, spec);
 }
 
-const algo_t algo_reinforce = {"reinforce", "REINFORCE: sequence reward, batch-mean baseline (or none)", 0,
-                               reinforce_iteration};
+const algo_t algo_reinforce = {"reinforce", "REINFORCE: sequence reward, batch-mean baseline (or none)", 0, NULL, reinforce_iteration};

@@ -15,4 +15,4 @@ static void remax_iteration(const config_t *cfg, int it, iter_spec_t *spec) {
     algo_spec_critic_free(cfg, EST_REMAX, spec);
 }
 
-const algo_t algo_remax = {"remax", "ReMax: the greedy completion's reward as the baseline", 0, remax_iteration};
+const algo_t algo_remax = {"remax", "ReMax: the greedy completion's reward as the baseline", 0, NULL, remax_iteration};

@@ -14,5 +14,4 @@ static void rloo_iteration(const config_t *cfg, int it, iter_spec_t *spec) {
     algo_spec_critic_free(cfg, EST_RLOO, spec);
 }
 
-const algo_t algo_rloo = {"rloo", "RLOO: leave-one-out baseline over the K completions of a prompt", 0,
-                          rloo_iteration};
+const algo_t algo_rloo = {"rloo", "RLOO: leave-one-out baseline over the K completions of a prompt", 0, NULL, rloo_iteration};
