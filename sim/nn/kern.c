@@ -83,6 +83,10 @@ void kern_layernorm_backward(float *dinp, float *dweight, float *dbias, const fl
 
 void kern_colsum(float *out, const float *a, int N, int M) { KPICK(colsum)(out, a, N, M); }
 
+void kern_exp_shift(double *out, const float *x, int n, double mx, double t) {
+    if (n > 0) KPICK(exp_shift)(out, x, n, mx, t);
+}
+
 float kern_det_expf(float x) { return det_expf(x); }
 float kern_det_tanhf(float x) { return det_tanhf(x); }
 void kern_det_expf8(float *out, const float *in) {

@@ -53,6 +53,7 @@ typedef int32_t vi8 __attribute__((vector_size(32)));
     void kv_gelu_forward_##sfx(float *out, float *th, const float *inp, int N); \
     void kv_gelu_backward_##sfx(float *dinp, const float *inp, const float *th, const float *dout, int N); \
     void kv_colsum_##sfx(float *out, const float *a, int N, int M); \
+    void kv_exp_shift_##sfx(double *out, const float *x, int n, double mx, double t); \
     void kv_layernorm_forward_##sfx(float *out, float *mean, float *rstd, const float *inp, const float *weight, \
                                     const float *bias, int N, int C); \
     void kv_layernorm_backward_##sfx(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp, \
@@ -486,5 +487,27 @@ KINLINE void colsum_body(float *out, const float *a, int N, int M) {
     }
 }
 void KV(colsum)(float *out, const float *a, int N, int M) { colsum_body(out, a, N, M); }
+
+/* ------------------------------------------------------------------------------------------
+ * exp of shifted logits in double, 4 at a time (dm_exp4: dm_exp's bits lane by lane). */
+
+KINLINE void exp_shift_body(double *out, const float *x, int n, double mx, double t) {
+    int i = 0;
+    for (; i + 4 <= n; i += 4) {
+        dm_vf4 xf;
+        memcpy(&xf, x + i, sizeof xf);
+        dm_vd4 a = __builtin_convertvector(xf, dm_vd4) - DM_BCD(mx);
+        if (t != 1.0) a = a / DM_BCD(t); /* a / 1 == a: skipping it keeps the bits */
+        memcpy(out + i, &a, sizeof a);
+        dm_exp4(out + i, out + i);
+    }
+    for (; i < n; i++) {
+        double a = (double)x[i] - mx;
+        if (t != 1.0) a = a / t;
+        out[i] = dm_exp(a);
+    }
+}
+
+void KV(exp_shift)(double *out, const float *x, int n, double mx, double t) { exp_shift_body(out, x, n, mx, t); }
 
 #endif

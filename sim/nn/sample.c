@@ -1,5 +1,6 @@
 #include "sample.h"
 #include "../base/dmath.h"
+#include "kern.h"
 
 #include <math.h>
 
@@ -9,12 +10,11 @@ void log_softmax_probs_row(const float *logits, int V, double *out, double *p) {
     double mx = -INFINITY;
     for (int i = 0; i < V; i++)
         if (logits[i] > mx) mx = logits[i];
-    double s = 0.0;
-    for (int i = 0; i < V; i++) {
-        double e = dm_exp((double)logits[i] - mx);
-        s += e;
-        if (p) p[i] = e; /* the same exps give the probabilities: no second pass of exp */
-    }
+    /* the exps, 4 at a time with dm_exp's bits, into p (the same exps give the probabilities: no
+     * second pass of exp) or into out until it is overwritten; then summed in ascending i */
+    double *e = p ? p : out, s = 0.0;
+    kern_exp_shift(e, logits, V, mx, 1.0);
+    for (int i = 0; i < V; i++) s += e[i];
     double lse = mx + dm_log(s);
     for (int i = 0; i < V; i++) out[i] = (double)logits[i] - lse;
     if (p)
@@ -54,11 +54,10 @@ int sample_token(const float *logits, int V, const sample_cfg_t *cfg, int banned
     double mx = -INFINITY;
     for (int i = 0; i < V; i++)
         if (i != banned && logits[i] > mx) mx = logits[i];
+    kern_exp_shift(p, logits, V, mx, cfg->temperature); /* dm_exp's bits, 4 at a time */
+    if (banned >= 0 && banned < V) p[banned] = 0.0;
     double total = 0.0;
-    for (int i = 0; i < V; i++) {
-        p[i] = i == banned ? 0.0 : dm_exp(((double)logits[i] - mx) / cfg->temperature);
-        total += p[i];
-    }
+    for (int i = 0; i < V; i++) total += p[i];
     for (int i = 0; i < V; i++) p[i] /= total;
 
     double u = rng_double(r);
