@@ -61,7 +61,8 @@ void kern_attention_row(float *out, float *att_row, const float *q, const float 
 void kern_attention_backward(float *dinp, const float *dout, const float *inp, const float *att, int B, int T, int C,
                              int NH, const int *from) {
     int hs = C / NH, ldv = pad8i(T);
-    float *vT = malloc(((size_t)hs * ldv + (size_t)ldv) * sizeof(float));
+    /* vT (hs, ldv), then every query row's ds (T, ldv) for the dK pass */
+    float *vT = malloc(((size_t)hs * ldv + (size_t)(T > 0 ? T : 1) * ldv) * sizeof(float));
     KPICK(attention_backward)(dinp, dout, inp, att, B, T, C, NH, from, vT, vT + (size_t)hs * ldv);
     free(vT);
 }
