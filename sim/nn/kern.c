@@ -88,6 +88,8 @@ void kern_exp_shift(double *out, const float *x, int n, double mx, double t) {
     if (n > 0) KPICK(exp_shift)(out, x, n, mx, t);
 }
 
+void kern_log_softmax(const float *logits, int V, double *out, double *p) { KPICK(log_softmax)(logits, V, out, p); }
+
 float kern_det_expf(float x) { return det_expf(x); }
 float kern_det_tanhf(float x) { return det_tanhf(x); }
 void kern_det_expf8(float *out, const float *in) {

@@ -61,6 +61,8 @@ void kern_colsum(float *out, const float *a, int N, int M);
 
 // x (n); out (n) = dm_exp(((double)x[i] - mx) / t) for each i, dm_exp's bits (t == 1: no division)
 void kern_exp_shift(double *out, const float *x, int n, double mx, double t);
+// log_softmax_probs_row (sim/nn/sample.h), its bits
+void kern_log_softmax(const float *logits, int V, double *out, double *p);
 
 /* The libm-free exp and tanh of the model (sim/nn/kern_impl.h), exported for tests: scalar, and 8
  * at a time as the vector kernels compute them (same bits). */

@@ -54,6 +54,7 @@ typedef int32_t vi8 __attribute__((vector_size(32)));
     void kv_gelu_backward_##sfx(float *dinp, const float *inp, const float *th, const float *dout, int N); \
     void kv_colsum_##sfx(float *out, const float *a, int N, int M); \
     void kv_exp_shift_##sfx(double *out, const float *x, int n, double mx, double t); \
+    void kv_log_softmax_##sfx(const float *logits, int V, double *out, double *p); \
     void kv_layernorm_forward_##sfx(float *out, float *mean, float *rstd, const float *inp, const float *weight, \
                                     const float *bias, int N, int C); \
     void kv_layernorm_backward_##sfx(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp, \
@@ -555,5 +556,50 @@ KINLINE void exp_shift_body(double *out, const float *x, int n, double mx, doubl
 }
 
 void KV(exp_shift)(double *out, const float *x, int n, double mx, double t) { exp_shift_body(out, x, n, mx, t); }
+
+/* log-softmax of one row in double (sim/nn/sample.h): the max, the exps 4 at a time, their sum in
+ * ascending i (one scalar chain: the order is the definition), then out and p 4 at a time (IEEE
+ * subtraction and division are exact per element whatever the grouping). The max is taken per
+ * lane then across lanes: the same value as the scalar scan (NaN never wins a comparison); only
+ * which zero wins a tie of +0 and -0 can differ, and neither the exps (dm_exp(x -+ 0) for x = -0
+ * is dm_exp(+-0) = 1) nor lse = mx + log(s) with log(s) >= +0 (+0 either way) sees it. */
+KINLINE void log_softmax_body(const float *logits, int V, double *out, double *p) {
+    int V8 = V / 8 * 8;
+    float mx = -INFINITY;
+    if (V8) {
+        vf8 m8 = BC8(-INFINITY);
+        for (int i = 0; i < V8; i += 8) {
+            vf8 x = LD8(logits + i);
+            m8 = SEL8(x > m8, x, m8);
+        }
+        for (int l = 0; l < 8; l++)
+            if (m8[l] > mx) mx = m8[l];
+    }
+    for (int i = V8; i < V; i++)
+        if (logits[i] > mx) mx = logits[i];
+    double *e = p ? p : out, s = 0.0;
+    exp_shift_body(e, logits, V, (double)mx, 1.0);
+    for (int i = 0; i < V; i++) s += e[i];
+    double lse = (double)mx + dm_log(s);
+    int i = 0;
+    for (; i + 4 <= V; i += 4) {
+        dm_vf4 xf;
+        memcpy(&xf, logits + i, sizeof xf);
+        dm_vd4 o = __builtin_convertvector(xf, dm_vd4) - DM_BCD(lse);
+        memcpy(out + i, &o, sizeof o);
+    }
+    for (; i < V; i++) out[i] = (double)logits[i] - lse;
+    if (p) {
+        for (i = 0; i + 4 <= V; i += 4) {
+            dm_vd4 q;
+            memcpy(&q, p + i, sizeof q);
+            q = q / DM_BCD(s);
+            memcpy(p + i, &q, sizeof q);
+        }
+        for (; i < V; i++) p[i] /= s;
+    }
+}
+
+void KV(log_softmax)(const float *logits, int V, double *out, double *p) { log_softmax_body(logits, V, out, p); }
 
 #endif

@@ -6,20 +6,9 @@
 
 size_t sample_scratch_size(int V) { return (size_t)V * (sizeof(double) + 2 * sizeof(int)); }
 
-void log_softmax_probs_row(const float *logits, int V, double *out, double *p) {
-    double mx = -INFINITY;
-    for (int i = 0; i < V; i++)
-        if (logits[i] > mx) mx = logits[i];
-    /* the exps, 4 at a time with dm_exp's bits, into p (the same exps give the probabilities: no
-     * second pass of exp) or into out until it is overwritten; then summed in ascending i */
-    double *e = p ? p : out, s = 0.0;
-    kern_exp_shift(e, logits, V, mx, 1.0);
-    for (int i = 0; i < V; i++) s += e[i];
-    double lse = mx + dm_log(s);
-    for (int i = 0; i < V; i++) out[i] = (double)logits[i] - lse;
-    if (p)
-        for (int i = 0; i < V; i++) p[i] /= s;
-}
+/* sim/nn/kern_impl.h has the body: max, exps 4 at a time (dm_exp's bits), their sum in ascending
+ * i, lse = max + log(sum), out = logits - lse, p = exps / sum (the same exps: no second pass) */
+void log_softmax_probs_row(const float *logits, int V, double *out, double *p) { kern_log_softmax(logits, V, out, p); }
 
 void log_softmax_row(const float *logits, int V, double *out) { log_softmax_probs_row(logits, V, out, NULL); }
 
