@@ -356,6 +356,47 @@ static void test_vector_lanes(void **state) {
     printf("dmath: dm_expf8 and dm_tanhf8 equal dm_expf and dm_tanhf bit for bit on %ld arguments\n", checked);
 }
 
+/* dm_exp4 against dm_exp, lane by lane: every bit pattern, the log-softmax's range, the whole
+ * finite range, near 0 (the 1 + x lanes), the borders of the vector path (-700, 690) and the
+ * subnormal and overflowing results the scalar fallback computes, mixed within vectors. */
+static void test_exp4_lanes(void **state) {
+    (void)state;
+    rng_t r = rng_stream(2026, 9, 4, 0);
+    int n = n_args();
+    long checked = 0;
+    for (int i = 0; i < n; i += 4) {
+        double x[4], y[4];
+        for (int j = 0; j < 4; j++) {
+            switch ((i / 4 + j) % 6) {
+            case 0: x[j] = rand_bits(&r); break;
+            case 1: x[j] = uniform(&r, -60.0, 0.0); break;
+            case 2: x[j] = uniform(&r, -746.0, 710.0); break;
+            case 3: x[j] = tiny(&r, -1.0, 1.0, 70); break;
+            case 4: x[j] = uniform(&r, -701.0, -699.0); break;
+            default: x[j] = uniform(&r, 689.0, 691.0); break;
+            }
+        }
+        if (i / 4 < (int)(sizeof SPECIAL / sizeof *SPECIAL)) /* every special, one per vector */
+            x[(i / 4) % 4] = SPECIAL[i / 4];
+        if (i == 4 * 64) {
+            const double sp[4] = {-700.0, 690.0, 0x1p-54, -0x1p-55};
+            memcpy(x, sp, sizeof x);
+        }
+        if (i == 4 * 65) {
+            const double sp[4] = {0x1p-1074, -0.0, 0.0, -0x1.0p-54};
+            memcpy(x, sp, sizeof x);
+        }
+        dm_exp4(y, x);
+        for (int j = 0; j < 4; j++) {
+            double s = dm_exp(x[j]);
+            if (!((s != s && y[j] != y[j]) || memcmp(&s, &y[j], sizeof s) == 0))
+                fail_msg("dm_exp4 lane %d: x = %a gives %a, dm_exp %a", j, x[j], y[j], s);
+            checked++;
+        }
+    }
+    printf("dmath: dm_exp4 equals dm_exp bit for bit on %ld arguments\n", checked);
+}
+
 /* ---- the committed tables and constants, entry by entry ---- */
 
 static void expect_rn(const char *what, double got, mpfr_t exact) {
@@ -430,7 +471,7 @@ int main(void) {
         cmocka_unit_test(test_tables), cmocka_unit_test(test_exact_cases), cmocka_unit_test(test_exp),
         cmocka_unit_test(test_expm1),  cmocka_unit_test(test_log),         cmocka_unit_test(test_log1p),
         cmocka_unit_test(test_pown),   cmocka_unit_test(test_cos2pi),      cmocka_unit_test(test_expf),
-        cmocka_unit_test(test_tanhf), cmocka_unit_test(test_vector_lanes),
+        cmocka_unit_test(test_tanhf), cmocka_unit_test(test_vector_lanes), cmocka_unit_test(test_exp4_lanes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

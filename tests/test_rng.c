@@ -11,6 +11,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "../sim/base/dmath.h"
 #include "../sim/base/rng.h"
 #include "../sim/nn/sample.h"
 
@@ -188,11 +189,61 @@ static void test_log_softmax(void **state) {
     assert_true(fabs(o[2] - o[1] - 1.0) < 1e-12);
 }
 
+/* The definition the vector kernel must reproduce bit for bit: one scalar dm_exp per entry, the
+ * sum in ascending i. */
+static void log_softmax_scalar(const float *logits, int V, double *out, double *p) {
+    double mx = -INFINITY;
+    for (int i = 0; i < V; i++)
+        if (logits[i] > mx) mx = logits[i];
+    double s = 0.0;
+    for (int i = 0; i < V; i++) {
+        double e = dm_exp((double)logits[i] - mx);
+        s += e;
+        p[i] = e;
+    }
+    double lse = mx + dm_log(s);
+    for (int i = 0; i < V; i++) out[i] = (double)logits[i] - lse;
+    for (int i = 0; i < V; i++) p[i] /= s;
+}
+
+static int same_bits(double a, double b) { return memcmp(&a, &b, sizeof a) == 0 || (a != a && b != b); }
+
+static void test_log_softmax_bits(void **state) {
+    (void)state;
+    enum { VMAX = 530 };
+    float x[VMAX];
+    double o1[VMAX], p1[VMAX], o2[VMAX], p2[VMAX], o3[VMAX];
+    rng_t r = rng_stream(2026, 11, 0, 0);
+    long n = 0;
+    for (int it = 0; it < 3000; it++) {
+        int V = 1 + (int)rng_bounded(&r, VMAX), mode = it % 6;
+        for (int i = 0; i < V; i++) {
+            uint32_t u = rng_next(&r);
+            switch (mode) {
+            case 0: x[i] = (float)(u % 100000) / 1000.0f - 50.0f; break;       /* logits */
+            case 1: x[i] = u % 3 == 0 ? 0.0f : (u % 3 == 1 ? -0.0f : -1.0f); break; /* +-0 ties */
+            case 2: memcpy(&x[i], &u, sizeof u); break;                           /* every pattern */
+            case 3: x[i] = u % 7 == 0 ? -INFINITY : (float)(u % 1000) * 0.9f - 800.0f; break; /* subnormal exps */
+            case 4: x[i] = u % 11 == 0 ? NAN : (float)(u % 1000) * 0.01f; break;
+            default: x[i] = (float)(u % 2000) - 1000.0f; break;
+            }
+        }
+        log_softmax_scalar(x, V, o1, p1);
+        log_softmax_probs_row(x, V, o2, p2);
+        log_softmax_row(x, V, o3);
+        for (int i = 0; i < V; i++, n++)
+            if (!same_bits(o1[i], o2[i]) || !same_bits(p1[i], p2[i]) || !same_bits(o1[i], o3[i]))
+                fail_msg("log-softmax V=%d mode %d entry %d: x %a gives %a %a %a, scalar %a %a", V, mode, i, x[i],
+                         o2[i], p2[i], o3[i], o1[i], p1[i]);
+    }
+    printf("log_softmax: the vector rows equal the scalar definition bit for bit on %ld entries\n", n);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pcg32_vectors),    cmocka_unit_test(test_advance_backstep_inverse),
         cmocka_unit_test(test_stream_derivation), cmocka_unit_test(test_uniforms),
-        cmocka_unit_test(test_sampling_rules),   cmocka_unit_test(test_log_softmax),
+        cmocka_unit_test(test_sampling_rules),   cmocka_unit_test(test_log_softmax), cmocka_unit_test(test_log_softmax_bits),
     };
     return cmocka_run_group_tests_name("rng", tests, NULL, NULL);
 }

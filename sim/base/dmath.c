@@ -14,6 +14,8 @@
 
 #include "dmath_tables.h"
 
+const double (*const dm__exp_tab)[2] = DM_EXP_T; /* for dm_exp4 (dmath.h) */
+
 static inline uint64_t bits_of(double x) {
     uint64_t u;
     memcpy(&u, &x, sizeof u);

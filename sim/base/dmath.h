@@ -219,4 +219,51 @@ DM_VINLINE void dm_tanhf8(float *out, const float *in) {
     memcpy(out + 4, &hi, sizeof hi);
 }
 
+/* ---- 4 doubles at a time: dm_exp lane by lane (tests/test_dmath.c checks the bits on 10^6
+ * inputs). The lanes with x in [-700, 690] (the log-softmax's arguments, practically always) run
+ * dm_exp's main path with the same constants in the same order: k = RN(x 64/ln2) by the 1.5 * 2^52
+ * shift, r = (x - k L_HI) - k L_LO, the degree-6 polynomial, lo = T_LO[j] + T_HI[j] p, and the
+ * scaling by 2^m, exact there (-1011 <= m <= 995: dm_exp's normal case of scale2_dd); |x| < 2^-54
+ * takes 1 + x by a bit select as dm_exp does. A vector with any lane outside that range (NaN,
+ * infinities, subnormal or overflowing results) computes those lanes with the scalar dm_exp. ---- */
+
+typedef unsigned long long dm_vu4 __attribute__((vector_size(32)));
+
+extern const double (*const dm__exp_tab)[2]; /* dmath_tables.h's DM_EXP_T: 2^(j/64) = [j][0] + [j][1] */
+
+/* out[i] = dm_exp(in[i]) for i < 4 (out may equal in) */
+DM_VINLINE void dm_exp4(double *out, const double *in) {
+    dm_vd4 x;
+    memcpy(&x, in, sizeof x);
+    dm_vl4 ok = (x >= DM_BCD(-700.0)) & (x <= DM_BCD(690.0)); /* false for NaN */
+    dm_vd4 xc = DM_SELD(ok, x, DM_BCD(0.0));
+    dm_vd4 sh = xc * DM_BCD(0x1.71547652b82fep+6) + DM_BCD(0x1.8p52); /* DM_EXP_INV_L */
+    dm_vd4 kd = sh - DM_BCD(0x1.8p52);
+    dm_vd4 r = (xc - kd * DM_BCD(0x1.62e42ffp-7)) - kd * DM_BCD(-0x1.718432a1b0e26p-41); /* DM_EXP_L_HI, _LO */
+    dm_vu4 ku = (dm_vu4)sh - (dm_vu4){0x4338000000000000ULL, 0x4338000000000000ULL, 0x4338000000000000ULL,
+                                      0x4338000000000000ULL}; /* k, two's complement */
+    dm_vu4 j = ku & 63u;
+    /* 2^m with m = (k - j) / 64: (k - j) is a multiple of 64, so (k - j) << 46 is m << 52 */
+    dm_vd4 p2m = (dm_vd4)(((ku - j) << 46) + (dm_vu4){0x3FF0000000000000ULL, 0x3FF0000000000000ULL,
+                                                       0x3FF0000000000000ULL, 0x3FF0000000000000ULL});
+    const double(*T)[2] = dm__exp_tab;
+    dm_vd4 th = {T[j[0]][0], T[j[1]][0], T[j[2]][0], T[j[3]][0]};
+    dm_vd4 tl = {T[j[0]][1], T[j[1]][1], T[j[2]][1], T[j[3]][1]};
+    dm_vd4 q = DM_BCD(0x1.6c16c16c16c17p-10);  /* DM_INV_FACT[6] */
+    q = q * r + DM_BCD(0x1.1111111111111p-7);  /* [5] */
+    q = q * r + DM_BCD(0x1.5555555555555p-5);  /* [4] */
+    q = q * r + DM_BCD(0x1.5555555555555p-3);  /* [3] */
+    q = q * r + DM_BCD(0.5);
+    dm_vd4 p = (q * r) * r + r;
+    dm_vd4 lo = tl + th * p;
+    dm_vd4 e = (th + lo) * p2m;
+    dm_vd4 ax = (dm_vd4)((dm_vl4)x & (dm_vl4){0x7FFFFFFFFFFFFFFFLL, 0x7FFFFFFFFFFFFFFFLL, 0x7FFFFFFFFFFFFFFFLL,
+                                              0x7FFFFFFFFFFFFFFFLL});
+    e = DM_SELD(ax < DM_BCD(0x1p-54), DM_BCD(1.0) + x, e);
+    memcpy(out, &e, sizeof e);
+    if (__builtin_expect(!(ok[0] & ok[1] & ok[2] & ok[3]), 0))
+        for (int i = 0; i < 4; i++)
+            if (!ok[i]) out[i] = dm_exp(x[i]);
+}
+
 #endif

@@ -115,13 +115,16 @@ static int row_is_zero(const float *d, int n) {
 // one blocked kernel call, so a run boundary never changes an element's order.
 #define DW_CHUNK 32
 
-static void matmul_backward(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
-                            const float *weight, int N, int C, int OC) {
+/* set: dinp's N rows are written (0 + the sum: the bits of accumulating onto a zeroed buffer,
+ * since the kernel's init 0.0f is the +0 a memset leaves), not added to; saves the caller's memset */
+static void matmul_backward_to(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
+                               const float *weight, int N, int C, int OC, int set) {
     float *dT = malloc((size_t)DW_CHUNK * OC * sizeof(float)); /* (OC, DW_CHUNK): a chunk of dout^T */
     assert(dT);
     int n = 0;
     while (n < N) {
         if (row_is_zero(dout + (size_t)n * OC, OC)) {
+            if (set) memset(dinp + (size_t)n * C, 0, (size_t)C * sizeof(float));
             n++;
             continue;
         }
@@ -130,7 +133,7 @@ static void matmul_backward(float *dinp, float *dweight, float *dbias, const flo
         const float *d = dout + (size_t)n * OC, *x = inp + (size_t)n * C;
         int R = n1 - n;
         /* dinp rows += d (R,OC) . W (OC,C) */
-        kern_gemm(dinp + (size_t)n * C, C, d, OC, 1, weight, C, NULL, 1, R, OC, C);
+        kern_gemm(dinp + (size_t)n * C, C, d, OC, 1, weight, C, NULL, !set, R, OC, C);
         /* dweight (OC,C) += d^T (OC,R) . x (R,C), in chunks of DW_CHUNK rows: each chunk of d is
          * transposed so the kernel streams contiguous rows, and the chunk of x stays in cache while
          * every output tile passes over it. Chunks run in ascending n and every element adds its
@@ -148,6 +151,11 @@ static void matmul_backward(float *dinp, float *dweight, float *dbias, const flo
         n = n1;
     }
     free(dT);
+}
+
+static void matmul_backward(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
+                            const float *weight, int N, int C, int OC) {
+    matmul_backward_to(dinp, dweight, dbias, dout, inp, weight, N, C, OC, 0);
 }
 
 // inp is (B,T,3C) holding q,k,v (heads interleaved as llm.c: head h uses channels h*hs..h*hs+hs-1
@@ -533,9 +541,8 @@ void gpt_backward(const model_t *m, gpt_ws_t *ws, const float *dout, float *grad
         const float *fch = ws->fch + l * BT * 4 * C_, *fch_gelu = ws->fch_gelu + l * BT * 4 * C_;
 
         /* MLP branch: residual3 = residual2 + fcproj(gelu(fc(ln2(residual2)))) */
-        memset(ws->dfchg, 0, NC * 4 * sizeof(float));
-        matmul_backward(ws->dfchg, g.fcprojw + l * 4 * C_ * C_, g.fcprojb + l * C_, ws->dres, fch_gelu,
-                        p->fcprojw + l * 4 * C_ * C_, N, 4 * C, C);
+        matmul_backward_to(ws->dfchg, g.fcprojw + l * 4 * C_ * C_, g.fcprojb + l * C_, ws->dres, fch_gelu,
+                           p->fcprojw + l * 4 * C_ * C_, N, 4 * C, C, 1);
         memset(ws->dfch, 0, NC * 4 * sizeof(float));
         /* after a partial forward (from), the last layer's rows before from[b] hold no activations
          * and no gradient: skip them (the skipped terms are zeros) */
@@ -547,21 +554,18 @@ void gpt_backward(const model_t *m, gpt_ws_t *ws, const float *dout, float *grad
                 kern_gelu_backward(ws->dfch + r0 * 4 * C_, fch + r0 * 4 * C_, ws->fch_th + l * BT * 4 * C_ + r0 * 4 * C_,
                                    ws->dfchg + r0 * 4 * C_, R * 4 * C);
         }
-        memset(ws->dbuf, 0, NC * sizeof(float));
-        matmul_backward(ws->dbuf, g.fcw + l * 4 * C_ * C_, g.fcb + l * 4 * C_, ws->dfch, ln2, p->fcw + l * 4 * C_ * C_,
-                        N, C, 4 * C);
+        matmul_backward_to(ws->dbuf, g.fcw + l * 4 * C_ * C_, g.fcb + l * 4 * C_, ws->dfch, ln2,
+                           p->fcw + l * 4 * C_ * C_, N, C, 4 * C, 1);
         layernorm_backward(ws->dres, g.ln2w + l * C_, g.ln2b + l * C_, ws->dbuf, residual2, p->ln2w + l * C_, ln2_mean,
                            ln2_rstd, N, C);
 
         /* attention branch: residual2 = residual + attproj(attention(qkv(ln1(residual)))) */
-        memset(ws->dbuf, 0, NC * sizeof(float));
-        matmul_backward(ws->dbuf, g.attprojw + l * C_ * C_, g.attprojb + l * C_, ws->dres, atty,
-                        p->attprojw + l * C_ * C_, N, C, C);
+        matmul_backward_to(ws->dbuf, g.attprojw + l * C_ * C_, g.attprojb + l * C_, ws->dres, atty,
+                           p->attprojw + l * C_ * C_, N, C, C, 1);
         memset(ws->dqkv, 0, NC * 3 * sizeof(float));
         kern_attention_backward(ws->dqkv, ws->dbuf, qkv, att, B, T, C, NH, part ? ws->from : NULL);
-        memset(ws->dbuf, 0, NC * sizeof(float));
-        matmul_backward(ws->dbuf, g.qkvw + l * 3 * C_ * C_, g.qkvb + l * 3 * C_, ws->dqkv, ln1,
-                        p->qkvw + l * 3 * C_ * C_, N, C, 3 * C);
+        matmul_backward_to(ws->dbuf, g.qkvw + l * 3 * C_ * C_, g.qkvb + l * 3 * C_, ws->dqkv, ln1,
+                           p->qkvw + l * 3 * C_ * C_, N, C, 3 * C, 1);
         layernorm_backward(ws->dres, g.ln1w + l * C_, g.ln1b + l * C_, ws->dbuf, residual, p->ln1w + l * C_, ln1_mean,
                            ln1_rstd, N, C);
     }

@@ -61,7 +61,8 @@ void kern_attention_row(float *out, float *att_row, const float *q, const float 
 void kern_attention_backward(float *dinp, const float *dout, const float *inp, const float *att, int B, int T, int C,
                              int NH, const int *from) {
     int hs = C / NH, ldv = pad8i(T);
-    float *vT = malloc(((size_t)hs * ldv + (size_t)ldv) * sizeof(float));
+    /* vT (hs, ldv), then every query row's ds (T, ldv) for the dK pass */
+    float *vT = malloc(((size_t)hs * ldv + (size_t)(T > 0 ? T : 1) * ldv) * sizeof(float));
     KPICK(attention_backward)(dinp, dout, inp, att, B, T, C, NH, from, vT, vT + (size_t)hs * ldv);
     free(vT);
 }
@@ -82,6 +83,12 @@ void kern_layernorm_backward(float *dinp, float *dweight, float *dbias, const fl
 }
 
 void kern_colsum(float *out, const float *a, int N, int M) { KPICK(colsum)(out, a, N, M); }
+
+void kern_exp_shift(double *out, const float *x, int n, double mx, double t) {
+    if (n > 0) KPICK(exp_shift)(out, x, n, mx, t);
+}
+
+void kern_log_softmax(const float *logits, int V, double *out, double *p) { KPICK(log_softmax)(logits, V, out, p); }
 
 float kern_det_expf(float x) { return det_expf(x); }
 float kern_det_tanhf(float x) { return det_tanhf(x); }

@@ -59,6 +59,11 @@ void kern_layernorm_backward(float *dinp, float *dweight, float *dbias, const fl
 // a (N,M); out (M) += the column sums, each in ascending n
 void kern_colsum(float *out, const float *a, int N, int M);
 
+// x (n); out (n) = dm_exp(((double)x[i] - mx) / t) for each i, dm_exp's bits (t == 1: no division)
+void kern_exp_shift(double *out, const float *x, int n, double mx, double t);
+// log_softmax_probs_row (sim/nn/sample.h), its bits
+void kern_log_softmax(const float *logits, int V, double *out, double *p);
+
 /* The libm-free exp and tanh of the model (sim/nn/kern_impl.h), exported for tests: scalar, and 8
  * at a time as the vector kernels compute them (same bits). */
 float kern_det_expf(float x);

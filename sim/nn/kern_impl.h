@@ -49,10 +49,12 @@ typedef int32_t vi8 __attribute__((vector_size(32)));
     void kv_gemm_gen_##sfx(float *out, int ldo, const float *a, long sa_n, long sa_k, const float *b, int ldb, const float *bias, int accumulate, int N, int K, int M); \
     void kv_attention_forward_##sfx(float *out, float *att, const float *inp, int B, int T, int C, int NH, const int *from, float *kT); \
     void kv_attention_row_##sfx(float *out, float *att_row, const float *q, const float *kT, int ldk, const float *v, long sv, int t, int hs); \
-    void kv_attention_backward_##sfx(float *dinp, const float *dout, const float *inp, const float *att, int B, int T, int C, int NH, const int *from, float *vT, float *da); \
+    void kv_attention_backward_##sfx(float *dinp, const float *dout, const float *inp, const float *att, int B, int T, int C, int NH, const int *from, float *vT, float *ds); \
     void kv_gelu_forward_##sfx(float *out, float *th, const float *inp, int N); \
     void kv_gelu_backward_##sfx(float *dinp, const float *inp, const float *th, const float *dout, int N); \
     void kv_colsum_##sfx(float *out, const float *a, int N, int M); \
+    void kv_exp_shift_##sfx(double *out, const float *x, int n, double mx, double t); \
+    void kv_log_softmax_##sfx(const float *logits, int V, double *out, double *p); \
     void kv_layernorm_forward_##sfx(float *out, float *mean, float *rstd, const float *inp, const float *weight, \
                                     const float *bias, int N, int C); \
     void kv_layernorm_backward_##sfx(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp, \
@@ -174,7 +176,8 @@ void KV(gemm_gen)(float *out, int ldo, const float *a, long sa_n, long sa_k, con
  *  - out[i] = sum over t2 of att[t2] v[t2][i]: four partial sums P_r over t2 = r mod 4, each in
  *    ascending t2 from 0, combined as (P0 + P1) + (P2 + P3);
  *  - backward: dot = sum_t2 att[t2] da[t2] like the softmax sum; dq like out; dk[t2], dv[t2]
- *    accumulate over query rows t in ascending t. */
+ *    accumulate over query rows t in ascending t (for hs % 8 == 0 in a second pass over the rows'
+ *    ds, each key's sums in registers, the same order). */
 
 KINLINE int pad8i(int n) { return (n + 7) / 8 * 8; }
 
@@ -258,7 +261,7 @@ void KV(attention_row)(float *out, float *att_row, const float *q, const float *
                int hs) { attention_row_body(out, att_row, q, kT, ldk, v, sv, t, hs); }
 
 KINLINE void attention_backward_body(float *dinp, const float *dout, const float *inp, const float *att, int B, int T,
-                                     int C, int NH, const int *from, float *vT, float *da) {
+                                     int C, int NH, const int *from, float *vT, float *ds) {
     int C3 = 3 * C, hs = C / NH, ldv = pad8i(T), ldT = ldv;
     float scale = 1.0f / sqrtf((float)hs);
     for (int b = 0; b < B; b++)
@@ -267,17 +270,21 @@ KINLINE void attention_backward_body(float *dinp, const float *dout, const float
             float *dbase = dinp + (long)b * T * C3;
             const float *K = base + C + h * hs, *V = base + 2 * C + h * hs;
             float *dK = dbase + C + h * hs, *dV = dbase + 2 * C + h * hs;
+            const float *A = att + ((long)b * NH + h) * T * ldT; /* (T, ldT), zero past t in row t */
+            const float *D = dout + (long)b * T * C + h * hs;
             for (int i = 0; i < hs; i++) {
                 float *row = vT + (long)i * ldv;
                 for (int t2 = 0; t2 < T; t2++) row[t2] = V[(long)t2 * C3 + i];
                 for (int t2 = T; t2 < ldv; t2++) row[t2] = 0.0f;
             }
-            for (int t = from ? from[b] : 0; t < T; t++) {
+            int t0 = from ? from[b] : 0;
+            for (int t = t0; t < T; t++) {
                 int n = t + 1, np = pad8i(n);
                 const float *q = base + (long)t * C3 + h * hs;
                 float *dq = dbase + (long)t * C3 + h * hs;
-                const float *d = dout + ((long)b * T + t) * C + h * hs;
-                const float *abuf = att + (((long)b * NH + h) * T + t) * ldT; /* zero past t */
+                const float *d = D + (long)t * C;
+                const float *abuf = A + (long)t * ldT;
+                float *da = ds + (long)t * ldT; /* this row's da, then its ds (kept for dK below) */
                 /* out = sum_t2 att[t2] v[t2]: da[t2] = v[t2] . d, dv[t2] += att[t2] d */
                 vf8 dot8 = BC8(0.0f);
                 for (int c = 0; c < np; c += 8) {
@@ -292,14 +299,8 @@ KINLINE void attention_backward_body(float *dinp, const float *dout, const float
                     ST8(da + c, (LD8(abuf + c) * (LD8(da + c) - BC8(dot))) * BC8(scale));
                 if (hs % 8 == 0) {
                     for (int i0 = 0; i0 < hs; i0 += 8) {
-                        vf8 dd = LD8(d + i0), qq = LD8(q + i0);
                         vf8 p[4] = {BC8(0.0f), BC8(0.0f), BC8(0.0f), BC8(0.0f)};
-                        for (int t2 = 0; t2 < n; t2++) {
-                            long o = (long)t2 * C3 + i0;
-                            ST8(dV + o, LD8(dV + o) + BC8(abuf[t2]) * dd);
-                            p[t2 & 3] += BC8(da[t2]) * LD8(K + o);
-                            ST8(dK + o, LD8(dK + o) + BC8(da[t2]) * qq);
-                        }
+                        for (int t2 = 0; t2 < n; t2++) p[t2 & 3] += BC8(da[t2]) * LD8(K + (long)t2 * C3 + i0);
                         ST8(dq + i0, LD8(dq + i0) + ((p[0] + p[1]) + (p[2] + p[3])));
                     }
                 } else {
@@ -315,12 +316,59 @@ KINLINE void attention_backward_body(float *dinp, const float *dout, const float
                     }
                 }
             }
+            if (hs % 8 != 0 || t0 >= T) continue;
+            /* dv[t2] += att[t][t2] d[t], dk[t2] += ds[t][t2] q[t], over t >= max(t0, t2) in ascending t
+             * as the row loop would add them, but kept in registers: 4 keys at a time, 8 channels. */
+            for (int i0 = 0; i0 < hs; i0 += 8)
+                for (int t2 = 0; t2 < T; t2 += 4) {
+                    int w = T - t2 < 4 ? T - t2 : 4;
+                    vf8 aK[4], aV[4];
+                    for (int j = 0; j < w; j++) {
+                        aK[j] = LD8(dK + (long)(t2 + j) * C3 + i0);
+                        aV[j] = LD8(dV + (long)(t2 + j) * C3 + i0);
+                    }
+                    int t = t2 > t0 ? t2 : t0;
+                    for (; t < T && t < t2 + w - 1; t++) { /* the triangle: keys t2 + j <= t only */
+                        vf8 dd = LD8(D + (long)t * C + i0), qq = LD8(base + (long)t * C3 + h * hs + i0);
+                        const float *ar = A + (long)t * ldT + t2, *sr = ds + (long)t * ldT + t2;
+                        for (int j = 0; j < w && t2 + j <= t; j++) {
+                            aV[j] = aV[j] + BC8(ar[j]) * dd;
+                            aK[j] = aK[j] + BC8(sr[j]) * qq;
+                        }
+                    }
+                    if (w == 4)
+                        for (; t < T; t++) {
+                            vf8 dd = LD8(D + (long)t * C + i0), qq = LD8(base + (long)t * C3 + h * hs + i0);
+                            const float *ar = A + (long)t * ldT + t2, *sr = ds + (long)t * ldT + t2;
+                            aV[0] = aV[0] + BC8(ar[0]) * dd;
+                            aK[0] = aK[0] + BC8(sr[0]) * qq;
+                            aV[1] = aV[1] + BC8(ar[1]) * dd;
+                            aK[1] = aK[1] + BC8(sr[1]) * qq;
+                            aV[2] = aV[2] + BC8(ar[2]) * dd;
+                            aK[2] = aK[2] + BC8(sr[2]) * qq;
+                            aV[3] = aV[3] + BC8(ar[3]) * dd;
+                            aK[3] = aK[3] + BC8(sr[3]) * qq;
+                        }
+                    else
+                        for (; t < T; t++) {
+                            vf8 dd = LD8(D + (long)t * C + i0), qq = LD8(base + (long)t * C3 + h * hs + i0);
+                            const float *ar = A + (long)t * ldT + t2, *sr = ds + (long)t * ldT + t2;
+                            for (int j = 0; j < w; j++) {
+                                aV[j] = aV[j] + BC8(ar[j]) * dd;
+                                aK[j] = aK[j] + BC8(sr[j]) * qq;
+                            }
+                        }
+                    for (int j = 0; j < w; j++) {
+                        ST8(dK + (long)(t2 + j) * C3 + i0, aK[j]);
+                        ST8(dV + (long)(t2 + j) * C3 + i0, aV[j]);
+                    }
+                }
         }
 }
 
 void KV(attention_backward)(float *dinp, const float *dout, const float *inp, const float *att, int B, int T, int C, int NH,
-               const int *from, float *vT, float *da) {
-    attention_backward_body(dinp, dout, inp, att, B, T, C, NH, from, vT, da);
+               const int *from, float *vT, float *ds) {
+    attention_backward_body(dinp, dout, inp, att, B, T, C, NH, from, vT, ds);
 }
 
 /* ------------------------------------------------------------------------------------------
@@ -486,5 +534,72 @@ KINLINE void colsum_body(float *out, const float *a, int N, int M) {
     }
 }
 void KV(colsum)(float *out, const float *a, int N, int M) { colsum_body(out, a, N, M); }
+
+/* ------------------------------------------------------------------------------------------
+ * exp of shifted logits in double, 4 at a time (dm_exp4: dm_exp's bits lane by lane). */
+
+KINLINE void exp_shift_body(double *out, const float *x, int n, double mx, double t) {
+    int i = 0;
+    for (; i + 4 <= n; i += 4) {
+        dm_vf4 xf;
+        memcpy(&xf, x + i, sizeof xf);
+        dm_vd4 a = __builtin_convertvector(xf, dm_vd4) - DM_BCD(mx);
+        if (t != 1.0) a = a / DM_BCD(t); /* a / 1 == a: skipping it keeps the bits */
+        memcpy(out + i, &a, sizeof a);
+        dm_exp4(out + i, out + i);
+    }
+    for (; i < n; i++) {
+        double a = (double)x[i] - mx;
+        if (t != 1.0) a = a / t;
+        out[i] = dm_exp(a);
+    }
+}
+
+void KV(exp_shift)(double *out, const float *x, int n, double mx, double t) { exp_shift_body(out, x, n, mx, t); }
+
+/* log-softmax of one row in double (sim/nn/sample.h): the max, the exps 4 at a time, their sum in
+ * ascending i (one scalar chain: the order is the definition), then out and p 4 at a time (IEEE
+ * subtraction and division are exact per element whatever the grouping). The max is taken per
+ * lane then across lanes: the same value as the scalar scan (NaN never wins a comparison); only
+ * which zero wins a tie of +0 and -0 can differ, and neither the exps (dm_exp(x -+ 0) for x = -0
+ * is dm_exp(+-0) = 1) nor lse = mx + log(s) with log(s) >= +0 (+0 either way) sees it. */
+KINLINE void log_softmax_body(const float *logits, int V, double *out, double *p) {
+    int V8 = V / 8 * 8;
+    float mx = -INFINITY;
+    if (V8) {
+        vf8 m8 = BC8(-INFINITY);
+        for (int i = 0; i < V8; i += 8) {
+            vf8 x = LD8(logits + i);
+            m8 = SEL8(x > m8, x, m8);
+        }
+        for (int l = 0; l < 8; l++)
+            if (m8[l] > mx) mx = m8[l];
+    }
+    for (int i = V8; i < V; i++)
+        if (logits[i] > mx) mx = logits[i];
+    double *e = p ? p : out, s = 0.0;
+    exp_shift_body(e, logits, V, (double)mx, 1.0);
+    for (int i = 0; i < V; i++) s += e[i];
+    double lse = (double)mx + dm_log(s);
+    int i = 0;
+    for (; i + 4 <= V; i += 4) {
+        dm_vf4 xf;
+        memcpy(&xf, logits + i, sizeof xf);
+        dm_vd4 o = __builtin_convertvector(xf, dm_vd4) - DM_BCD(lse);
+        memcpy(out + i, &o, sizeof o);
+    }
+    for (; i < V; i++) out[i] = (double)logits[i] - lse;
+    if (p) {
+        for (i = 0; i + 4 <= V; i += 4) {
+            dm_vd4 q;
+            memcpy(&q, p + i, sizeof q);
+            q = q / DM_BCD(s);
+            memcpy(p + i, &q, sizeof q);
+        }
+        for (; i < V; i++) p[i] /= s;
+    }
+}
+
+void KV(log_softmax)(const float *logits, int V, double *out, double *p) { log_softmax_body(logits, V, out, p); }
 
 #endif

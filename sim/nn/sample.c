@@ -1,25 +1,14 @@
 #include "sample.h"
 #include "../base/dmath.h"
+#include "kern.h"
 
 #include <math.h>
 
 size_t sample_scratch_size(int V) { return (size_t)V * (sizeof(double) + 2 * sizeof(int)); }
 
-void log_softmax_probs_row(const float *logits, int V, double *out, double *p) {
-    double mx = -INFINITY;
-    for (int i = 0; i < V; i++)
-        if (logits[i] > mx) mx = logits[i];
-    double s = 0.0;
-    for (int i = 0; i < V; i++) {
-        double e = dm_exp((double)logits[i] - mx);
-        s += e;
-        if (p) p[i] = e; /* the same exps give the probabilities: no second pass of exp */
-    }
-    double lse = mx + dm_log(s);
-    for (int i = 0; i < V; i++) out[i] = (double)logits[i] - lse;
-    if (p)
-        for (int i = 0; i < V; i++) p[i] /= s;
-}
+/* sim/nn/kern_impl.h has the body: max, exps 4 at a time (dm_exp's bits), their sum in ascending
+ * i, lse = max + log(sum), out = logits - lse, p = exps / sum (the same exps: no second pass) */
+void log_softmax_probs_row(const float *logits, int V, double *out, double *p) { kern_log_softmax(logits, V, out, p); }
 
 void log_softmax_row(const float *logits, int V, double *out) { log_softmax_probs_row(logits, V, out, NULL); }
 
@@ -54,11 +43,10 @@ int sample_token(const float *logits, int V, const sample_cfg_t *cfg, int banned
     double mx = -INFINITY;
     for (int i = 0; i < V; i++)
         if (i != banned && logits[i] > mx) mx = logits[i];
+    kern_exp_shift(p, logits, V, mx, cfg->temperature); /* dm_exp's bits, 4 at a time */
+    if (banned >= 0 && banned < V) p[banned] = 0.0;
     double total = 0.0;
-    for (int i = 0; i < V; i++) {
-        p[i] = i == banned ? 0.0 : dm_exp(((double)logits[i] - mx) / cfg->temperature);
-        total += p[i];
-    }
+    for (int i = 0; i < V; i++) total += p[i];
     for (int i = 0; i < V; i++) p[i] /= total;
 
     double u = rng_double(r);
