@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "../sim/base/rng.h"
 #include "../sim/nn/gpt.h"
 #include "../sim/nn/kern.h"
 
@@ -29,7 +30,8 @@ typedef struct {
 
 static float *rnd(size_t n) {
     float *x = malloc(n * sizeof(float));
-    for (size_t i = 0; i < n; i++) x[i] = (float)((double)rand() / RAND_MAX - 0.5);
+    rng_t r = rng_stream(2026, 11, 0, n); /* fixed inputs: every run times the same numbers */
+    for (size_t i = 0; i < n; i++) x[i] = rng_float(&r) - 0.5f;
     return x;
 }
 
