@@ -34,6 +34,11 @@
  *    references alone would make every idf log(1/1) = 0.) metric_cider_d is then called as is.
  *    SPICE-like F1: metric_spice_f1 with the concept flags (concepts present and ordered concept
  *    pairs, hypothesis vs the union of the references' tuples; see envs/metrics.h).
+ *    Difficulty (commongen.min_coverage, task_params_t.difficulty) c in [0, 1]: a text whose
+ *    concept coverage (below) is less than c scores 0, the reward of an empty text; c = 0 is the
+ *    reward above, untouched. The SL policy covers about half of the concepts, so the higher c,
+ *    the rarer one of its samples is paid at all (c = 1: only sentences using every concept).
+ *    The other metrics (cider_d, spice_f1, ...) are never gated.
  *  - Metrics, in order: reward, bleu4, rouge1, rouge2, rougeL, meteor, cider_d, spice_f1 (all
  *    against the 3-5 references, envs/metrics.h), coverage = fraction of the prompt's concepts in
  *    the text, output_ppl = exp(-log p(text) / length) under the world LM from BOS with the
@@ -102,6 +107,7 @@ typedef struct {
     int32_t *concept_index; /* [V]: position in concepts, -1 for other ids */
     float *beta;         /* [CG_MAX_GAP + 1][n_concepts][V]: beta_d(x; r), d = 1.. */
     refs_t *comp;        /* [CG_COMPANIONS] fixed CIDEr-D companion reference sets */
+    double min_coverage; /* commongen.min_coverage: below it the reward is 0 (0 = off) */
 } cg_t;
 
 static const cg_t *impl(const task_t *t) { return (const cg_t *)t->impl; }
@@ -338,6 +344,20 @@ static int cg_reference(const task_t *t, int split, uint64_t index, int32_t *out
     return refs.len[0] + 1;
 }
 
+/* fraction of the concept set s that the text uses */
+static double coverage(const cset_t *s, const int32_t *text, int n) {
+    int hit = 0;
+    for (int i = 0; i < s->k; i++) {
+        int found = 0;
+        for (int j = 0; j < n; j++) found |= text[j] == s->c[i];
+        hit += found;
+    }
+    return (double)hit / s->k;
+}
+
+/* the difficulty gate: a text below commongen.min_coverage is paid nothing */
+static int gated(const cg_t *m, double cov) { return m->min_coverage > 0.0 && cov < m->min_coverage; }
+
 static double cg_reward(const task_t *t, int split, uint64_t index, const int32_t *gen, int glen) {
     const cg_t *m = impl(t);
     check_gen(t, gen, glen);
@@ -345,6 +365,7 @@ static double cg_reward(const task_t *t, int split, uint64_t index, const int32_
     refs_t refs;
     prompt_refs(m, split, index, &s, &refs);
     int n = text_len(gen, glen);
+    if (gated(m, coverage(&s, gen, n))) return 0.0;
     return cider_one(m, gen, n, &refs) + spice_one(m, gen, n, &refs);
 }
 
@@ -384,13 +405,8 @@ static void cg_metrics(const task_t *t, int split, uint64_t index, const int32_t
     out[M_ROUGE2] = rouge[1];
     out[M_ROUGEL] = rouge[2];
     out[M_METEOR] = metric_meteor(&o.c, NULL);
-    int hit = 0;
-    for (int i = 0; i < s.k; i++) {
-        int found = 0;
-        for (int j = 0; j < n; j++) found |= gen[j] == s.c[i];
-        hit += found;
-    }
-    out[M_COVERAGE] = (double)hit / s.k;
+    out[M_COVERAGE] = coverage(&s, gen, n);
+    if (gated(m, out[M_COVERAGE])) out[M_REWARD] = 0.0;
     out[M_PPL] = n > 0 ? dm_exp(-world_cond_logprob(m->w, NULL, 0, gen, n) / n) : 1.0;
     out[M_LENGTH] = n;
 }
@@ -461,6 +477,10 @@ static void cg_destroy(task_t *t) {
 
 task_t *commongen_task_create(const task_params_t *p, err_t *err) {
     int vocab = p->vocab ? p->vocab : CG_DEFAULT_VOCAB;
+    if (!(p->difficulty >= 0.0 && p->difficulty <= 1.0)) {
+        err_set(err, "commongen: min_coverage = %g, expected a real number in [0, 1]", p->difficulty);
+        return NULL;
+    }
     world_t *w = world_create(p->world_seed, vocab, err);
     if (!w) {
         err_prefix(err, "commongen");
@@ -478,6 +498,7 @@ task_t *commongen_task_create(const task_params_t *p, err_t *err) {
     m->w = w;
     m->seed = p->world_seed;
     m->V = vocab;
+    m->min_coverage = p->difficulty;
     t->impl = m;
     t->destroy = cg_destroy;
     m->is_concept = calloc((size_t)vocab, 1);

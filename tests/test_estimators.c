@@ -165,7 +165,7 @@ typedef struct {
 static fx_t *fx_create(void) {
     fx_t *f = calloc(1, sizeof *f);
     err_t err;
-    task_params_t tp = {"toy_match", 7, 0, 0, 0};
+    task_params_t tp = {"toy_match", 7, 0, 0, 0, 0.0};
     f->task = task_create(&tp, &err);
     assert_non_null(f->task);
     f->pool = pool_create(1);

@@ -68,7 +68,7 @@ typedef struct {
 static fixture_t *make_fixture(int n) {
     fixture_t *f = calloc(1, sizeof *f);
     err_t err;
-    task_params_t tp = {"toy_match", 7, 0, 0, 0};
+    task_params_t tp = {"toy_match", 7, 0, 0, 0, 0.0};
     f->task = task_create(&tp, &err);
     assert_non_null(f->task);
     f->pool = pool_create(1);

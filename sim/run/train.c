@@ -35,7 +35,9 @@
 task_params_t train_task_params(const config_t *cfg) {
     /* TL;DR-sim takes its post length through prompt_len */
     int plen = strcmp(cfg->task, "tldr") == 0 ? cfg->tldr.post_len : cfg->imdb.prompt_len;
-    task_params_t tp = {cfg->task, (uint64_t)cfg->world.seed, cfg->world.vocab, plen, cfg->imdb.gen_len};
+    task_params_t tp = {cfg->task, (uint64_t)cfg->world.seed, cfg->world.vocab, plen, cfg->imdb.gen_len, 0.0};
+    tp.difficulty = !strcmp(cfg->task, "imdb") ? cfg->imdb.threshold : !strcmp(cfg->task, "commongen")
+                    ? cfg->commongen.min_coverage : !strcmp(cfg->task, "tldr") ? cfg->tldr.min_coverage : 0.0;
     return tp;
 }
 
