@@ -90,7 +90,7 @@ static fixture_t *make_fixture(int n) {
     f->b.n = n;
     int64_t idx[64];
     for (int i = 0; i < n; i++) idx[i] = i;
-    actor_t a = {f->policy, {1.0, 0, 1.0}, 0.0};
+    actor_t a = {f->policy, {1.0, 0, 1.0}, 0.0, 0};
     const actor_t *actors[2] = {&a, NULL};
     rollout_plan_t plan = {-1, ACTOR_LEARNER, 0};
     uint32_t purpose[2] = {RNG_ROLLOUT, RNG_GUIDE};

@@ -74,13 +74,19 @@ static const cfg_key_t KEYS[] = {
           "oracle: follow the task's expert w.p. guide.quality per token, else sample the base "
           "policy; checkpoint: sample the policy saved in guide.path"),
     K_DBL("guide.quality", guide.quality, "0.5", 0, 1,
-          "oracle guide quality q: probability of taking the expert's token at each step"),
+          "oracle guide quality q: probability of taking the expert's token at each step; 0 = the "
+          "base policy alone (the SL policy unless guide.path), sampled with guide.temperature, "
+          "top_k, top_p: the reference code's guide (the SFT model with nucleus sampling)"),
     K_STR("guide.path", guide.path, "", NULL,
           "policy checkpoint for guide.type=checkpoint (e.g. a run's .policy.h5); for the oracle, "
           "its base policy (empty = the SL checkpoint)"),
     K_DBLX("guide.temperature", guide.temperature, "1", 0, 10, "guide sampling temperature"),
     K_INT("guide.top_k", guide.top_k, "50", 0, 100000, "guide top-k (0 = off; reference IMDB 50)"),
     K_DBLX("guide.top_p", guide.top_p, "0.92", 0, 1, "guide nucleus top-p (reference .92)"),
+    K_CHO("guide.top_p_mass", guide.top_p_mass, "full", "full|top_k",
+          "with both guide.top_k and guide.top_p: top-p keeps the smallest prefix holding top_p of "
+          "the full distribution (full), or of the top-k tokens renormalised (top_k: Hugging Face "
+          "generate's top-k-then-top-p, the reference's guide sampling)"),
     K_INT("checkpoint.every", checkpoint.every, "10", 0, INT_MAX,
           "write a resumable checkpoint (<out>.resume.h5) every this many iterations; 0 = never"),
     K_BOOL("log.timing", log.timing, "false",

@@ -41,6 +41,7 @@ typedef struct {
         double temperature;  /* guide sampling */
         int top_k;
         double top_p;
+        char top_p_mass[CFG_STR]; /* full | top_k: what top_p counts (top_k = Hugging Face's order) */
     } guide;
 
     struct { int every; } checkpoint;             /* checkpoint.every: resumable checkpoint period, 0 = off */

@@ -531,6 +531,7 @@ static int make_guide(const config_t *cfg, const task_t *task, const model_t *re
     guide->model = base;
     guide->sampling = (sample_cfg_t){cfg->guide.temperature, cfg->guide.top_k, cfg->guide.top_p};
     guide->expert_q = strcmp(cfg->guide.type, "oracle") == 0 ? cfg->guide.quality : 0.0;
+    guide->top_p_of_top_k = strcmp(cfg->guide.top_p_mass, "top_k") == 0;
     if (guide->expert_q > 0 && !task->expert_next)
         return err_set(err, "guide.type = oracle: task %s has no expert", task->name);
     return 0;
@@ -785,8 +786,8 @@ int train_run(const config_t *cfg, const train_opts_t *opts, err_t *err) {
     eval_summary_t es = {0};
 
     /* the guide, and the start-of-run evaluations of the learner (= pi_ref), guide and pi_ref */
-    actor_t learner = {policy, {cfg->sample.temperature, cfg->sample.top_k, cfg->sample.top_p}, 0.0};
-    actor_t learner_eval = {policy, {cfg->eval_sample.temperature, cfg->eval_sample.top_k, cfg->eval_sample.top_p}, 0.0};
+    actor_t learner = {policy, {cfg->sample.temperature, cfg->sample.top_k, cfg->sample.top_p}, 0.0, 0};
+    actor_t learner_eval = {policy, {cfg->eval_sample.temperature, cfg->eval_sample.top_k, cfg->eval_sample.top_p}, 0.0, 0};
     actor_t ref_eval = learner_eval;
     ref_eval.model = ref;
     actor_t guide;
