@@ -53,14 +53,14 @@ case "$SCALE" in
     P_IT=10;  P_TR=112; P_MB=28; P_EV=2;  P_SEEDS=0..2; TAU_P=4; QS="0, 0.5, 1"; TS="0, 0.9"
     BETAS="0.6, 1"; TAUS="8"; Q_ABL=0.5
     C_IT=50;  C_TR=128; C_MB=32; C_EV=10; C_SEEDS=0..2; TAU_C=10; CG_ALGOS="ppo, ppopp"
-    T_IT=30;  T_TR=128; T_MB=32; T_EV=5;  T_SEEDS=0..2; TAU_T=6;  TL_ALGOS="ppo, ppopp" ;;
+    T_IT=30;  T_TR=128; T_MB=32; T_EV=6;  T_SEEDS=0..2; TAU_T=6;  TL_ALGOS="ppo, ppopp" ;;
   full)
     PROMPTS=128; LAST=3
     M_IT=50;  M_TR=112; M_MB=28; M_EV=5;  M_SEEDS=0..9; TAU_M=20
     P_IT=20;  P_TR=112; P_MB=28; P_EV=4;  P_SEEDS=0..2; TAU_P=8; QS="0, 0.25, 0.5, 0.75, 1"; TS="0, 0.8, 0.9"
     BETAS="0.2, 0.6, 1"; TAUS="4, 16"; Q_ABL=0.5
     C_IT=500; C_TR=128; C_MB=32; C_EV=50; C_SEEDS=0..2; TAU_C=100; CG_ALGOS="ppo, ppopp, d2lols"
-    T_IT=200; T_TR=128; T_MB=32; T_EV=20; T_SEEDS=0..2; TAU_T=40;  TL_ALGOS="ppo, ppopp" ;;
+    T_IT=300; T_TR=128; T_MB=32; T_EV=30; T_SEEDS=0..2; TAU_T=60;  TL_ALGOS="ppo, ppopp" ;;
   *) echo "paper: SCALE must be tiny, small or full (got '$SCALE')" >&2; exit 2 ;;
 esac
 nseeds() { echo $(( ${1#*..} - ${1%..*} + 1 )); }
@@ -104,6 +104,10 @@ fill() { # template -> filled spec (every @NAME@ by the shell variable NAME; mul
     }' "$1"
 }
 for s in $SPECS; do fill "paper/sweeps/$s.ini" > "$R/sweeps/$s.ini"; done
+if [ "${PAPER_DRY_RUN:-0}" = 1 ]; then # PAPER_DRY_RUN=1: what would run, then stop
+  for s in $SPECS; do ./rlgf sweep "$R/sweeps/$s.ini" --dry-run | head -n 1 || true; done
+  exit 0
+fi
 for s in $SPECS; do
   n=$(./rlgf sweep "$R/sweeps/$s.ini" --dry-run | sed -n '1s/.*: \([0-9]*\) runs.*/\1/p')
   echo "== paper ($SCALE): sweep $s ($n runs, $JOBS at a time)"
