@@ -47,6 +47,10 @@ TS=$(awk -F, 'NR > 1 { print $3 }' "$A/gains_map.csv" | sort -g -u | tr '\n' ' '
 ALGOS=""
 for a in ppopp aggrevated d2lols; do grep -q "^$a,ppo," "$A/gains_map.csv" && ALGOS="$ALGOS $a"; done
 NP=$(echo $ALGOS | wc -w)
+NTS=$(echo $TS | wc -w)
+# one y range for every panel, so that gains compare across algorithms
+YR=$(awk -F, 'NR > 1 && $2 == "ppo" { for (i = 6; i <= 9; i++) if (i != 7 && $i != "NaN") { v = $i + 0; if (!n++ || v < lo) lo = v; if (n == 1 || v > hi) hi = v } }
+  END { if (!n) { lo = -1; hi = 1 } if (lo > 0) lo = 0; if (hi < 0) hi = 0; d = (hi - lo) * 0.06 + 1e-9; printf "[%.6g:%.6g]", lo - d, hi + d }' "$A/gains_map.csv")
 {
   echo "# fig_map.gp: gain over PPO (final validation reward, paired by seed; 95% t interval)"
   echo "# against the oracle guide's quality q, one line per difficulty t (imdb.threshold)."
@@ -54,8 +58,8 @@ NP=$(echo $ALGOS | wc -w)
   echo "$STYLE"
   echo "set multiplot layout 1,$NP"
   echo "set xlabel 'guide quality q'"
-  echo "set xrange [-0.05:1.05]"
-  echo "set offsets 0, 0, graph 0.05, graph 0.05"
+  echo "set xrange [-0.08:1.08]; set yrange $YR; set xtics 0.25"
+  echo "# the lines of the difficulties are shifted by a little in q so that their intervals show"
   i=0
   for a in $ALGOS; do
     i=$((i + 1))
@@ -64,11 +68,12 @@ NP=$(echo $ALGOS | wc -w)
       END { for (i = 1; i <= n; i++) { printf "# t = %s\n%s\n\n", T[i], R[T[i] + 0] } }' "$A/gains_map.csv" > "$D/map_$a.dat"
     [ $i = 1 ] && echo "set ylabel 'gain over PPO (final reward)'" || echo "unset ylabel"
     echo "set title '$(name $a) - PPO'"
-    [ $i = $NP ] && echo "set key below" || echo "unset key"
+    [ $i = 1 ] && echo "set key inside top left vertical samplen 1.5 spacing 1" || echo "unset key"
     plot="plot 0 with lines lc rgb '#888888' lw 1 dt 2 notitle"
     j=0
     for t in $TS; do
-      plot="$plot, 'map_$a.dat' index $j using 1:2:3:4 with yerrorlines lt $((j + 1)) title 't = $t'"
+      dx=$(awk -v j=$j -v n=$NTS 'BEGIN { printf "%.4f", (j - (n - 1) / 2) * 0.025 }')
+      plot="$plot, 'map_$a.dat' index $j using (\$1+$dx):2:3:4 with yerrorlines lt $((j + 1)) title 't = $t'"
       j=$((j + 1))
     done
     echo "$plot"
