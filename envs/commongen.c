@@ -31,7 +31,8 @@
  *    create time from stream WORLD_RNG_CG_COMPANION (i, 0) for the set and (i, 1) for its
  *    references, with empty hypotheses): df is over those reference sets plus this prompt's,
  *    N = CG_COMPANIONS + 1, like scoring against a small fixed test corpus. (df over this prompt's
- *    references alone would make every idf log(1/1) = 0.) metric_cider_d is then called as is.
+ *    references alone would make every idf log(1/1) = 0.) metric_cider_d_item scores item 0 alone
+ *    (the same bits as metric_cider_d's per_line[0], without scoring the companions).
  *    SPICE-like F1: metric_spice_f1 with the concept flags (concepts present and ordered concept
  *    pairs, hypothesis vs the union of the references' tuples; see envs/metrics.h).
  *    Difficulty (commongen.min_coverage, task_params_t.difficulty) c in [0, 1]: a text whose
@@ -302,7 +303,6 @@ static double cider_one(const cg_t *m, const int32_t *text, int n, const refs_t 
     enum { N = CG_COMPANIONS + 1 };
     seq_t hyp[N], rs[N * CG_MAX_REFS];
     int start[N + 1], nr = 0;
-    double per[N];
     static const int32_t empty[1] = {0};
     for (int i = 0; i < N; i++) {
         const refs_t *r = i == 0 ? refs : &m->comp[i - 1];
@@ -317,8 +317,7 @@ static double cider_one(const cg_t *m, const int32_t *text, int n, const refs_t 
     }
     start[N] = nr;
     metric_corpus_t c = {N, hyp, rs, start};
-    metric_cider_d(&c, per);
-    return per[0];
+    return metric_cider_d_item(&c, 0); /* the companions' (empty) hypotheses are never scored */
 }
 
 static double spice_one(const cg_t *m, const int32_t *text, int n, const refs_t *refs) {
