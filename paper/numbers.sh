@@ -185,7 +185,7 @@ END {
     if (up) { na++; ca = ca (na > 1 ? ", " : "") "(" t ", " q ")" }
     if (dn) { nb++; cb = cb (nb > 1 ? ", " : "") "(" t ", " q ")" } }
   v = (yes == NTK) ? "supported in the reference condition" : (yes > 0) ? sprintf("partly supported: in %d of the %d tasks a learner ends with its whole CI above the guide", yes, NTK) : "not supported in the reference condition"
-  vd("P1", sprintf("%s. Main comparisons (the SL policy as guide): of %d (task, learner) pairs, %d end above the guide and %d below it (95\\%% CI entirely on one side); %s. In the map, at least one guided learner ends above the guide (interval entirely above its level) in %d of %d cells (t, q): %s; every guided learner ends below it in %d: %s. So the learners surpass a guide only as good as the SL policy, and fall short of a strong oracle guide", v, tot, above, below, txt, na, ncell, na ? ca : "none", nb, nb ? cb : "none"),
+  vd("P1", sprintf("%s. Main comparisons (the SL policy as guide): of %d (task, learner) pairs, %d end above the guide and %d below it (95\\%% CI entirely on one side); %s. In the map, at least one guided learner ends above the guide (interval entirely above its level) in %d of %d cells (t, q): %s; every guided learner ends below it in %d: %s", v, tot, above, below, txt, na, ncell, na ? ca : "none", nb, nb ? cb : "none"),
      (yes == NTK) ? "supported with the SL guide" : (yes > 0) ? "partly supported" : "not supported")
 
   # ---- P2
