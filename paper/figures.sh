@@ -131,7 +131,7 @@ render fig_main_gains 4 3
 awk -F, 'NR > 1 && ($2 == "reward" || $2 == "gold" || $2 == "kl") {
     g = $1; if (match(g, /algo=[a-z0-9]+/)) g = substr(g, RSTART + 5, RLENGTH - 5)
     V[g, $3, $2] = $8; G[g] = 1; I[g, $3] = 1 }
-  END { for (g in G) { f = D "/overopt_" g ".dat"; printf "# group %s: iteration sqrt_kl proxy gold\n", g > f
+  END { for (g in G) { f = D "/overopt_" g ".dat"; printf "# group %s: iteration sqrt_kl proxy gold\n", g > f; close(f)
           for (k in I) { split(k, x, SUBSEP); if (x[1] != g) continue; kl = V[g, x[2], "kl"]; if (kl < 0) kl = 0
             printf "%s %.6g %s %s\n", x[2], sqrt(kl), V[g, x[2], "reward"], V[g, x[2], "gold"] | ("sort -n >> " f) }
           close("sort -n >> " f) } }' D="$D" "$A/tldr/curves.csv"

@@ -36,6 +36,8 @@ for t in commongen tldr; do
   for s in 0 1 2; do run $t ppo "algo=ppo__seed=$s" $s reward 1; run $t ppopp "algo=ppopp__seed=$s" $s reward 1.$s; done
   fin $t ppo reward 1 0.9 1.1 1.2 0.8; fin $t ppopp reward 1.1 1 1.2 1.2 0.8
 done
+for a in ppo ppopp; do for it in 0 1 2; do for m in reward:0.$it gold:0.$((3 - it)) kl:$((it * it)); do
+  echo "$a,${m%:*},$it,100,3,${m#*:},0.1,${m#*:},0,1" >> "$A/tldr/curves.csv"; done; done; done
 # beta: P(beta=.6 > beta=1) = .9 [.6, 1]
 fin beta beta=0.6 reward 0.8 0.78 0.82 0.9 0.7; fin beta beta=1 reward 0.7 0.68 0.72 0.9 0.7
 echo "beta=0.6,beta=1,reward,3,3,0.9,0.6,1" >> "$A/beta/prob_improvement.csv"
@@ -82,6 +84,11 @@ check "map verdict: AggreVaTeD below PPO at q = 0" has 'AggreVaTeD ends signific
 check "a paired interval macro" has 'rlgfN@g:imdb:reward:ppopp-ppo:ci\endcsname{+0.200 [+0.175, +0.225]}'
 check "the map table bolds the significant cell" grep -qF '\textbf{+0.300}' "$B/table_map.tex"
 check "the IMDB table has the paired gain" grep -qF 'PPO++ & 0.910' "$B/table_imdb.tex"
+check "figures.sh draws the map, P7, the IMDB gains and TL;DR's over-optimisation" \
+  bash -c "paper/figures.sh '$A' '$TMP/fig' > /dev/null && for f in fig_map fig_quality fig_main_gains fig_overopt; do [ -s '$TMP/fig/'\$f.pdf ] && [ -s '$A/figures/'\$f.png ] || exit 1; done"
+check "the over-optimisation data: sqrt(KL) 0, 1, 2 with proxy and gold" \
+  bash -c "awk 'NR > 1 { s = s \$2 \":\" \$3 \":\" \$4 \" \" } END { exit s != \"0:0.0:0.3 1:0.1:0.2 2:0.2:0.1 \" }' '$A/figures/overopt_ppo.dat'"
+check "the map figure has one line per difficulty" grep -q "title 't = 0.9'" "$A/figures/fig_map.gp"
 rm "$A/map/runs.csv"
 expect_fail "gains.sh names a missing input" "gains.sh: missing .*map/runs.csv" paper/gains.sh "$A"
 rm "$A/gains_map.csv"
