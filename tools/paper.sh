@@ -157,6 +157,7 @@ cp paper/rlgf.tex "$B/rlgf.tex"
     pdflatex -interaction=nonstopmode -halt-on-error rlgf.tex > pdflatex.log 2>&1 \
       || { tail -n 30 pdflatex.log >&2; echo "paper: pdflatex failed, see $B/pdflatex.log" >&2; exit 1; }
   done )
+cp "$B/rlgf.pdf" "$R/rlgf.pdf" # paper/build is shared by the scales; each keeps its own copy
 end=$(date +%s)
 echo "paper ($SCALE): sweeps $((tsweep - start)) s, analysis $((tanalysis - tsweep)) s, figures and LaTeX $((end - tanalysis)) s"
-echo "paper: $B/rlgf.pdf   (runs: $R/, analysis: $A/, numbers: $B/numbers.tex)"
+echo "paper: $B/rlgf.pdf (also $R/rlgf.pdf)   (runs: $R/, analysis: $A/, numbers: $B/numbers.tex)"
