@@ -43,6 +43,7 @@ BEGIN {
   L[++n] = "$\\tau$ of D2LOLS (Fig.~\\ref{fig:ablations}; and the map'"'"'s D2LOLS runs)"; S[n] = "imdb_ablations"; P[n] = "algo=d2lols__"
   L[++n] = "CommonGen-sim (Tab.~\\ref{tab:main}, Figs.~\\ref{fig:curves}, \\ref{fig:tradeoff})"; S[n] = "commongen_main"; P[n] = ""
   L[++n] = "TL;DR-sim (Tab.~\\ref{tab:main}, Figs.~\\ref{fig:curves}, \\ref{fig:tradeoff}, \\ref{fig:overopt})"; S[n] = "tldr_main"; P[n] = ""
+  L[++n] = "TL;DR-sim, PPO without the KL penalty (Fig.~\\ref{fig:overopt})"; S[n] = "tldr_overopt"; P[n] = ""
 }
 { run[NR] = $2; sw[NR] = $1; wall[NR] = $3; dg[NR] = $4; it[NR] = $5; W += $3; I += $5
   cpu[NR] = $7; if ($7 == "-" || $7 == "") nocpu++; else C += $7 }

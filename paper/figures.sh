@@ -10,8 +10,9 @@
 #                  guide_map.csv): prediction P7
 #   fig_main_gains the IMDB main comparison: each algorithm's gain over PPO (gains_main.csv)
 #   fig_overopt    TL;DR-sim: the proxy reward model's score and the gold utility against
-#                  sqrt(KL to pi_ref) along training, per algorithm (IQM over seeds at each
-#                  evaluation; tldr/curves.csv): the over-optimisation picture of Gao et al. 2022
+#                  sqrt(KL to pi_ref) along training, per algorithm, and for PPO without the KL
+#                  penalty (IQM over seeds at each evaluation; tldr/ and overopt/curves.csv):
+#                  the over-optimisation picture of Gao et al. 2022
 # Colours are Okabe-Ito (colour-blind safe), as rlgf analyze's. POSIX sh + awk + gnuplot.
 set -eu
 A=$1; OUT=$2
@@ -93,6 +94,7 @@ SL=$(awk 'NR == 1 { print $3 }' "$D/quality_guide.dat")
   echo "# q; dotted: SL. Data: quality_ALGO.dat (q mean lo hi n), quality_guide.dat (q guide sl)."
   echo "$STYLE"
   echo "set xlabel 'guide quality q'; set ylabel 'final validation reward'"
+  echo "set key inside top left vertical samplen 2 spacing 1"
   echo "set xrange [-0.05:1.05]; set offsets 0, 0, graph 0.05, graph 0.05"
   set -- $PPO
   plot="plot"
@@ -128,25 +130,32 @@ awk -F, 'NR > 1 && $1 == "imdb" && $2 == "reward" && $4 == "ppo" { n++; printf "
 render fig_main_gains 4 3
 
 # ---- TL;DR over-optimisation: proxy and gold against sqrt(KL) ----------------------------------
-awk -F, 'NR > 1 && ($2 == "reward" || $2 == "gold" || $2 == "kl") {
-    g = $1; if (match(g, /algo=[a-z0-9]+/)) g = substr(g, RSTART + 5, RLENGTH - 5)
-    V[g, $3, $2] = $8; G[g] = 1; I[g, $3] = 1 }
-  END { for (g in G) { f = D "/overopt_" g ".dat"; printf "# group %s: iteration sqrt_kl proxy gold\n", g > f; close(f)
-          for (k in I) { split(k, x, SUBSEP); if (x[1] != g) continue; kl = V[g, x[2], "kl"]; if (kl < 0) kl = 0
-            printf "%s %.6g %s %s\n", x[2], sqrt(kl), V[g, x[2], "reward"], V[g, x[2], "gold"] | ("sort -n >> " f) }
-          close("sort -n >> " f) } }' D="$D" "$A/tldr/curves.csv"
+# groups of tldr/ (the reference condition) and, when it exists, overopt/ (PPO without the KL
+# penalty): one data file per group, named by the analysis and the group's algorithm
+for an in tldr overopt; do
+  [ -f "$A/$an/curves.csv" ] || continue
+  awk -F, -v an="$an" 'NR > 1 && ($2 == "reward" || $2 == "gold" || $2 == "kl") {
+      g = $1; if (match(g, /algo=[a-z0-9]+/)) g = substr(g, RSTART + 5, RLENGTH - 5)
+      V[g, $3, $2] = $8; G[g] = 1; I[g, $3] = 1 }
+    END { for (g in G) { f = D "/overopt_" an "_" g ".dat"; printf "# %s, group %s: iteration sqrt_kl proxy gold\n", an, g > f; close(f)
+            for (k in I) { split(k, x, SUBSEP); if (x[1] != g) continue; kl = V[g, x[2], "kl"]; if (kl < 0) kl = 0
+              printf "%s %.6g %s %s\n", x[2], sqrt(kl), V[g, x[2], "reward"], V[g, x[2], "gold"] | ("sort -n >> " f) }
+            close("sort -n >> " f) } }' D="$D" "$A/$an/curves.csv"
+done
 {
   echo "# fig_overopt.gp: TL;DR-sim, along training: the proxy reward model's score (solid) and"
   echo "# the gold utility (dashed) against sqrt(KL to pi_ref), IQM over seeds at each evaluation."
-  echo "# Data: overopt_GROUP.dat: iteration sqrt_kl proxy gold"
+  echo "# Data: overopt_ANALYSIS_GROUP.dat: iteration sqrt_kl proxy gold (ANALYSIS tldr: the"
+  echo "# reference condition, kl.beta .002; overopt: PPO with kl.beta 0)"
   echo "$STYLE"
   echo "set xlabel 'sqrt(KL to pi_ref)  (sqrt nats)'; set ylabel 'validation score (normalised)'"
   echo "set offsets graph 0.02, graph 0.02, graph 0.05, graph 0.05"
   plot="plot"; k=1
-  for f in "$D"/overopt_*.dat; do
+  for f in "$D"/overopt_tldr_*.dat "$D"/overopt_overopt_*.dat; do
     [ -f "$f" ] || continue
-    g=$(basename "$f" .dat); g=${g#overopt_}
-    plot="$plot '$(basename "$f")' using 2:3 with linespoints lt $k title '$(name "$g") proxy', '$(basename "$f")' using 2:4 with linespoints lt $k dt 2 pt 6 title '$(name "$g") gold',"
+    b=$(basename "$f" .dat); g=${b##*_}
+    case $b in overopt_overopt_*) lab="$(name "$g"), no KL penalty" ;; *) lab=$(name "$g") ;; esac
+    plot="$plot '$b.dat' using 2:3 with linespoints lt $k title '$lab: proxy', '$b.dat' using 2:4 with linespoints lt $k dt 2 pt 6 title '$lab: gold',"
     k=$((k + 1))
   done
   echo "${plot%,}"

@@ -27,6 +27,9 @@ for l in imdb commongen tldr beta tau; do
     tail -n +2 "$A/$l/$f.csv" | sed "s/^/$f|$l|/"
   done
 done > "$B/.numbers.in"
+for f in final curves; do # PPO without the KL penalty on TL;DR, when that sweep ran
+  [ -f "$A/overopt/$f.csv" ] && tail -n +2 "$A/overopt/$f.csv" | sed "s/^/$f|overopt|/" >> "$B/.numbers.in"
+done
 for f in gains_main gains_map levels_map drops_map dropdiff_map guide_map; do
   [ -f "$A/$f.csv" ] || { echo "numbers.sh: missing $A/$f.csv (run paper/gains.sh first)" >&2; exit 1; }
   tail -n +2 "$A/$f.csv" | sed "s/^/$f|-|/"

@@ -87,7 +87,7 @@ check "the IMDB table has the paired gain" grep -qF 'PPO++ & 0.910' "$B/table_im
 check "figures.sh draws the map, P7, the IMDB gains and TL;DR's over-optimisation" \
   bash -c "paper/figures.sh '$A' '$TMP/fig' > /dev/null && for f in fig_map fig_quality fig_main_gains fig_overopt; do [ -s '$TMP/fig/'\$f.pdf ] && [ -s '$A/figures/'\$f.png ] || exit 1; done"
 check "the over-optimisation data: sqrt(KL) 0, 1, 2 with proxy and gold" \
-  bash -c "awk 'NR > 1 { s = s \$2 \":\" \$3 \":\" \$4 \" \" } END { exit s != \"0:0.0:0.3 1:0.1:0.2 2:0.2:0.1 \" }' '$A/figures/overopt_ppo.dat'"
+  bash -c "awk 'NR > 1 { s = s \$2 \":\" \$3 \":\" \$4 \" \" } END { exit s != \"0:0.0:0.3 1:0.1:0.2 2:0.2:0.1 \" }' '$A/figures/overopt_tldr_ppo.dat'"
 check "the map figure has one line per difficulty" grep -q "title 't = 0.9'" "$A/figures/fig_map.gp"
 rm "$A/map/runs.csv"
 expect_fail "gains.sh names a missing input" "gains.sh: missing .*map/runs.csv" paper/gains.sh "$A"

@@ -88,7 +88,7 @@ mkdir -p "$R/sweeps" paper/build
 start=$(date +%s)
 
 # ---- sweeps --------------------------------------------------------------------------------------
-SPECS="imdb_main imdb_map imdb_ablations commongen_main tldr_main"
+SPECS="imdb_main imdb_map imdb_ablations commongen_main tldr_main tldr_overopt"
 fill() { # template -> filled spec (every @NAME@ by the shell variable NAME; multi-line ones too)
   OUT=$R SEEDS_M=$M_SEEDS SEEDS_P=$P_SEEDS SEEDS_C=$C_SEEDS SEEDS_T=$T_SEEDS ITERS_M=$M_IT ITERS_P=$P_IT \
   ITERS_C=$C_IT ITERS_T=$T_IT SET_M=$SET_M SET_P=$SET_P SET_C=$SET_C SET_T=$SET_T TAU_M=$TAU_M TAU_P=$TAU_P \
@@ -123,6 +123,7 @@ an imdb      "$R"/imdb_main
 an map       "$R"/imdb_map --no-plots
 an commongen "$R"/commongen_main
 an tldr      "$R"/tldr_main
+an overopt   "$R"/tldr_overopt
 an beta      "$R"/imdb_ablations/algo=ppopp__*.h5
 an tau       "$R"/imdb_map/algo=d2lols__imdb.threshold=0__guide.quality=${Q_ABL}__*.h5 "$R"/imdb_ablations/algo=d2lols__*.h5
 paper/gains.sh "$A"
