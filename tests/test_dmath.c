@@ -41,6 +41,12 @@ static float f_of(uint32_t u) {
     return x;
 }
 
+static uint32_t bits_f(float x) {
+    uint32_t u;
+    memcpy(&u, &x, sizeof u);
+    return u;
+}
+
 /* Every draw in its own statement: the order in which a call's arguments are evaluated is
  * unspecified in C, and gcc and clang differ (so would the arguments). */
 static double rand_bits(rng_t *r) {
@@ -356,6 +362,28 @@ static void test_vector_lanes(void **state) {
     printf("dmath: dm_expf8 and dm_tanhf8 equal dm_expf and dm_tanhf bit for bit on %ld arguments\n", checked);
 }
 
+/* dm_tanhf8 runs one path where dm_tanhf branches at 2|x| = ln2/2: every float with 2|x| in
+ * [0.25, 0.5] (both signs, about 16.8 million) gives the scalar's bits. (Run once over all 2.2e9
+ * floats with |x| < 10 when the single path was introduced: equal everywhere.) */
+static void test_tanhf8_branch_border(void **state) {
+    (void)state;
+    uint32_t lo = bits_f(0.125f), hi = bits_f(0.25f);
+    long checked = 0;
+    for (uint32_t u = lo; u <= hi; u += 8)
+        for (int sign = 0; sign < 2; sign++) {
+            float x[8], y[8];
+            for (int j = 0; j < 8; j++) x[j] = f_of((u + (uint32_t)j) | (sign ? 0x80000000u : 0u));
+            dm_tanhf8(y, x);
+            for (int j = 0; j < 8; j++) {
+                float st = dm_tanhf(x[j]);
+                if (memcmp(&st, &y[j], sizeof st) != 0)
+                    fail_msg("dm_tanhf8 lane %d: x = %a gives %a, dm_tanhf %a", j, x[j], y[j], st);
+                checked++;
+            }
+        }
+    printf("dmath: dm_tanhf8 equals dm_tanhf on all %ld floats with 2|x| in [0.25, 0.5]\n", checked);
+}
+
 /* dm_exp4 against dm_exp, lane by lane: every bit pattern, the log-softmax's range, the whole
  * finite range, near 0 (the 1 + x lanes), the borders of the vector path (-700, 690) and the
  * subnormal and overflowing results the scalar fallback computes, mixed within vectors. */
@@ -471,7 +499,8 @@ int main(void) {
         cmocka_unit_test(test_tables), cmocka_unit_test(test_exact_cases), cmocka_unit_test(test_exp),
         cmocka_unit_test(test_expm1),  cmocka_unit_test(test_log),         cmocka_unit_test(test_log1p),
         cmocka_unit_test(test_pown),   cmocka_unit_test(test_cos2pi),      cmocka_unit_test(test_expf),
-        cmocka_unit_test(test_tanhf), cmocka_unit_test(test_vector_lanes), cmocka_unit_test(test_exp4_lanes),
+        cmocka_unit_test(test_tanhf), cmocka_unit_test(test_vector_lanes),
+        cmocka_unit_test(test_tanhf8_branch_border), cmocka_unit_test(test_exp4_lanes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

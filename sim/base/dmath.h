@@ -183,14 +183,15 @@ DM_VINLINE void dm__tanhf4(dm_vf4 *y4, const dm_vf4 *x4) {
                                               0x7FFFFFFFFFFFFFFFLL});
     dm_vl4 sat = ~(a < DM_BCD(10.0)), nan = x != x, zero = x == DM_BCD(0.0), neg = x < DM_BCD(0.0);
     dm_vd4 t = DM_BCD(2.0) * DM_SELD(sat, DM_BCD(0.0), a);
-    dm_vl4 small = t <= DM_BCD(0.34657359027997264);
+    /* One path serves the scalar's two branches: t = 2|x| has at most 24 significant bits, so it is
+     * never ln2/2's double (the scalar's threshold) and t <= ln2/2 means t / ln2 < 0.5 - 2^-26,
+     * where the reduction gives k = 0, r = t exactly and 2^k = 1: then (s - 1) + s q = q is the
+     * scalar's small branch expm1_small(t) to the bit. */
     dm_vd4 k, r, s;
     dm__reduce4(&t, &k, &r, &s);
-    dm_vd4 qr, qt;
-    dm__expm1_small4(&qr, &r);
-    dm__expm1_small4(&qt, &t);
-    dm_vd4 e_big = (s - DM_BCD(1.0)) + s * qr;
-    dm_vd4 e = DM_SELD(small, qt, e_big);
+    dm_vd4 q;
+    dm__expm1_small4(&q, &r);
+    dm_vd4 e = (s - DM_BCD(1.0)) + s * q;
     dm_vd4 th = e / (e + DM_BCD(2.0));
     th = DM_SELD(neg, -th, th);
     th = DM_SELD(sat, DM_SELD(neg, DM_BCD(-1.0), DM_BCD(1.0)), th);
