@@ -180,7 +180,7 @@ static void test_tldr_overoptimisation(void **state) {
     double r[NE] = {0}, g[NE] = {0}, csum = 0;
     printf("TL;DR-sim over-optimisation (configs/tldr_overopt.ini), validation (32 prompts), proxy / gold:\n");
     for (int seed = 0; seed < NS; seed++) {
-        char p[64], sd[8];
+        char p[64], sd[16];
         snprintf(sd, sizeof sd, "%d", seed);
         const char *ov[] = {"seed", sd, NULL};
         run("configs/tldr_overopt.ini", ov, p);

@@ -564,7 +564,8 @@ KINLINE void exp_shift_body(double *out, const float *x, int n, double mx, doubl
 void KV(exp_shift)(double *out, const float *x, int n, double mx, double t) { exp_shift_body(out, x, n, mx, t); }
 
 /* log-softmax of one row in double (sim/nn/sample.h): the max, the exps 4 at a time, their sum in
- * ascending i (one scalar chain: the order is the definition), then out and p 4 at a time (IEEE
+ * four lanes (lane l: i = l mod 4 ascending; (s0 + s1) + (s2 + s3); the tail after), then out and
+ * p 4 at a time (IEEE
  * subtraction and division are exact per element whatever the grouping). The max is taken per
  * lane then across lanes: the same value as the scalar scan (NaN never wins a comparison); only
  * which zero wins a tie of +0 and -0 can differ, and neither the exps (dm_exp(x -+ 0) for x = -0
@@ -583,9 +584,20 @@ KINLINE void log_softmax_body(const float *logits, int V, double *out, double *p
     }
     for (int i = V8; i < V; i++)
         if (logits[i] > mx) mx = logits[i];
-    double *e = p ? p : out, s = 0.0;
+    double *e = p ? p : out, s;
     exp_shift_body(e, logits, V, (double)mx, 1.0);
-    for (int i = 0; i < V; i++) s += e[i];
+    {   /* four partial sums (lane l adds i = l mod 4 in ascending i), then (s0 + s1) + (s2 + s3),
+         * then the tail in ascending i: four independent chains instead of one of V additions */
+        int V4 = V / 4 * 4;
+        dm_vd4 s4 = DM_BCD(0.0);
+        for (int i = 0; i < V4; i += 4) {
+            dm_vd4 q;
+            memcpy(&q, e + i, sizeof q);
+            s4 += q;
+        }
+        s = (s4[0] + s4[1]) + (s4[2] + s4[3]);
+        for (int i = V4; i < V; i++) s += e[i];
+    }
     double lse = (double)mx + dm_log(s);
     int i = 0;
     for (; i + 4 <= V; i += 4) {
