@@ -195,14 +195,8 @@ typedef struct {
 
 #define TRY(x) do { if ((x) != 0) return -1; } while (0)
 
-static int log_f64(runlog_t *rl, const char *name, double v, err_t *err) {
-    return h5log_append(rl->log, name, H5COL_F64, &v, 1, err);
-}
-static int log_i64(runlog_t *rl, const char *name, int64_t v, err_t *err) {
-    return h5log_append(rl->log, name, H5COL_I64, &v, 1, err);
-}
-
-/* Appends every trajectory of b (and its tokens) to /trajectories. */
+/* Appends every trajectory of b (and its tokens) to /trajectories. Names and types come from the
+ * schema (sim/store/schema.h); the order of the columns is the table's. */
 static int log_batch(runlog_t *rl, const batch_t *b, int64_t iteration, int who, int is_eval, err_t *err) {
     int n = b->n;
     int64_t *i64 = calloc((size_t)n + 1, sizeof *i64);
@@ -220,60 +214,59 @@ static int log_batch(runlog_t *rl, const batch_t *b, int64_t iteration, int who,
         err_set(err, "out of memory logging %d trajectories", n);
         goto done;
     }
-#define COL(name, type, arr) if (h5log_append(rl->log, "trajectories/" name, type, arr, (size_t)n, err)) goto done
-#define TOKCOL(name, type, arr) if (h5log_append(rl->log, "trajectories/" name, type, arr, (size_t)ntok, err)) goto done
+#define COL(id, type, arr) if (h5log_append_col(rl->log, id, NULL, type, arr, (size_t)n, err)) goto done
+#define TOKCOL(id, type, arr) if (h5log_append_col(rl->log, id, NULL, type, arr, (size_t)ntok, err)) goto done
     for (int i = 0; i < n; i++) i64[i] = iteration;
-    COL("iteration", H5COL_I64, i64);
+    COL(COL_TR_ITERATION, H5COL_I64, i64);
     for (int i = 0; i < n; i++) i32[i] = b->split[i];
-    COL("split", H5COL_I32, i32);
+    COL(COL_TR_SPLIT, H5COL_I32, i32);
     for (int i = 0; i < n; i++) i32[i] = who;
-    COL("who", H5COL_I32, i32);
+    COL(COL_TR_WHO, H5COL_I32, i32);
     for (int i = 0; i < n; i++) u8[i] = (uint8_t)is_eval;
-    COL("eval", H5COL_U8, u8);
-    COL("prompt_index", H5COL_I64, b->prompt_index);
-    COL("u", H5COL_U8, b->u);
-    COL("k", H5COL_I32, b->k);
-    COL("length", H5COL_I32, b->gen_len);
-    COL("task_reward", H5COL_F64, b->task_reward);
-    COL("return", H5COL_F64, b->ret);
+    COL(COL_TR_EVAL, H5COL_U8, u8);
+    COL(COL_TR_PROMPT_INDEX, H5COL_I64, b->prompt_index);
+    COL(COL_TR_U, H5COL_U8, b->u);
+    COL(COL_TR_K, H5COL_I32, b->k);
+    COL(COL_TR_LENGTH, H5COL_I32, b->gen_len);
+    COL(COL_TR_TASK_REWARD, H5COL_F64, b->task_reward);
+    COL(COL_TR_RETURN, H5COL_F64, b->ret);
     /* group id and the estimator's baseline (evaluations: -1 and NaN) */
     for (int i = 0; i < n; i++) i32[i] = is_eval ? -1 : b->group[i];
-    COL("group", H5COL_I32, i32);
+    COL(COL_TR_GROUP, H5COL_I32, i32);
     for (int i = 0; i < n; i++) f64[i] = is_eval ? NAN : b->baseline[i];
-    COL("baseline", H5COL_F64, f64);
+    COL(COL_TR_BASELINE, H5COL_F64, f64);
     for (int m = 0; m < b->n_metrics; m++) {
-        char name[96];
-        snprintf(name, sizeof name, "trajectories/metric_%s", rl->task->metric_names[m]);
         for (int i = 0; i < n; i++) f64[i] = b->metrics[(int64_t)i * b->n_metrics + m];
-        if (h5log_append(rl->log, name, H5COL_F64, f64, (size_t)n, err)) goto done;
+        if (h5log_append_col(rl->log, COL_TR_METRIC, rl->task->metric_names[m], H5COL_F64, f64, (size_t)n, err))
+            goto done;
     }
     for (int i = 0; i < n; i++) {
         i64[i] = rl->tokens_logged;
         rl->tokens_logged += b->gen_len[i];
     }
-    COL("token_offset", H5COL_I64, i64);
+    COL(COL_TR_TOKEN_OFFSET, H5COL_I64, i64);
     /* per token, flattened in trajectory order */
 #define FLAT(src, dst) do { int64_t q = 0; for (int i = 0; i < n; i++) for (int t = 0; t < b->gen_len[i]; t++) dst[q++] = src; } while (0)
     FLAT(batch_gen(b, i)[t], ti);
-    TOKCOL("token", H5COL_I32, ti);
+    TOKCOL(COL_TR_TOKEN, H5COL_I32, ti);
     FLAT(b->actor[batch_tok(b, i, t)], tu);
-    TOKCOL("actor", H5COL_U8, tu);
+    TOKCOL(COL_TR_ACTOR, H5COL_U8, tu);
     FLAT(b->pmask[batch_tok(b, i, t)], tu);
-    TOKCOL("train_mask", H5COL_U8, tu);
+    TOKCOL(COL_TR_TRAIN_MASK, H5COL_U8, tu);
     FLAT(b->vmask[batch_tok(b, i, t)], tu);
-    TOKCOL("value_mask", H5COL_U8, tu);
+    TOKCOL(COL_TR_VALUE_MASK, H5COL_U8, tu);
     FLAT(b->logp[batch_tok(b, i, t)], tf);
-    TOKCOL("logp", H5COL_F32, tf);
+    TOKCOL(COL_TR_LOGP, H5COL_F32, tf);
     FLAT(b->logp_ref[batch_tok(b, i, t)], tf);
-    TOKCOL("logp_ref", H5COL_F32, tf);
+    TOKCOL(COL_TR_LOGP_REF, H5COL_F32, tf);
     FLAT(b->value[batch_tok(b, i, t)], tf);
-    TOKCOL("value", H5COL_F32, tf);
+    TOKCOL(COL_TR_VALUE, H5COL_F32, tf);
     FLAT(b->reward[batch_tok(b, i, t)], tf);
-    TOKCOL("reward", H5COL_F32, tf);
+    TOKCOL(COL_TR_REWARD, H5COL_F32, tf);
     FLAT(b->advantage[batch_tok(b, i, t)], tf);
-    TOKCOL("advantage", H5COL_F32, tf);
+    TOKCOL(COL_TR_ADVANTAGE, H5COL_F32, tf);
     FLAT(b->returns[batch_tok(b, i, t)], tf);
-    TOKCOL("returns", H5COL_F32, tf);
+    TOKCOL(COL_TR_RETURNS, H5COL_F32, tf);
 #undef FLAT
 #undef COL
 #undef TOKCOL
@@ -343,10 +336,10 @@ static int eval_log(evaluator_t *ev, runlog_t *rl, int who, int split, int64_t i
 
     /* eval row: mean and std of every metric, KL to pi_ref, length, reference perplexity */
     int nm = ev->task->n_metrics;
-    TRY(log_i64(rl, "eval/iteration", iteration, err));
-    TRY(log_i64(rl, "eval/split", split, err));
-    TRY(log_i64(rl, "eval/who", who, err));
-    TRY(log_i64(rl, "eval/n", n, err));
+    TRY(h5log_append_i64(rl->log, COL_EV_ITERATION, iteration, err));
+    TRY(h5log_append_i64(rl->log, COL_EV_SPLIT, split, err));
+    TRY(h5log_append_i64(rl->log, COL_EV_WHO, who, err));
+    TRY(h5log_append_i64(rl->log, COL_EV_N, n, err));
     for (int m = 0; m < nm + 2; m++) {
         double s = 0, ss = 0;
         for (int i = 0; i < n; i++) {
@@ -364,15 +357,13 @@ static int eval_log(evaluator_t *ev, runlog_t *rl, int who, int split, int64_t i
         }
         double mean = s / n, var = n > 1 ? (ss - n * mean * mean) / (n - 1) : 0.0;
         const char *name = m < nm ? ev->task->metric_names[m] : (m == nm ? "kl" : "length");
-        char col[96];
-        snprintf(col, sizeof col, "eval/%s_mean", name);
-        TRY(log_f64(rl, col, mean, err));
-        snprintf(col, sizeof col, "eval/%s_std", name);
-        TRY(log_f64(rl, col, var > 0 ? sqrt(var) : 0.0, err));
+        double sd = var > 0 ? sqrt(var) : 0.0;
+        TRY(h5log_append_col(rl->log, COL_EV_MEAN, name, H5COL_F64, &mean, 1, err));
+        TRY(h5log_append_col(rl->log, COL_EV_STD, name, H5COL_F64, &sd, 1, err));
         if (m == 0) sum->reward = mean;
         if (m == nm) sum->kl = mean;
     }
-    TRY(log_f64(rl, "eval/ref_ppl", dm_exp(ev->nll), err));
+    TRY(h5log_append_f64(rl->log, COL_EV_REF_PPL, dm_exp(ev->nll), err));
     return 0;
 }
 
@@ -942,17 +933,18 @@ int train_run(const config_t *cfg, const train_opts_t *opts, err_t *err) {
         const char *bad = nonfinite_quantity(&st, reward, kl, policy, critic);
 
         if (log_batch(&rl, &batch, it, WHO_LEARNER, 0, err)) goto done;
-        if (log_i64(&rl, "iterations/iteration", it, err) || log_i64(&rl, "iterations/tokens", tokens_total, err) ||
-            log_i64(&rl, "iterations/trajectories", traj_total, err) || log_f64(&rl, "iterations/reward", reward, err) ||
-            log_f64(&rl, "iterations/kl", kl, err) || log_f64(&rl, "iterations/beta_kl", beta_kl, err) ||
-            log_f64(&rl, "iterations/lr", lr, err) || log_f64(&rl, "iterations/policy_loss", st.policy_loss, err) ||
-            log_f64(&rl, "iterations/value_loss", st.value_loss, err) || log_f64(&rl, "iterations/entropy", st.entropy, err) ||
-            log_f64(&rl, "iterations/target_loss", st.target_loss, err) || log_f64(&rl, "iterations/approx_kl", st.approx_kl, err) ||
-            log_f64(&rl, "iterations/clip_frac", st.clip_frac, err) || log_f64(&rl, "iterations/value_clip_frac", st.vclip_frac, err) ||
-            log_f64(&rl, "iterations/explained_variance", st.explained_var, err) ||
-            log_f64(&rl, "iterations/grad_norm", st.grad_norm, err) || log_i64(&rl, "iterations/epochs_run", st.epochs_run, err) ||
-            log_i64(&rl, "iterations/mode", spec.mode, err) || log_i64(&rl, "iterations/critic", spec.critic, err) ||
-            log_f64(&rl, "iterations/beta", spec.plan.rollin >= 0 ? spec.plan.beta : 0.0, err))
+        h5log_t *L = rl.log;
+        if (h5log_append_i64(L, COL_IT_ITERATION, it, err) || h5log_append_i64(L, COL_IT_TOKENS, tokens_total, err) ||
+            h5log_append_i64(L, COL_IT_TRAJECTORIES, traj_total, err) || h5log_append_f64(L, COL_IT_REWARD, reward, err) ||
+            h5log_append_f64(L, COL_IT_KL, kl, err) || h5log_append_f64(L, COL_IT_BETA_KL, beta_kl, err) ||
+            h5log_append_f64(L, COL_IT_LR, lr, err) || h5log_append_f64(L, COL_IT_POLICY_LOSS, st.policy_loss, err) ||
+            h5log_append_f64(L, COL_IT_VALUE_LOSS, st.value_loss, err) || h5log_append_f64(L, COL_IT_ENTROPY, st.entropy, err) ||
+            h5log_append_f64(L, COL_IT_TARGET_LOSS, st.target_loss, err) || h5log_append_f64(L, COL_IT_APPROX_KL, st.approx_kl, err) ||
+            h5log_append_f64(L, COL_IT_CLIP_FRAC, st.clip_frac, err) || h5log_append_f64(L, COL_IT_VALUE_CLIP_FRAC, st.vclip_frac, err) ||
+            h5log_append_f64(L, COL_IT_EXPLAINED_VARIANCE, st.explained_var, err) ||
+            h5log_append_f64(L, COL_IT_GRAD_NORM, st.grad_norm, err) || h5log_append_i64(L, COL_IT_EPOCHS_RUN, st.epochs_run, err) ||
+            h5log_append_i64(L, COL_IT_MODE, spec.mode, err) || h5log_append_i64(L, COL_IT_CRITIC, spec.critic, err) ||
+            h5log_append_f64(L, COL_IT_BETA, spec.plan.rollin >= 0 ? spec.plan.beta : 0.0, err))
             goto done;
         if (bad) {
             /* Divergence is an outcome: the log keeps this iteration's row (with its non-finite
@@ -977,8 +969,9 @@ int train_run(const config_t *cfg, const train_opts_t *opts, err_t *err) {
                 goto done;
         double t_now = now_seconds();
         if (cfg->log.timing) {
-            if (log_f64(&rl, "timing/iteration_seconds", t_now - t_it, err) ||
-                log_f64(&rl, "timing/tokens_per_second", (double)it_tokens / (t_now - t_it), err))
+            double secs = t_now - t_it, tok_s = (double)it_tokens / (t_now - t_it);
+            if (h5log_append_col(rl.log, COL_TIMING, "iteration_seconds", H5COL_F64, &secs, 1, err) ||
+                h5log_append_col(rl.log, COL_TIMING, "tokens_per_second", H5COL_F64, &tok_s, 1, err))
                 goto done;
         }
         if (h5log_flush(rl.log, err)) goto done;

@@ -331,6 +331,26 @@ int h5log_append(h5log_t *L, const char *dataset, h5col_type_t type, const void 
     return 0;
 }
 
+int h5log_append_col(h5log_t *L, schema_id_t col, const char *wild, h5col_type_t type, const void *values,
+                     size_t n, err_t *err) {
+    char name[160];
+    if (schema_dataset(col, wild, name, sizeof name) != 0)
+        return err_set(err, "%s: schema row %d (%s) is not a dataset the writer can name", L->partial, (int)col,
+                       (unsigned)col < SCHEMA_ROWS && SCHEMA[col].path ? SCHEMA[col].path : "?");
+    if (strcmp(SCHEMA[col].type, h5util_type_name(type)) != 0)
+        return err_set(err, "%s: dataset '/%s': the writer appends %s, the schema says %s", L->partial, name,
+                       h5util_type_name(type), SCHEMA[col].type);
+    return h5log_append(L, name, type, values, n, err);
+}
+
+int h5log_append_f64(h5log_t *L, schema_id_t col, double v, err_t *err) {
+    return h5log_append_col(L, col, NULL, H5COL_F64, &v, 1, err);
+}
+
+int h5log_append_i64(h5log_t *L, schema_id_t col, int64_t v, err_t *err) {
+    return h5log_append_col(L, col, NULL, H5COL_I64, &v, 1, err);
+}
+
 int h5log_flush(h5log_t *L, err_t *err) {
     char cause[300];
     if (H5Fflush(L->file, H5F_SCOPE_GLOBAL) < 0) {
