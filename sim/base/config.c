@@ -3,7 +3,7 @@
 #include "config.h"
 #include "algo_names.h"
 
-/* "|ppo|ppopp|...": the allowed values of `algo` after "sl", from the registry's one list */
+/* "|sl|ppo|ppopp|...": the allowed values of `algo` (after the leading '|'), from the registry's one list */
 #define ALGO_CHOICE(name) "|" #name
 
 #include <ctype.h>
@@ -50,7 +50,7 @@ typedef struct {
 /* Every key, once. Reference values are those of the TRIL IMDB setup (Cornell-RL/tril configs). */
 static const cfg_key_t KEYS[] = {
     K_CHO("task", task, "imdb", "imdb|toy_match|toy_lock|commongen|tldr", "which simulated task to train on"),
-    K_CHO("algo", algo, "ppo", "sl" RLGF_ALGOS(ALGO_CHOICE),
+    K_CHO("algo", algo, "ppo", &(RLGF_ALGOS(ALGO_CHOICE))[1],
           "training algorithm (sl = supervised fine-tuning only)"),
     K_I64("seed", seed, "0", 0, "run seed: policy init, prompt order, sampling streams"),
     K_INT("iterations", iterations, "50", 1, INT_MAX, "RL iterations (reference: IMDB 50)"),

@@ -61,7 +61,7 @@ void train_out_path(const config_t *cfg, char *buf, size_t len) {
 typedef struct {
     const config_t *cfg;
     const train_opts_t *opts;
-    const algo_t *algo; /* NULL for SL: the SL checkpoint is the result */
+    const algo_t *algo;
     char out[1024], resume_file[1100], cache_path[1200];
     int lock_fd;
     task_t *task;
@@ -94,6 +94,11 @@ typedef struct {
     int64_t *group_prompt;   /* the prompt of each group */
     int kill_after, nan_at;  /* fault injection for the resume and divergence tests (-1: off) */
 } run_t;
+
+/* Whether the algorithm has RL iterations (all but SL, whose result is the policy RL would start
+ * from: it trains no critic, writes no resume points and keeps no policy file of its own, its
+ * checkpoint being the SL cache's). */
+static int has_rl(const run_t *r) { return r->algo->iteration != NULL; }
 
 static void run_close(run_t *r) {
     free(r->prompt_idx);
@@ -146,8 +151,7 @@ static int open_log(run_t *r, err_t *err) {
     h5log_meta_t meta = {cfg->task, cfg->algo, RLGF_VERSION, r->cfg_text, hash, cfg->seed};
     resume_path(out, r->resume_file, sizeof r->resume_file);
     r->state = (run_state_t){.beta_kl = cfg->kl.beta};
-    /* SL writes no resume points: there is nothing to resume from */
-    r->resuming = r->opts->resume && r->algo && access(r->resume_file, R_OK) == 0;
+    r->resuming = r->opts->resume && has_rl(r) && access(r->resume_file, R_OK) == 0;
     if (r->opts->resume && !r->resuming && access(out, F_OK) == 0) {
         /* a file at `out` is only ever a finished run log (complete or diverged; renamed there at the end) */
         char *div = NULL;
@@ -480,7 +484,7 @@ static int finish(run_t *r, int iteration, err_t *err) {
         evaluate(&r->ev, &r->rl, &r->learner_eval, r->ref, WHO_LEARNER, SPLIT_TEST, cfg->eval.test_prompts, iteration,
                  &es, err))
         return -1;
-    if (!r->algo) return close_log(r, 1, err); /* SL: the checkpoint is the result, evaluated like any learner */
+    if (!has_rl(r)) return close_log(r, 1, err);
     if (cfg->save_policy && run_save_final_policy(r->out, r->policy, r->cfg_text, r->state.pol_step, err)) return -1;
     if (close_log(r, 1, err)) return -1;
     unlink(r->resume_file);
@@ -500,18 +504,17 @@ static int finish(run_t *r, int iteration, err_t *err) {
 int train_run(const config_t *cfg, const train_opts_t *opts, err_t *err) {
     run_t r = {.cfg = cfg, .opts = opts, .lock_fd = -1, .prog = progress_start(opts->quiet, opts->force_tty)};
     train_out_path(cfg, r.out, sizeof r.out);
-    if (strcmp(cfg->algo, "sl") != 0 && !(r.algo = algo_find(cfg->algo)))
-        return err_set(err, "algo '%s' is not implemented", cfg->algo);
+    if (!(r.algo = algo_find(cfg->algo))) return err_set(err, "algo '%s' is not implemented", cfg->algo);
     task_params_t tp = train_task_params(cfg);
     if (!(r.task = task_create(&tp, err))) return -1;
 
     int rc = set_up(&r, err);
     if (rc == 0) rc = evaluate_start(&r, err);
-    if (rc == 0 && r.algo) {
+    if (rc == 0 && has_rl(&r)) {
         rc = set_up_rl(&r, err);
         for (int it = r.it0; rc == 0 && it < cfg->iterations; it++) rc = iterate(&r, it, err);
     }
-    if (rc == 0) rc = finish(&r, r.algo ? cfg->iterations : 0, err);
+    if (rc == 0) rc = finish(&r, has_rl(&r) ? cfg->iterations : 0, err);
     if (rc == 1) rc = 0; /* nothing to do */
     if (rc != 0) err_prefix(err, "run '%s'", r.out);
     run_close(&r);
