@@ -12,36 +12,9 @@
 /* ------------------------------------------------------------------------------------------ */
 /* helpers                                                                                     */
 
-void *anl_xmalloc(size_t n) {
-    void *p = malloc(n ? n : 1);
-    if (!p) {
-        fputs("rlgf analyze: out of memory\n", stderr);
-        exit(2);
-    }
-    return p;
-}
-void *anl_xcalloc(size_t n, size_t s) {
-    void *p = calloc(n ? n : 1, s ? s : 1);
-    if (!p) {
-        fputs("rlgf analyze: out of memory\n", stderr);
-        exit(2);
-    }
-    return p;
-}
-void *anl_xrealloc(void *q, size_t n) {
-    void *p = realloc(q, n ? n : 1);
-    if (!p) {
-        fputs("rlgf analyze: out of memory\n", stderr);
-        exit(2);
-    }
-    return p;
-}
-char *anl_xstrdup(const char *s) {
-    size_t n = strlen(s);
-    char *d = anl_xmalloc(n + 1);
-    memcpy(d, s, n + 1);
-    return d;
-}
+void *anl_grow(void *a, int n, size_t elem) { return realloc(a, elem * (size_t)(n + 1)); }
+
+void *anl_calloc(size_t n, size_t s) { return calloc(n ? n : 1, s ? s : 1); }
 
 int anl_ends_with(const char *s, const char *suf) {
     size_t a = strlen(s), b = strlen(suf);
@@ -90,12 +63,11 @@ static int analyze_runs(analysis_t *A, err_t *err) {
         if (strcmp(A->runs[i].task, A->runs[0].task))
             return err_set(err, "runs of different tasks: '%s' is task %s, '%s' is task %s; analyze one task at a time",
                            A->runs[0].path, A->runs[0].task, A->runs[i].path, A->runs[i].task), 2;
-    anl_group_runs(A);
+    if (anl_group_runs(A, err)) return 2;
     if (A->ng == 0)
         return err_set(err, "no usable run logs (%d rejected, %d incomplete and excluded, %d diverged)", A->n_rejected,
                        o->include_incomplete ? 0 : A->n_incomplete, A->n_diverged), 2;
-    anl_name_groups(A);
-    anl_pick_metrics(A);
+    if (anl_name_groups(A, err) || anl_pick_metrics(A, err)) return 2;
     A->boot = stats_boot_default(o->seed);
     A->boot.reps = o->reps;
     if (anl_group_stats(A, err) || anl_compare_groups(A, err) || util_mkdir_p(o->out_dir, err) ||
@@ -106,10 +78,9 @@ static int analyze_runs(analysis_t *A, err_t *err) {
 
 int analyze_run(const char *const *args, int nargs, const analyze_opts_t *o, FILE *rep, FILE *errs, err_t *err) {
     analysis_t A = {.o = o, .rep = rep, .errs = errs, .m_reward = -1, .m_kl = -1};
-    int rc = anl_gather(&A, args, nargs);
-    anl_load_runs(&A);
+    int rc = anl_gather(&A, args, nargs, err), st = rc < 0 || anl_load_runs(&A, err) ? 2 : 0;
     if (A.n_rejected) rc = 1;
-    int st = analyze_runs(&A, err);
+    if (st == 0) st = analyze_runs(&A, err);
     if (st == 0) {
         int figs = anl_figures(&A, err);
         if (figs < 0) st = 2;

@@ -17,9 +17,12 @@ typedef struct {
     int n;
 } figlist_t;
 
-static void add_fig(figlist_t *f, const char *name) {
-    f->names = anl_xrealloc(f->names, sizeof *f->names * (size_t)(f->n + 1));
-    f->names[f->n++] = anl_xstrdup(name);
+static int add_fig(figlist_t *f, const char *name, err_t *err) {
+    char **t = anl_grow(f->names, f->n, sizeof *f->names), *copy = t ? strdup(name) : NULL;
+    if (t) f->names = t;
+    if (!copy) return err_set(err, "out of memory");
+    f->names[f->n++] = copy;
+    return 0;
 }
 
 static void put_group_block(FILE *f, int k, const char *name) {
@@ -68,7 +71,7 @@ static int curve_figures(const analysis_t *A, plot_series_t *ser, figlist_t *fig
         for (int xt = 0; xt < 2 && rows; xt++) { /* no finite value anywhere: no figure */
             snprintf(fig, sizeof fig, "fig_%s_%s", metric, xt ? "tokens" : "iter");
             if (plot_curve(dir, fig, metric, xt, ng, ser, logy, err)) return -1;
-            add_fig(figs, fig);
+            if (add_fig(figs, fig, err)) return -1;
         }
     }
     return 0;
@@ -107,7 +110,7 @@ static int tradeoff_figure(const analysis_t *A, const plot_series_t *ser, figlis
     if (anl_close_out(tp, dir, "tradeoff_path.dat", err)) return fclose(tf), -1;
     if (anl_close_out(tf, dir, "tradeoff_final.dat", err)) return -1;
     if (plot_tradeoff(dir, "fig_tradeoff", ng, ser, err)) return -1;
-    add_fig(figs, "fig_tradeoff");
+    if (add_fig(figs, "fig_tradeoff", err)) return -1;
     return 0;
 }
 
@@ -132,7 +135,7 @@ static int profile_figure(const analysis_t *A, const plot_series_t *ser, figlist
     for (int k = 0; A->m_reward >= 0 && k < A->ng; k++) any |= A->nfr[k] > 0;
     if (!any) return 0;
     if (plot_profile(dir, "fig_profile_reward", A->ng, ser, err)) return -1;
-    add_fig(figs, "fig_profile_reward");
+    if (add_fig(figs, "fig_profile_reward", err)) return -1;
     return 0;
 }
 
@@ -160,101 +163,117 @@ static void put_block_name(FILE *f, int first, const char *name) {
     fputc('\n', f);
 }
 
+/* The series label of group i on the figure of key k: the values of the other differing keys
+ * (just the values when the only other one is algo; the algo, or "runs", when there is none). */
+static char *series_label(const group_keys_t *gk, int i, int k) {
+    int others = 0, other_algo_only = 1;
+    for (int o = 0; o < gk->nk; o++)
+        if (o != k && gk->diff[o]) others++, other_algo_only &= !strcmp(gk->keys[o], "algo");
+    if (!others) {
+        const char *a = anl_kv_get(gk->kv[i], gk->nkv[i], "algo");
+        return strdup(a ? a : "runs");
+    }
+    size_t need = 1;
+    for (int pass = 0; pass < 2; pass++) {
+        char *l = pass ? malloc(need) : NULL;
+        if (pass && !l) return NULL;
+        size_t len = 0;
+        for (int o = 0; o < gk->nk; o++) {
+            if (o == k || !gk->diff[o]) continue;
+            const char *v = anl_kv_get(gk->kv[i], gk->nkv[i], gk->keys[o]);
+            v = v ? (*v ? v : "''") : "(unset)";
+            if (!pass) need += strlen(gk->keys[o]) + strlen(v) + 2;
+            else if (other_algo_only) len += (size_t)sprintf(l + len, "%s", v);
+            else len += (size_t)sprintf(l + len, "%s%s=%s", len ? " " : "", gk->keys[o], v);
+        }
+        if (pass) return l[len] = 0, l;
+    }
+    return NULL;
+}
+
+/* final_vs_KEY.dat: one block per series (value iqm ci_lo ci_hi n_runs, by value), then the
+ * levels (value guide pi_ref: means over the groups at that value). xg: the groups by value. */
+static int write_final_vs(const analysis_t *A, const char *data, const char *key, const xg_t *xg, const int *series,
+                          char **snames, int ns, err_t *err) {
+    const char *dir = A->o->out_dir;
+    const group_t *g = A->g;
+    int ng = A->ng, m_reward = A->m_reward;
+    FILE *f = anl_open_out(dir, data, err);
+    if (!f) return -1;
+    fprintf(f, "# final validation reward against %s, one block per series; then the levels\n"
+               "# %s iqm ci_lo ci_hi n_runs\n", key, key);
+    for (int sidx = 0; sidx < ns; sidx++) {
+        put_block_name(f, sidx == 0, snames[sidx]);
+        for (int i = 0; i < ng; i++) {
+            const group_t *G = &g[xg[i].group];
+            const agg_t *a = &G->final[m_reward];
+            if (series[xg[i].group] != sidx || !a->n) continue;
+            anl_put_num(f, xg[i].x), fputc(' ', f), anl_put_num(f, a->iqm), fputc(' ', f), anl_put_num(f, a->lo);
+            fputc(' ', f), anl_put_num(f, a->hi), fprintf(f, " %d\n", a->n);
+        }
+    }
+    put_block_name(f, 0, "levels: value guide pi_ref");
+    for (int i = 0; i < ng;) {
+        int j = i;
+        double sg = 0, sr = 0;
+        int cg = 0, cr = 0;
+        for (; j < ng && xg[j].x == xg[i].x; j++) {
+            double gv = g[xg[j].group].guide[m_reward], rv = g[xg[j].group].piref[m_reward];
+            if (isfinite(gv)) sg += gv, cg++;
+            if (isfinite(rv)) sr += rv, cr++;
+        }
+        anl_put_num(f, xg[i].x), fputc(' ', f), anl_put_num(f, cg ? sg / cg : NAN), fputc(' ', f);
+        anl_put_num(f, cr ? sr / cr : NAN), fputc('\n', f);
+        i = j;
+    }
+    return anl_close_out(f, dir, data, err);
+}
+
 /* For every numeric config key other than algo whose value differs between groups (e.g.
  * guide.quality, beta, tau): the data and script of the final reward against it. Appends the
  * figure names to figs. */
 static int final_vs_figures(const analysis_t *A, figlist_t *figs, err_t *err) {
-    const char *dir = A->o->out_dir;
-    const group_t *g = A->g;
-    int ng = A->ng, m_reward = A->m_reward;
-    if (ng < 2 || m_reward < 0) return 0;
+    int ng = A->ng;
+    if (ng < 2 || A->m_reward < 0) return 0;
     group_keys_t gk;
-    anl_group_keys(g, ng, &gk);
-    kv_t **kv = gk.kv;
-    int *nkv = gk.nkv, nk = gk.nk, *diff = gk.diff;
-    char **keys = gk.keys;
-    int rc = 0;
-    xg_t *xg = anl_xcalloc((size_t)ng, sizeof *xg);
-    char **label = anl_xcalloc((size_t)ng, sizeof *label);
-    int *series = anl_xcalloc((size_t)ng, sizeof *series);
-    for (int k = 0; k < nk && rc == 0; k++) {
-        if (!diff[k] || !strcmp(keys[k], "algo")) continue;
+    xg_t *xg = anl_calloc((size_t)ng, sizeof *xg);
+    char **label = anl_calloc((size_t)ng, sizeof *label);
+    int *series = anl_calloc((size_t)ng, sizeof *series);
+    int rc = xg && label && series ? anl_group_keys(A->g, ng, &gk, err) : err_set(err, "out of memory");
+    for (int k = 0; rc == 0 && k < gk.nk; k++) {
+        if (!gk.diff[k] || !strcmp(gk.keys[k], "algo")) continue;
         int numeric = 1;
-        for (int i = 0; i < ng && numeric; i++) numeric = as_number(anl_kv_get(kv[i], nkv[i], keys[k]), &xg[i].x), xg[i].group = i;
+        for (int i = 0; i < ng && numeric; i++)
+            numeric = as_number(anl_kv_get(gk.kv[i], gk.nkv[i], gk.keys[k]), &xg[i].x), xg[i].group = i;
         if (!numeric) continue;
-        /* series: the values of the other differing keys */
-        int others = 0, other_algo_only = 1;
-        for (int o = 0; o < nk; o++)
-            if (o != k && diff[o]) others++, other_algo_only &= !strcmp(keys[o], "algo");
+        /* series: groups that agree on the other differing keys, named by their values */
         int ns = 0;
-        char **snames = anl_xcalloc((size_t)ng, sizeof *snames);
-        for (int i = 0; i < ng; i++) {
-            size_t cap = 64, len = 0;
-            char *l = anl_xmalloc(cap);
-            l[0] = 0;
-            for (int o = 0; o < nk; o++) {
-                if (o == k || !diff[o]) continue;
-                const char *v = anl_kv_get(kv[i], nkv[i], keys[o]);
-                v = v ? (*v ? v : "''") : "(unset)";
-                size_t need = len + strlen(keys[o]) + strlen(v) + 3;
-                if (need > cap) cap = 2 * need, l = anl_xrealloc(l, cap);
-                if (others && other_algo_only) len += (size_t)sprintf(l + len, "%s", v);
-                else len += (size_t)sprintf(l + len, "%s%s=%s", len ? " " : "", keys[o], v);
+        char **snames = anl_calloc((size_t)ng, sizeof *snames);
+        if (!snames) rc = err_set(err, "out of memory");
+        for (int i = 0; rc == 0 && i < ng; i++) {
+            if (!(label[i] = series_label(&gk, i, k))) {
+                rc = err_set(err, "out of memory");
+                break;
             }
-            if (!others) {
-                const char *a = anl_kv_get(kv[i], nkv[i], "algo");
-                free(l);
-                l = anl_xstrdup(a ? a : "runs");
-            }
-            label[i] = l;
             int sidx = 0;
-            while (sidx < ns && strcmp(snames[sidx], l)) sidx++;
-            if (sidx == ns) snames[ns++] = l;
+            while (sidx < ns && strcmp(snames[sidx], label[i])) sidx++;
+            if (sidx == ns) snames[ns++] = label[i];
             series[i] = sidx;
         }
         int ndistinct = 0;
-        qsort(xg, (size_t)ng, sizeof *xg, cmp_xg);
-        for (int i = 0; i < ng; i++) ndistinct += i == 0 || xg[i].x != xg[i - 1].x;
-        if (ndistinct >= 2) {
+        if (rc == 0) qsort(xg, (size_t)ng, sizeof *xg, cmp_xg);
+        for (int i = 0; rc == 0 && i < ng; i++) ndistinct += i == 0 || xg[i].x != xg[i - 1].x;
+        if (rc == 0 && ndistinct >= 2) {
+            const char *dir = A->o->out_dir, *key = gk.keys[k];
             char safe[256], fig[300], data[300];
-            snprintf(safe, sizeof safe, "%s", keys[k]);
+            snprintf(safe, sizeof safe, "%s", key);
             for (char *c = safe; *c; c++)
                 if (!isalnum((unsigned char)*c)) *c = '_';
             snprintf(fig, sizeof fig, "fig_final_vs_%s", safe);
             snprintf(data, sizeof data, "final_vs_%s.dat", safe);
-            FILE *f = anl_open_out(dir, data, err);
-            if (!f) rc = -1;
-            if (f) {
-                fprintf(f, "# final validation reward against %s, one block per series; then the levels\n"
-                           "# %s iqm ci_lo ci_hi n_runs\n", keys[k], keys[k]);
-                for (int sidx = 0; sidx < ns; sidx++) {
-                    put_block_name(f, sidx == 0, snames[sidx]);
-                    for (int i = 0; i < ng; i++) {
-                        const group_t *G = &g[xg[i].group];
-                        const agg_t *a = &G->final[m_reward];
-                        if (series[xg[i].group] != sidx || !a->n) continue;
-                        anl_put_num(f, xg[i].x), fputc(' ', f), anl_put_num(f, a->iqm), fputc(' ', f), anl_put_num(f, a->lo);
-                        fputc(' ', f), anl_put_num(f, a->hi), fprintf(f, " %d\n", a->n);
-                    }
-                }
-                put_block_name(f, 0, "levels: value guide pi_ref");
-                for (int i = 0; i < ng;) {
-                    int j = i;
-                    double sg = 0, sr = 0;
-                    int cg = 0, cr = 0;
-                    for (; j < ng && xg[j].x == xg[i].x; j++) {
-                        double gv = g[xg[j].group].guide[m_reward], rv = g[xg[j].group].piref[m_reward];
-                        if (isfinite(gv)) sg += gv, cg++;
-                        if (isfinite(rv)) sr += rv, cr++;
-                    }
-                    anl_put_num(f, xg[i].x), fputc(' ', f), anl_put_num(f, cg ? sg / cg : NAN), fputc(' ', f);
-                    anl_put_num(f, cr ? sr / cr : NAN), fputc('\n', f);
-                    i = j;
-                }
-                if (anl_close_out(f, dir, data, err)) rc = -1;
-            }
-            if (rc == 0 && plot_final_vs(dir, fig, data, keys[k], ns, (const char *const *)snames, err)) rc = -1;
-            if (rc == 0) add_fig(figs, fig);
+            if (write_final_vs(A, data, key, xg, series, snames, ns, err) ||
+                plot_final_vs(dir, fig, data, key, ns, (const char *const *)snames, err) || add_fig(figs, fig, err))
+                rc = -1;
         }
         for (int i = 0; i < ng; i++) free(label[i]), label[i] = NULL;
         free(snames);
@@ -262,7 +281,7 @@ static int final_vs_figures(const analysis_t *A, figlist_t *figs, err_t *err) {
     free(xg);
     free(label);
     free(series);
-    anl_group_keys_free(&gk);
+    if (xg && label && series) anl_group_keys_free(&gk);
     return rc;
 }
 
@@ -285,9 +304,9 @@ int anl_figures(analysis_t *A, err_t *err) {
     if (!A->o->plots) return 0;
     const char *dir = A->o->out_dir;
     int have = plot_have_gnuplot();
-    plot_series_t *ser = anl_xcalloc((size_t)A->ng, sizeof *ser);
+    plot_series_t *ser = anl_calloc((size_t)A->ng, sizeof *ser);
     figlist_t figs = {NULL, 0};
-    int rc = write_figures(A, ser, &figs, err);
+    int rc = ser ? write_figures(A, ser, &figs, err) : err_set(err, "out of memory");
     if (rc == 0 && !have) {
         fprintf(A->errs, "rlgf analyze: error: gnuplot not found: figure scripts and data are in %s, but no "
                          "figures were made (install gnuplot-nox, e.g. `make deps`, then `cd %s && gnuplot "

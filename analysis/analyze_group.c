@@ -19,10 +19,11 @@ static int cmp_seed(const void *a, const void *b) {
     return x->idx - y->idx;
 }
 
-void anl_group_runs(analysis_t *A) {
+int anl_group_runs(analysis_t *A, err_t *err) {
     run_t *runs = A->runs;
     int nr = A->nr;
-    group_t *g = A->g = anl_xcalloc((size_t)(nr ? nr : 1), sizeof *g);
+    group_t *g = A->g = calloc((size_t)(nr ? nr : 1), sizeof *g);
+    if (!g) return err_set(err, "out of memory grouping %d runs", nr);
     for (int i = 0; i < nr; i++) {
         int k = 0;
         while (k < A->ng && strcmp(g[k].config, runs[i].config)) k++;
@@ -33,12 +34,13 @@ void anl_group_runs(analysis_t *A) {
         runs[i].group = k;
     }
     for (int k = 0; k < A->ng; k++) {
-        seed_idx_t *si = anl_xcalloc((size_t)nr, sizeof *si);
+        seed_idx_t *si = calloc((size_t)nr, sizeof *si);
+        g[k].runs = calloc((size_t)nr, sizeof(int));
+        if (!si || !g[k].runs) return free(si), err_set(err, "out of memory grouping %d runs", nr);
         int m = 0;
         for (int i = 0; i < nr; i++)
             if (runs[i].group == k) si[m].seed = runs[i].seed, si[m].idx = i, m++;
         qsort(si, (size_t)m, sizeof *si, cmp_seed);
-        g[k].runs = anl_xcalloc((size_t)m, sizeof(int));
         for (int j = 0; j < m; j++) {
             if (g[k].n_runs && runs[g[k].runs[g[k].n_runs - 1]].seed == si[j].seed) {
                 fprintf(A->errs, "rlgf analyze: warning: '%s': same config and seed as '%s' (a duplicate): left out\n",
@@ -51,11 +53,16 @@ void anl_group_runs(analysis_t *A) {
         }
         free(si);
     }
+    return 0;
 }
 
-static int parse_kv(const char *cfg, kv_t **out) {
+/* The key = value lines of a config text; -1 when memory runs out (*out then holds the n parsed
+ * so far, for the caller to free). */
+static int parse_kv(const char *cfg, kv_t **out, int *n_out) {
     int n = 0;
     kv_t *v = NULL;
+    *out = NULL;
+    *n_out = 0;
     for (const char *p = cfg; *p;) {
         const char *e = strchr(p, '\n');
         size_t len = e ? (size_t)(e - p) : strlen(p);
@@ -66,16 +73,17 @@ static int parse_kv(const char *cfg, kv_t **out) {
             while (ke > ks && isspace((unsigned char)ke[-1])) ke--;
             while (vs < ve && isspace((unsigned char)*vs)) vs++;
             while (ve > vs && isspace((unsigned char)ve[-1])) ve--;
-            v = anl_xrealloc(v, sizeof *v * (size_t)(n + 1));
+            kv_t *t = anl_grow(v, n, sizeof *v);
+            if (!t) return -1;
+            *out = v = t;
             v[n].key = strndup(ks, (size_t)(ke - ks));
             v[n].val = strndup(vs, (size_t)(ve - vs));
-            if (!v[n].key || !v[n].val) abort();
-            n++;
+            *n_out = ++n;
+            if (!v[n - 1].key || !v[n - 1].val) return -1;
         }
         p += len + (e ? 1 : 0);
     }
-    *out = v;
-    return n;
+    return 0;
 }
 
 const char *anl_kv_get(const kv_t *v, int n, const char *key) {
@@ -84,22 +92,27 @@ const char *anl_kv_get(const kv_t *v, int n, const char *key) {
     return NULL;
 }
 
-void anl_group_keys(const group_t *g, int ng, group_keys_t *gk) {
+int anl_group_keys(const group_t *g, int ng, group_keys_t *gk, err_t *err) {
+    memset(gk, 0, sizeof *gk);
+    gk->kv = calloc((size_t)ng + 1, sizeof *gk->kv);
+    gk->nkv = calloc((size_t)ng + 1, sizeof *gk->nkv);
+    if (!gk->kv || !gk->nkv) return err_set(err, "out of memory comparing the groups' configs");
     gk->ng = ng;
-    gk->kv = anl_xcalloc((size_t)ng, sizeof *gk->kv);
-    gk->nkv = anl_xcalloc((size_t)ng, sizeof *gk->nkv);
-    for (int i = 0; i < ng; i++) gk->nkv[i] = parse_kv(g[i].config, &gk->kv[i]);
+    for (int i = 0; i < ng; i++)
+        if (parse_kv(g[i].config, &gk->kv[i], &gk->nkv[i])) return err_set(err, "out of memory comparing the groups' configs");
     /* keys in first-seen order over the groups */
-    gk->keys = NULL;
-    gk->nk = 0;
     for (int i = 0; i < ng; i++)
         for (int j = 0; j < gk->nkv[i]; j++) {
             int seen = 0;
             for (int k = 0; k < gk->nk && !seen; k++) seen = !strcmp(gk->keys[k], gk->kv[i][j].key);
-            if (!seen)
-                gk->keys = anl_xrealloc(gk->keys, sizeof *gk->keys * (size_t)(gk->nk + 1)), gk->keys[gk->nk++] = gk->kv[i][j].key;
+            if (seen) continue;
+            char **t = anl_grow(gk->keys, gk->nk, sizeof *gk->keys);
+            if (!t) return err_set(err, "out of memory comparing the groups' configs");
+            gk->keys = t;
+            gk->keys[gk->nk++] = gk->kv[i][j].key;
         }
-    gk->diff = anl_xcalloc((size_t)(gk->nk ? gk->nk : 1), sizeof *gk->diff);
+    gk->diff = calloc((size_t)(gk->nk ? gk->nk : 1), sizeof *gk->diff);
+    if (!gk->diff) return err_set(err, "out of memory comparing the groups' configs");
     for (int k = 0; k < gk->nk; k++) {
         const char *v0 = anl_kv_get(gk->kv[0], gk->nkv[0], gk->keys[k]);
         for (int i = 1; i < ng && !gk->diff[k]; i++) {
@@ -107,10 +120,11 @@ void anl_group_keys(const group_t *g, int ng, group_keys_t *gk) {
             gk->diff[k] = (!v0 != !vi) || (v0 && vi && strcmp(v0, vi));
         }
     }
+    return 0;
 }
 
 void anl_group_keys_free(group_keys_t *gk) {
-    for (int i = 0; i < gk->ng; i++) {
+    for (int i = 0; gk->kv && i < gk->ng; i++) {
         for (int j = 0; j < gk->nkv[i]; j++) free(gk->kv[i][j].key), free(gk->kv[i][j].val);
         free(gk->kv[i]);
     }
@@ -120,45 +134,50 @@ void anl_group_keys_free(group_keys_t *gk) {
     free(gk->diff);
 }
 
-void anl_name_groups(analysis_t *A) {
+/* "key=value key=value" over the differing keys (an empty value as '', a missing key as (unset)). */
+static char *name_by_keys(const group_keys_t *gk, int i) {
+    size_t need = 1;
+    for (int pass = 0; pass < 2; pass++) {
+        char *s = pass ? malloc(need) : NULL;
+        if (pass && !s) return NULL;
+        size_t len = 0;
+        for (int k = 0; k < gk->nk; k++) {
+            if (!gk->diff[k]) continue;
+            const char *v = anl_kv_get(gk->kv[i], gk->nkv[i], gk->keys[k]);
+            v = v ? (*v ? v : "''") : "(unset)";
+            if (pass) len += (size_t)sprintf(s + len, "%s%s=%s", len ? " " : "", gk->keys[k], v);
+            else need += strlen(gk->keys[k]) + strlen(v) + 2;
+        }
+        if (pass) return s[len] = 0, s;
+    }
+    return NULL;
+}
+
+int anl_name_groups(analysis_t *A, err_t *err) {
     group_t *g = A->g;
     int ng = A->ng;
     const run_t *runs = A->runs;
     group_keys_t gk;
-    anl_group_keys(g, ng, &gk);
-    kv_t **kv = gk.kv;
-    int *nkv = gk.nkv, nk = gk.nk, *diff = gk.diff;
-    char **keys = gk.keys;
+    if (anl_group_keys(g, ng, &gk, err)) return anl_group_keys_free(&gk), -1;
     int ndiff = 0, algo_only = 1;
-    for (int k = 0; k < nk; k++)
-        if (diff[k]) {
+    for (int k = 0; k < gk.nk; k++)
+        if (gk.diff[k]) {
             ndiff++;
-            if (strcmp(keys[k], "algo")) algo_only = 0;
+            if (strcmp(gk.keys[k], "algo")) algo_only = 0;
         }
-    for (int i = 0; i < ng; i++) {
-        size_t cap = 64, len = 0;
-        char *s = anl_xmalloc(cap);
-        s[0] = 0;
+    int rc = 0;
+    for (int i = 0; i < ng && rc == 0; i++) {
         if (ndiff == 0 || algo_only) {
-            const char *a = anl_kv_get(kv[i], nkv[i], "algo");
-            free(s);
-            s = anl_xstrdup(a ? a : runs[g[i].runs[0]].algo);
-            if (ndiff == 0 && ng > 1) { /* cannot happen: groups differ in their config */
-                free(s);
-                s = anl_xstrdup(runs[g[i].runs[0]].algo);
-            }
+            const char *a = anl_kv_get(gk.kv[i], gk.nkv[i], "algo");
+            if (!a || (ndiff == 0 && ng > 1)) a = runs[g[i].runs[0]].algo; /* (the latter cannot happen: groups differ in their config) */
+            g[i].name = strdup(a);
         } else {
-            for (int k = 0; k < nk; k++) {
-                if (!diff[k]) continue;
-                const char *v = anl_kv_get(kv[i], nkv[i], keys[k]);
-                size_t need = len + strlen(keys[k]) + strlen(v ? v : "(unset)") + 3;
-                if (need > cap) cap = 2 * need, s = anl_xrealloc(s, cap);
-                len += (size_t)sprintf(s + len, "%s%s=%s", len ? " " : "", keys[k], v ? (*v ? v : "''") : "(unset)");
-            }
+            g[i].name = name_by_keys(&gk, i);
         }
-        g[i].name = s;
+        if (!g[i].name) rc = err_set(err, "out of memory naming the groups");
     }
     anl_group_keys_free(&gk);
+    return rc;
 }
 
 static int metric_rank(const char *m) {
@@ -171,15 +190,18 @@ static int cmp_metric(const void *a, const void *b) {
 }
 
 /* The metrics: the union over the runs used, ordered reward, kl, the others by name, ref_ppl. */
-void anl_pick_metrics(analysis_t *A) {
+int anl_pick_metrics(analysis_t *A, err_t *err) {
     for (int i = 0; i < A->nr; i++) {
         const run_t *r = &A->runs[i];
         if (r->group < 0) continue;
         for (int c = 0; c < r->n_cols; c++) {
             int seen = 0;
             for (int m = 0; m < A->nm && !seen; m++) seen = !strcmp(A->metrics[m], r->cols[c].name);
-            if (!seen)
-                A->metrics = anl_xrealloc(A->metrics, sizeof *A->metrics * (size_t)(A->nm + 1)), A->metrics[A->nm++] = r->cols[c].name;
+            if (seen) continue;
+            char **t = anl_grow(A->metrics, A->nm, sizeof *A->metrics);
+            if (!t) return err_set(err, "out of memory");
+            A->metrics = t;
+            A->metrics[A->nm++] = r->cols[c].name;
         }
     }
     qsort(A->metrics, (size_t)A->nm, sizeof *A->metrics, cmp_metric);
@@ -188,4 +210,5 @@ void anl_pick_metrics(analysis_t *A) {
         if (!strcmp(A->metrics[m], "reward")) A->m_reward = m;
         if (!strcmp(A->metrics[m], "kl")) A->m_kl = m;
     }
+    return 0;
 }

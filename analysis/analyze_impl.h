@@ -18,11 +18,12 @@
 #include "analyze.h"
 #include "stats.h"
 
-/* ---- allocation (exits on OOM: to become errors) ---- */
-void *anl_xmalloc(size_t n);
-void *anl_xcalloc(size_t n, size_t s);
-void *anl_xrealloc(void *q, size_t n);
-char *anl_xstrdup(const char *s);
+/* ---- helpers ---- */
+/* a grown by one element of elem bytes (realloc to n + 1), or NULL when memory runs out (a is then
+ * unchanged): `T *t = anl_grow(a, n, sizeof *a); if (!t) fail; a = t; a[n++] = x;` */
+void *anl_grow(void *a, int n, size_t elem);
+/* calloc that takes 0 elements as 1 (so NULL means only: out of memory). */
+void *anl_calloc(size_t n, size_t s);
 int anl_ends_with(const char *s, const char *suf);
 
 /* ---- one run log ---- */
@@ -106,18 +107,19 @@ typedef struct {
     int n_figs, n_fig_fail;
 } analysis_t;
 
-/* ---- the jobs (each returns 0, or -1 with err set: the analysis stops with status 2) ---- */
+/* ---- the jobs: each returns 0, or -1 with err set (out of memory, a file that cannot be
+ * written, a statistic that failed); then the analysis stops with status 2 ---- */
 
 /* analyze_load.c: the paths of args (directories expanded; 1 when some directory was unusable,
  * reported on errs), then every run log read; rejected files are counted and reported. */
-int anl_gather(analysis_t *A, const char *const *args, int nargs);
-void anl_load_runs(analysis_t *A);
+int anl_gather(analysis_t *A, const char *const *args, int nargs, err_t *err);
+int anl_load_runs(analysis_t *A, err_t *err);
 
 /* analyze_group.c: groups in order of first appearance, runs in seed order, duplicates left out
  * and reported; the groups' names; the metrics. */
-void anl_group_runs(analysis_t *A);
-void anl_name_groups(analysis_t *A);
-void anl_pick_metrics(analysis_t *A);
+int anl_group_runs(analysis_t *A, err_t *err);
+int anl_name_groups(analysis_t *A, err_t *err);
+int anl_pick_metrics(analysis_t *A, err_t *err);
 
 /* The config keys of the groups: kv[i] the key = value pairs of group i, keys in first-seen order
  * over the groups, diff[k] whether key k differs between groups. */
@@ -132,7 +134,7 @@ typedef struct {
     int nk;
     int *diff;
 } group_keys_t;
-void anl_group_keys(const group_t *g, int ng, group_keys_t *gk);
+int anl_group_keys(const group_t *g, int ng, group_keys_t *gk, err_t *err);
 void anl_group_keys_free(group_keys_t *gk);
 const char *anl_kv_get(const kv_t *v, int n, const char *key);
 

@@ -63,22 +63,27 @@ static int cmp_dbl(const void *a, const void *b) {
 }
 
 /* Evaluation points of group G: the union of its runs' validation iterations, and the training
- * tokens before each (mean over the runs that have the point). */
-static void eval_points(const analysis_t *A, group_t *G) {
+ * tokens before each (mean over the runs that have the point). -1 when memory runs out. */
+static int eval_points(const analysis_t *A, group_t *G) {
     const run_t *runs = A->runs;
     double *its = NULL;
     int ni = 0;
     for (int j = 0; j < G->n_runs; j++) {
         const run_t *r = &runs[G->runs[j]];
         for (size_t i = 0; i < r->n_eval; i++)
-            if (r->e_who[i] == WHO_LEARNER && r->e_split[i] == SPLIT_VALID) its = anl_xrealloc(its, sizeof *its * (size_t)(ni + 1)), its[ni++] = r->e_iter[i];
+            if (r->e_who[i] == WHO_LEARNER && r->e_split[i] == SPLIT_VALID) {
+                double *t = anl_grow(its, ni, sizeof *its);
+                if (!t) return free(its), -1;
+                its = t;
+                its[ni++] = r->e_iter[i];
+            }
     }
     qsort(its, (size_t)ni, sizeof *its, cmp_dbl);
-    G->pt_iter = anl_xcalloc((size_t)ni, sizeof(double));
+    if (!(G->pt_iter = anl_calloc((size_t)ni, sizeof(double)))) return free(its), -1;
     for (int i = 0; i < ni; i++)
         if (G->n_pts == 0 || G->pt_iter[G->n_pts - 1] != its[i]) G->pt_iter[G->n_pts++] = its[i];
     free(its);
-    G->pt_tokens = anl_xcalloc((size_t)G->n_pts, sizeof(double));
+    if (!(G->pt_tokens = anl_calloc((size_t)G->n_pts, sizeof(double)))) return -1;
     for (int p = 0; p < G->n_pts; p++) {
         double s = 0;
         int c = 0;
@@ -92,6 +97,7 @@ static void eval_points(const analysis_t *A, group_t *G) {
         }
         G->pt_tokens[p] = c ? s / c : NAN;
     }
+    return 0;
 }
 
 /* Metric m of group G: its curve, its final scores and their statistics, the levels. x: room for
@@ -134,16 +140,17 @@ static int metric_stats(const analysis_t *A, group_t *G, int m, double *x, err_t
 int anl_group_stats(analysis_t *A, err_t *err) {
     int maxr = 0, nm = A->nm;
     for (int k = 0; k < A->ng; k++) maxr = A->g[k].n_runs > maxr ? A->g[k].n_runs : maxr;
-    double *x = anl_xcalloc((size_t)maxr + 1, sizeof *x);
-    int rc = 0;
+    double *x = anl_calloc((size_t)maxr + 1, sizeof *x);
+    int rc = x ? 0 : err_set(err, "out of memory for the statistics");
     for (int k = 0; k < A->ng && rc == 0; k++) {
         group_t *G = &A->g[k];
-        eval_points(A, G);
-        G->curve = anl_xcalloc((size_t)nm * (size_t)G->n_pts, sizeof *G->curve);
-        G->final = anl_xcalloc((size_t)nm, sizeof *G->final);
-        G->fin = anl_xcalloc((size_t)nm * (size_t)G->n_runs, sizeof *G->fin);
-        G->guide = anl_xcalloc((size_t)nm, sizeof(double));
-        G->piref = anl_xcalloc((size_t)nm, sizeof(double));
+        if (eval_points(A, G) || !(G->curve = anl_calloc((size_t)nm * (size_t)G->n_pts, sizeof *G->curve)) ||
+            !(G->final = anl_calloc((size_t)nm, sizeof *G->final)) ||
+            !(G->fin = anl_calloc((size_t)nm * (size_t)G->n_runs, sizeof *G->fin)) ||
+            !(G->guide = anl_calloc((size_t)nm, sizeof(double))) || !(G->piref = anl_calloc((size_t)nm, sizeof(double)))) {
+            rc = err_set(err, "out of memory for the statistics");
+            break;
+        }
         for (int m = 0; m < nm && rc == 0; m++) rc = metric_stats(A, G, m, x, err);
     }
     free(x);
@@ -156,15 +163,16 @@ int anl_group_stats(analysis_t *A, err_t *err) {
 int anl_compare_groups(analysis_t *A, err_t *err) {
     int ng = A->ng, m_reward = A->m_reward;
     const group_t *g = A->g;
-    A->pi = anl_xcalloc((size_t)ng * (size_t)ng * 3, sizeof *A->pi);
+    A->pi = anl_calloc((size_t)ng * (size_t)ng * 3, sizeof *A->pi);
+    A->fr = anl_calloc((size_t)ng, sizeof *A->fr);
+    A->nfr = anl_calloc((size_t)ng, sizeof *A->nfr);
+    if (!A->pi || !A->fr || !A->nfr) return err_set(err, "out of memory comparing the groups");
     for (size_t i = 0; i < (size_t)ng * (size_t)ng * 3; i++) A->pi[i] = NAN;
-    A->fr = anl_xcalloc((size_t)ng, sizeof *A->fr);
-    A->nfr = anl_xcalloc((size_t)ng, sizeof *A->nfr);
     if (m_reward < 0) return 0;
     double **fr = A->fr;
     int *nfr = A->nfr;
     for (int k = 0; k < ng; k++) {
-        fr[k] = anl_xcalloc((size_t)g[k].n_runs, sizeof(double));
+        if (!(fr[k] = anl_calloc((size_t)g[k].n_runs, sizeof(double)))) return err_set(err, "out of memory comparing the groups");
         for (int j = 0; j < g[k].n_runs; j++) {
             double v = g[k].fin[(size_t)m_reward * (size_t)g[k].n_runs + (size_t)j];
             if (isfinite(v)) fr[k][nfr[k]++] = v;
@@ -188,7 +196,7 @@ int anl_compare_groups(analysis_t *A, err_t *err) {
     double pad = hi > lo ? 0.05 * (hi - lo) : (fabs(lo) > 0 ? 0.05 * fabs(lo) : 0.05);
     lo -= pad, hi += pad;
     for (int t = 0; t < ANL_NTAU; t++) A->tau[t] = lo + (hi - lo) * t / (ANL_NTAU - 1);
-    A->prof = anl_xcalloc((size_t)ng * ANL_NTAU, sizeof *A->prof);
+    if (!(A->prof = anl_calloc((size_t)ng * ANL_NTAU, sizeof *A->prof))) return err_set(err, "out of memory comparing the groups");
     A->profiles = 1;
     for (int k = 0; k < ng; k++) {
         if (!nfr[k]) continue;
