@@ -9,6 +9,10 @@
  * names it. Paths longer than PATH_MAX are an error. */
 int util_mkdir_p(const char *path, err_t *err);
 
+/* 1 when dir holds anything besides . and .., 0 when it is empty or missing, -1 when it cannot
+ * be read (errno says why): an export never writes into a directory that holds something else. */
+int util_dir_nonempty(const char *dir);
+
 /* Seconds on a monotonic clock: for progress lines and /timing only, never for results. */
 double util_now_s(void);
 
