@@ -7,10 +7,6 @@
 #include "h5util.h"
 #include "h5private.h"
 
-#define h5_cause h5log_error_cause
-#define open_ro h5util_open_ro
-#define run_isolated h5util_run_isolated
-
 #include <errno.h>
 #include <fcntl.h>
 #include <hdf5.h>
@@ -188,7 +184,7 @@ hid_t h5util_open_ro(const char *path, err_t *err) {
         return err_set(err, "'%s' is not an HDF5 file (no HDF5 signature)", path);
     }
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, fapl);
-    if (f < 0) h5_cause(cause); /* before H5Pclose, which clears the error stack */
+    if (f < 0) h5log_error_cause(cause); /* before H5Pclose, which clears the error stack */
     H5Pclose(fapl);
     if (f < 0) return err_set(err, "cannot open '%s' as HDF5 (truncated or damaged file?): %s", path, cause);
     return f;
