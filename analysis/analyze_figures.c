@@ -173,22 +173,7 @@ static char *series_label(const group_keys_t *gk, int i, int k) {
         const char *a = anl_kv_get(gk->kv[i], gk->nkv[i], "algo");
         return strdup(a ? a : "runs");
     }
-    size_t need = 1;
-    for (int pass = 0; pass < 2; pass++) {
-        char *l = pass ? malloc(need) : NULL;
-        if (pass && !l) return NULL;
-        size_t len = 0;
-        for (int o = 0; o < gk->nk; o++) {
-            if (o == k || !gk->diff[o]) continue;
-            const char *v = anl_kv_get(gk->kv[i], gk->nkv[i], gk->keys[o]);
-            v = v ? (*v ? v : "''") : "(unset)";
-            if (!pass) need += strlen(gk->keys[o]) + strlen(v) + 2;
-            else if (other_algo_only) len += (size_t)sprintf(l + len, "%s", v);
-            else len += (size_t)sprintf(l + len, "%s%s=%s", len ? " " : "", gk->keys[o], v);
-        }
-        if (pass) return l[len] = 0, l;
-    }
-    return NULL;
+    return anl_join_keys(gk, i, k, other_algo_only);
 }
 
 /* final_vs_KEY.dat: one block per series (value iqm ci_lo ci_hi n_runs, by value), then the

@@ -134,19 +134,19 @@ void anl_group_keys_free(group_keys_t *gk) {
     free(gk->diff);
 }
 
-/* "key=value key=value" over the differing keys (an empty value as '', a missing key as (unset)). */
-static char *name_by_keys(const group_keys_t *gk, int i) {
+char *anl_join_keys(const group_keys_t *gk, int i, int skip, int values_only) {
     size_t need = 1;
     for (int pass = 0; pass < 2; pass++) {
         char *s = pass ? malloc(need) : NULL;
         if (pass && !s) return NULL;
         size_t len = 0;
         for (int k = 0; k < gk->nk; k++) {
-            if (!gk->diff[k]) continue;
+            if (k == skip || !gk->diff[k]) continue;
             const char *v = anl_kv_get(gk->kv[i], gk->nkv[i], gk->keys[k]);
             v = v ? (*v ? v : "''") : "(unset)";
-            if (pass) len += (size_t)sprintf(s + len, "%s%s=%s", len ? " " : "", gk->keys[k], v);
-            else need += strlen(gk->keys[k]) + strlen(v) + 2;
+            if (!pass) need += strlen(gk->keys[k]) + strlen(v) + 2;
+            else if (values_only) len += (size_t)sprintf(s + len, "%s", v);
+            else len += (size_t)sprintf(s + len, "%s%s=%s", len ? " " : "", gk->keys[k], v);
         }
         if (pass) return s[len] = 0, s;
     }
@@ -172,7 +172,7 @@ int anl_name_groups(analysis_t *A, err_t *err) {
             if (!a || (ndiff == 0 && ng > 1)) a = runs[g[i].runs[0]].algo; /* (the latter cannot happen: groups differ in their config) */
             g[i].name = strdup(a);
         } else {
-            g[i].name = name_by_keys(&gk, i);
+            g[i].name = anl_join_keys(&gk, i, -1, 0);
         }
         if (!g[i].name) rc = err_set(err, "out of memory naming the groups");
     }

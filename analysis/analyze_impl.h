@@ -137,6 +137,10 @@ typedef struct {
 int anl_group_keys(const group_t *g, int ng, group_keys_t *gk, err_t *err);
 void anl_group_keys_free(group_keys_t *gk);
 const char *anl_kv_get(const kv_t *v, int n, const char *key);
+/* "key=value key=value" over the keys that differ, but key `skip` (-1: none), for group i (an
+ * empty value as '', a missing key as (unset)); with values_only the values alone, run together.
+ * NULL when memory runs out. */
+char *anl_join_keys(const group_keys_t *gk, int i, int skip, int values_only);
 
 /* analyze_stats.c */
 int anl_group_stats(analysis_t *A, err_t *err);

@@ -40,13 +40,7 @@ int minari_export(const char *run_path, const char *dir, int split, int force, e
     char data_dir[1024], h5path[1100], json[1100], task[128], algo[128], cause[300];
     hid_t out = -1;
     /* an earlier export (or anything else) at dir is never overwritten without --force */
-    struct stat st;
-    if (stat(dir, &st) == 0 && !S_ISDIR(st.st_mode)) return err_set(err, "'%s' exists and is not a directory", dir);
-    int full = util_dir_nonempty(dir);
-    if (full < 0) return err_set(err, "cannot read directory '%s': %s", dir, strerror(errno));
-    if (full && !force)
-        return err_set(err, "'%s' is not empty (an earlier export?): not overwriting it; use --force to replace "
-                       "its data/, or another directory", dir);
+    if (util_export_dir_ok(dir, force, "its data/", err)) return -1;
     /* the columns are read in the isolated reader first: a damaged file fails there cleanly */
     for (int i = 0; i < NCOL; i++)
         if (h5log_read_column(run_path, COLS[i], &c[i], &n[i], err)) goto done;

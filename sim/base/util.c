@@ -40,3 +40,14 @@ int util_dir_nonempty(const char *dir) {
     closedir(d);
     return any;
 }
+
+int util_export_dir_ok(const char *dir, int force, const char *replaced, err_t *err) {
+    struct stat st;
+    if (stat(dir, &st) == 0 && !S_ISDIR(st.st_mode)) return err_set(err, "'%s' exists and is not a directory", dir);
+    int full = util_dir_nonempty(dir);
+    if (full < 0) return err_set(err, "cannot read directory '%s': %s", dir, strerror(errno));
+    if (full && !force)
+        return err_set(err, "'%s' is not empty (an earlier export?): not overwriting it; use --force to replace "
+                       "%s, or another directory", dir, replaced);
+    return 0;
+}

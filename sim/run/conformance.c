@@ -1205,13 +1205,7 @@ static int family_knobs(const char *path, err_t *err) {
 /* ---- export ---------------------------------------------------------------------------------- */
 
 int conf_export(const char *dir, int force, err_t *err) {
-    struct stat st;
-    if (stat(dir, &st) == 0 && !S_ISDIR(st.st_mode)) return err_set(err, "'%s' exists and is not a directory", dir);
-    int full = util_dir_nonempty(dir);
-    if (full < 0) return err_set(err, "cannot read directory '%s': %s", dir, strerror(errno));
-    if (full && !force)
-        return err_set(err, "'%s' is not empty (an earlier export?): not overwriting it; use --force to replace "
-                       "the kit's files there, or another directory", dir);
+    if (util_export_dir_ok(dir, force, "the kit's files there", err)) return -1;
     if (mkdir(dir, 0777) != 0 && errno != EEXIST) return err_set(err, "cannot create '%s': %s", dir, strerror(errno));
     int (*const fns[])(const char *, err_t *) = {family_gae, family_pg, family_vf, family_ent,
                                                  family_tgt, family_masks, family_toy, family_step,
