@@ -19,12 +19,7 @@
 #include "../rl/ppo.h"
 #include "../rl/rollout.h"
 #include "../run/train.h"
-
-static double seconds(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
+#include "../base/util.h"
 
 static void cpu_name(char *buf, size_t len) {
     snprintf(buf, len, "unknown cpu");
@@ -73,16 +68,16 @@ static bench_result_t run(const config_t *cfg, const task_t *task, model_t *poli
     bench_result_t r = {0, 0, 0, 0};
     for (int rep = 0; rep <= reps; rep++) {
         for (int i = 0; i < b.n; i++) idx[i] = (int64_t)rep * b.n + i;
-        double t0 = seconds();
+        double t0 = util_now_s();
         rollout_generate(eng, &plan, actors, &b, SPLIT_TRAIN, idx, 1, purpose, (uint64_t)rep);
         rollout_score(eng, &b, policy, ref, critic);
-        double t1 = seconds();
+        double t1 = util_now_s();
         for (int i = 0; i < b.n; i++)
             for (int t = 0; t < b.gen_len[i]; t++) b.pmask[batch_tok(&b, i, t)] = b.vmask[batch_tok(&b, i, t)] = 1;
         ppo_rewards_and_gae(&b, cfg->kl.beta, 0, pp.gamma, pp.lambda);
         ppo_stats_t st;
         ppo_update(tr, &b, &pp, 1e-4f, policy, critic, &s1, &s2, 1, rep, &st);
-        double t2 = seconds();
+        double t2 = util_now_s();
         if (rep == 0) continue; /* warm-up: first-touch of every buffer */
         int64_t toks = 0;
         for (int i = 0; i < b.n; i++) toks += b.gen_len[i];
