@@ -43,7 +43,7 @@
 /* ---------------------------------------------------------------- writer -------------------- */
 
 typedef struct {
-    char *name; /* "iterations", "trajectories/sub", ... */
+    char *name; /* a group path: iterations, or a subgroup such as trajectories/eval */
     hid_t id;
     int table; /* iterations/ and eval/: rows must stay rectangular */
     int key;   /* index in cols of the group's first column (defines rows), -1 before */
