@@ -1,5 +1,4 @@
-/* The registry of RL algorithms and what the guided ones share (SL is not an RL algorithm: see
- * algos/sl.h). */
+/* The registry of algorithms (SL and the RL algorithms) and what the guided ones share. */
 #include "algo.h"
 
 #include "../sim/base/algo_names.h"

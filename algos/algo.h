@@ -36,11 +36,12 @@ typedef struct {
     const char *help;
     int two_critics; /* a separate guide critic (LOLS, D2LOLS) */
     const algo_default_t *defaults; /* NULL-task-terminated; NULL: no beta/tau defaults */
-    /* fills spec for iteration `it` (0-based) of a run with this config */
+    /* fills spec for iteration `it` (0-based) of a run with this config; NULL for an algorithm
+     * without RL iterations (SL: the policy the run starts from is its result) */
     void (*iteration)(const config_t *cfg, int it, iter_spec_t *spec);
 } algo_t;
 
-/* NULL when the name is not an implemented RL algorithm. */
+/* NULL when the name is not an implemented algorithm. */
 const algo_t *algo_find(const char *name);
 /* the registry in order (sim/base/algo_names.h): algo_at(0 .. algo_count() - 1) */
 int algo_count(void);

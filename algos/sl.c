@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "algo.h"
 #include "../sim/nn/optim.h"
 #include "../sim/rl/rollout.h"
 #include "../sim/nn/sample.h"
@@ -151,3 +152,8 @@ done:
     free(perm); free(data); free(len);
     return rc;
 }
+
+/* SL as an algorithm of the registry: no RL iterations. The run trains (or takes from the SL
+ * cache) the SL policy it would start RL from, and that policy is the result: evaluated like any
+ * learner, at iteration 0. */
+const algo_t algo_sl = {"sl", "SL: supervised fine-tuning only (the checkpoint RL starts from)", 0, NULL, NULL};

@@ -18,7 +18,7 @@
  * reward with its CI; per group, the performance profile of the final reward (fraction of runs
  * scoring above tau) with CIs. The bootstrap is seeded (--seed), so every number is reproducible.
  *
- * Outputs and figures: see ANALYZE_HELP in analyze.c (`rlgf analyze --help`). */
+ * Outputs and figures: see ANALYZE_HELP in sim/cli/cmd_analyze.c (`rlgf analyze --help`). */
 #ifndef RLGF_ANALYZE_H
 #define RLGF_ANALYZE_H
 
@@ -46,8 +46,5 @@ void analyze_opts_default(analyze_opts_t *o);
  * why). */
 int analyze_run(const char *const *paths, int n, const analyze_opts_t *o, FILE *report, FILE *errs,
                 err_t *err);
-
-/* The command line: `rlgf analyze RUNS... -o DIR [options]` (argv[1] is "analyze"). */
-int analyze_main(int argc, char **argv);
 
 #endif

@@ -11,6 +11,7 @@
 
 #include "../sim/store/h5log.h"
 #include "../sim/store/h5util.h"
+#include "../sim/base/util.h"
 
 enum { C_OFF, C_LEN, C_IT, C_SPLIT, C_WHO, C_PIDX, C_TR, C_U, C_K, T_TOK, T_ACTOR, T_REW, T_LOGP, T_LOGPR, T_VAL, T_ADV, NCOL };
 static const char *const COLS[NCOL] = {
@@ -20,12 +21,8 @@ static const char *const COLS[NCOL] = {
     "trajectories/value", "trajectories/advantage"};
 
 static int write_ds(hid_t g, const char *name, hid_t ftype, hid_t mtype, int rank, const hsize_t *dims, const void *buf) {
-    hid_t sp = H5Screate_simple(rank, dims, NULL);
-    hid_t d = sp >= 0 ? H5Dcreate2(g, name, ftype, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT) : -1;
-    int rc = d >= 0 && H5Dwrite(d, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) >= 0 ? 0 : -1;
-    if (d >= 0) H5Dclose(d);
-    if (sp >= 0) H5Sclose(sp);
-    return rc;
+    hid_t d = h5util_write_dataset(g, name, ftype, mtype, rank, dims, buf);
+    return d >= 0 ? H5Dclose(d), 0 : -1;
 }
 
 static int write_attr_i64(hid_t obj, const char *name, int64_t v) {
@@ -36,17 +33,6 @@ static int write_attr_f64(hid_t obj, const char *name, double v) {
     return h5util_write_attr(obj, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &v);
 }
 
-/* 1 when dir holds anything besides . and .. (0 when empty or missing, -1 when unreadable) */
-static int dir_nonempty(const char *dir) {
-    DIR *d = opendir(dir);
-    if (!d) return errno == ENOENT ? 0 : -1;
-    struct dirent *e;
-    int any = 0;
-    while (!any && (e = readdir(d))) any = strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
-    closedir(d);
-    return any;
-}
-
 int minari_export(const char *run_path, const char *dir, int split, int force, err_t *err) {
     double *c[NCOL] = {0};
     size_t n[NCOL] = {0};
@@ -54,13 +40,7 @@ int minari_export(const char *run_path, const char *dir, int split, int force, e
     char data_dir[1024], h5path[1100], json[1100], task[128], algo[128], cause[300];
     hid_t out = -1;
     /* an earlier export (or anything else) at dir is never overwritten without --force */
-    struct stat st;
-    if (stat(dir, &st) == 0 && !S_ISDIR(st.st_mode)) return err_set(err, "'%s' exists and is not a directory", dir);
-    int full = dir_nonempty(dir);
-    if (full < 0) return err_set(err, "cannot read directory '%s': %s", dir, strerror(errno));
-    if (full && !force)
-        return err_set(err, "'%s' is not empty (an earlier export?): not overwriting it; use --force to replace "
-                       "its data/, or another directory", dir);
+    if (util_export_dir_ok(dir, force, "its data/", err)) return -1;
     /* the columns are read in the isolated reader first: a damaged file fails there cleanly */
     for (int i = 0; i < NCOL; i++)
         if (h5log_read_column(run_path, COLS[i], &c[i], &n[i], err)) goto done;

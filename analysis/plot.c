@@ -121,10 +121,11 @@ static void formats(FILE *f, const char *plot_cmd) {
     fputs("  unset output\n}\n", f);
 }
 
-/* A growing string for the plot command. */
+/* A growing string for the plot command; once memory runs out it stays `failed` (and stops). */
 typedef struct {
     char *s;
     size_t n, cap;
+    int failed;
 } sbuf_t;
 
 static void sb_add(sbuf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -133,12 +134,15 @@ static void sb_add(sbuf_t *b, const char *fmt, ...) {
     va_start(ap, fmt);
     int k = vsnprintf(NULL, 0, fmt, ap);
     va_end(ap);
-    if (k < 0) return;
+    if (k < 0 || b->failed) return;
     if (b->n + (size_t)k + 1 > b->cap) {
         size_t cap = b->cap ? b->cap : 1024;
         while (b->n + (size_t)k + 1 > cap) cap *= 2;
         char *p = realloc(b->s, cap);
-        if (!p) abort();
+        if (!p) {
+            b->failed = 1;
+            return;
+        }
         b->s = p;
         b->cap = cap;
     }
@@ -146,6 +150,15 @@ static void sb_add(sbuf_t *b, const char *fmt, ...) {
     vsnprintf(b->s + b->n, b->cap - b->n, fmt, ap);
     va_end(ap);
     b->n += (size_t)k;
+}
+
+/* The plot command, or NULL with err set when memory ran out building it (b is then freed). */
+static const char *sb_done(sbuf_t *b, const char *fig, err_t *err) {
+    if (!b->failed && b->s) return b->s;
+    free(b->s);
+    b->s = NULL;
+    err_set(err, "out of memory writing the script of %s", fig);
+    return NULL;
 }
 
 /* The inside of a gnuplot single-quoted string (same escaping as gp_str). */
@@ -239,6 +252,7 @@ int plot_curve(const char *dir, const char *fig, const char *metric, int x_token
     }
     level_lines(&b, n, s, gs, rs, 1);
     sb_add(&b, "\n");
+    if (!sb_done(&b, fig, err)) return fclose(f), -1;
     formats(f, b.s);
     free(b.s);
     return close_script(f, dir, fig, err);
@@ -279,6 +293,7 @@ int plot_tradeoff(const char *dir, const char *fig, int n, const plot_series_t *
     if (n && isfinite(s[0].piref))
         sb_add(&b, ", \\\n       NaN with points pt 5 ps 1.6 lc rgb '#000000' title 'SL (pi_ref), KL 0'");
     sb_add(&b, "\n");
+    if (!sb_done(&b, fig, err)) return fclose(f), -1;
     formats(f, b.s);
     free(b.s);
     return close_script(f, dir, fig, err);
@@ -313,6 +328,7 @@ int plot_profile(const char *dir, const char *fig, int n, const plot_series_t *s
         fputs("set arrow 2 from sl, graph 0 to sl, graph 1 nohead lc rgb '#000000' lw 2 dt 3\n"
               "set label 2 'SL (pi_ref)' at sl, graph 0.05 left offset 0.5, 0\n", f);
     sb_add(&b, "\n");
+    if (!sb_done(&b, fig, err)) return fclose(f), -1;
     formats(f, b.s);
     free(b.s);
     return close_script(f, dir, fig, err);
@@ -330,7 +346,7 @@ int plot_final_vs(const char *dir, const char *fig, const char *data, const char
              "# Points: IQM over seeds of the final reward; bars: 95%% stratified-bootstrap CI.",
              data, key, key, key);
     plot_series_t *s = calloc((size_t)(n ? n : 1), sizeof *s);
-    if (!s) abort();
+    if (!s) return fclose(f), err_set(err, "out of memory writing the script of %s", fig);
     for (int i = 0; i < n; i++) s[i].name = names[i], s[i].guide = s[i].piref = NAN;
     head(f, fig, what, doc, n, s);
     free(s);
@@ -347,6 +363,7 @@ int plot_final_vs(const char *dir, const char *fig, const char *data, const char
     }
     sb_add(&b, ", \\\n       DATA index %d using 1:2 with linespoints lc rgb '#000000' lw 2.5 dt 2 pt 6 title 'guide'", n);
     sb_add(&b, ", \\\n       DATA index %d using 1:3 with linespoints lc rgb '#000000' lw 2.5 dt 3 pt 4 title 'SL (pi_ref)'\n", n);
+    if (!sb_done(&b, fig, err)) return fclose(f), -1;
     formats(f, b.s);
     free(b.s);
     return close_script(f, dir, fig, err);
@@ -404,6 +421,7 @@ static FILE *render_start(const char *dir, const char *fig) {
     snprintf(gp, sizeof gp, "%s.gp", fig);
     sh_quote(&cmd, gp);
     sb_add(&cmd, " 2>&1");
+    if (cmd.failed) return free(cmd.s), NULL; /* reported as "cannot start gnuplot" */
     fflush(NULL);
     FILE *p = popen(cmd.s, "r");
     free(cmd.s);
@@ -444,7 +462,7 @@ int plot_render_all(const char *dir, char *const *figs, int n, int jobs, FILE *e
     if (jobs < 1) jobs = 1;
     int failed = 0;
     FILE **p = calloc((size_t)jobs, sizeof *p);
-    if (!p) abort();
+    if (!p) return fprintf(errs, "rlgf analyze: error: out of memory rendering the figures\n"), n;
     for (int b = 0; b < n; b += jobs) {
         int m = n - b < jobs ? n - b : jobs;
         for (int i = 0; i < m; i++) p[i] = render_start(dir, figs[b + i]);

@@ -31,15 +31,16 @@ void score_free(score_data_t *d);
 int score_read_concepts(const char *path, uint8_t **is_concept, int *vocab, err_t *err);
 
 /* The metric names, in output order; NULL-terminated. */
+#define SCORE_N_METRICS 10
 extern const char *const score_metric_names[];
+
+/* want[k] = 1 for every metric score_metric_names[k] named in a comma list ("bleu4,rougeL");
+ * an unknown name is an error listing the valid ones. */
+int score_select_metrics(const char *list, int *want, err_t *err);
 
 /* Prints the selected metrics (want[k] != 0 for score_metric_names[k]): `name value` lines, or
  * with per_line a header and one row per hypothesis. Returns -1 only when memory runs out. */
 int score_print(const score_data_t *d, const int *want, int per_line, const uint8_t *is_concept, int vocab,
                 FILE *out, err_t *err);
-
-/* The command: parses argv (argv[1] == "score"), prints, returns the exit code (0 ok, 2 bad
- * usage or input, 1 out of memory). */
-int score_main(int argc, char **argv);
 
 #endif

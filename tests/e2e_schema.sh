@@ -20,3 +20,8 @@ $RLGF schema --check $TMP/extra.h5 >"$TMP/o" 2>"$TMP/e"; rc=$?
 if [ $rc -eq 1 ] && grep -q "/iterations/learning_rate (float64) is not in the schema" "$TMP/e"; then ok unknown-column-fails; echo "   -> $(head -1 "$TMP/e")"
 else fail unknown-column-fails "exit $rc: $(head -2 "$TMP/e")"; fi
 expect_fail schema-bad-file "cannot open|No such file|not an HDF5" $RLGF schema --check $TMP/none.h5
+
+# the readers' column names: every literal in the library is a column of the table
+check reader-names-in-schema tools/check_schema_names.sh $RLGF
+printf 'static const char *c = "eval/reward_maen";\n' > $TMP/typo.c
+expect_fail reader-typo-caught 'eval/reward_maen.*not a column' tools/check_schema_names.sh $RLGF $TMP/typo.c

@@ -452,6 +452,41 @@ static void test_append_checks(void **state) {
     assert_true(file_exists(partial));
 }
 
+/* Columns named by the schema's ids: every row of the table is filled, the names come from its
+ * paths (wildcards filled in), and a type other than the table's is refused. */
+static void test_schema_columns(void **state) {
+    (void)state;
+    for (int r = 0; r < SCHEMA_ROWS; r++) assert_non_null(SCHEMA[r].path);
+    char name[64];
+    assert_int_equal(schema_dataset(COL_TR_LOGP, NULL, name, sizeof name), 0);
+    assert_string_equal(name, "trajectories/logp");
+    assert_int_equal(schema_dataset(COL_TR_METRIC, "bleu", name, sizeof name), 0);
+    assert_string_equal(name, "trajectories/metric_bleu");
+    assert_int_equal(schema_dataset(COL_EV_STD, "reward", name, sizeof name), 0);
+    assert_string_equal(name, "eval/reward_std");
+    assert_int_equal(schema_dataset(COL_EV_MEAN, NULL, name, sizeof name), -1);   /* a wildcard needs its text */
+    assert_int_equal(schema_dataset(ATTR_COMPLETE, NULL, name, sizeof name), -1); /* not a dataset */
+    assert_int_equal(schema_dataset(COL_TR_TOKEN_OFFSET, NULL, name, 8), -1);     /* does not fit */
+    err_t err = {{0}};
+    h5log_meta_t meta = {.task = "t", .algo = "a", .seed = 1};
+    h5log_t *log = h5log_create(tpath("schema_cols.h5"), &meta, &err);
+    assert_non_null(log);
+    assert_int_equal(h5log_append_i64(log, COL_IT_ITERATION, 0, &err), 0);
+    assert_int_equal(h5log_append_f64(log, COL_IT_ITERATION, 0, &err), -1);
+    assert_non_null(strstr(err.msg, "the schema says int64"));
+    assert_int_equal(h5log_append_f64(log, COL_IT_REWARD, 0.5, &err), 0);
+    float f = 1;
+    assert_int_equal(h5log_append_col(log, COL_TR_METRIC, "x", H5COL_F32, &f, 1, &err), -1);
+    assert_int_equal(h5log_append_col(log, COL_TR_LOGP, NULL, H5COL_F32, &f, 1, &err), 0);
+    assert_int_equal(h5log_close(log, 1, &err), 0);
+    double *v = NULL;
+    size_t n = 0;
+    assert_int_equal(h5log_read_column(tpath("schema_cols.h5"), "iterations/reward", &v, &n, &err), 0);
+    assert_int_equal(n, 1);
+    assert_true(v[0] == 0.5);
+    free(v);
+}
+
 static void test_close_incomplete_keeps_old_file(void **state) {
     (void)state;
     err_t err = {{0}};
@@ -491,6 +526,7 @@ int main(void) {
         cmocka_unit_test(test_digest_and_info_errors_name_the_file),
         cmocka_unit_test(test_info_output),
         cmocka_unit_test(test_append_checks),
+        cmocka_unit_test(test_schema_columns),
         cmocka_unit_test(test_close_incomplete_keeps_old_file),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -190,17 +190,18 @@ static void test_log_softmax(void **state) {
 }
 
 /* The definition the vector kernel must reproduce bit for bit: one scalar dm_exp per entry, the
- * sum in ascending i. */
+ * sum in four lanes (lane l: entries i = l mod 4 below V rounded down to 4, ascending), combined as
+ * (s0 + s1) + (s2 + s3), then the remaining entries in ascending i. */
 static void log_softmax_scalar(const float *logits, int V, double *out, double *p) {
     double mx = -INFINITY;
     for (int i = 0; i < V; i++)
         if (logits[i] > mx) mx = logits[i];
-    double s = 0.0;
-    for (int i = 0; i < V; i++) {
-        double e = dm_exp((double)logits[i] - mx);
-        s += e;
-        p[i] = e;
-    }
+    double lane[4] = {0.0, 0.0, 0.0, 0.0};
+    int V4 = V / 4 * 4;
+    for (int i = 0; i < V; i++) p[i] = dm_exp((double)logits[i] - mx);
+    for (int i = 0; i < V4; i++) lane[i % 4] += p[i];
+    double s = (lane[0] + lane[1]) + (lane[2] + lane[3]);
+    for (int i = V4; i < V; i++) s += p[i];
     double lse = mx + dm_log(s);
     for (int i = 0; i < V; i++) out[i] = (double)logits[i] - lse;
     for (int i = 0; i < V; i++) p[i] /= s;

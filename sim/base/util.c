@@ -1,5 +1,6 @@
 #include "util.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -28,4 +29,25 @@ double util_now_s(void) {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+int util_dir_nonempty(const char *dir) {
+    DIR *d = opendir(dir);
+    if (!d) return errno == ENOENT ? 0 : -1;
+    struct dirent *e;
+    int any = 0;
+    while (!any && (e = readdir(d))) any = strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
+    closedir(d);
+    return any;
+}
+
+int util_export_dir_ok(const char *dir, int force, const char *replaced, err_t *err) {
+    struct stat st;
+    if (stat(dir, &st) == 0 && !S_ISDIR(st.st_mode)) return err_set(err, "'%s' exists and is not a directory", dir);
+    int full = util_dir_nonempty(dir);
+    if (full < 0) return err_set(err, "cannot read directory '%s': %s", dir, strerror(errno));
+    if (full && !force)
+        return err_set(err, "'%s' is not empty (an earlier export?): not overwriting it; use --force to replace "
+                       "%s, or another directory", dir, replaced);
+    return 0;
 }

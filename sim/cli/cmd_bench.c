@@ -19,12 +19,7 @@
 #include "../rl/ppo.h"
 #include "../rl/rollout.h"
 #include "../run/train.h"
-
-static double seconds(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
+#include "../base/util.h"
 
 static void cpu_name(char *buf, size_t len) {
     snprintf(buf, len, "unknown cpu");
@@ -73,16 +68,16 @@ static bench_result_t run(const config_t *cfg, const task_t *task, model_t *poli
     bench_result_t r = {0, 0, 0, 0};
     for (int rep = 0; rep <= reps; rep++) {
         for (int i = 0; i < b.n; i++) idx[i] = (int64_t)rep * b.n + i;
-        double t0 = seconds();
+        double t0 = util_now_s();
         rollout_generate(eng, &plan, actors, &b, SPLIT_TRAIN, idx, 1, purpose, (uint64_t)rep);
         rollout_score(eng, &b, policy, ref, critic);
-        double t1 = seconds();
+        double t1 = util_now_s();
         for (int i = 0; i < b.n; i++)
             for (int t = 0; t < b.gen_len[i]; t++) b.pmask[batch_tok(&b, i, t)] = b.vmask[batch_tok(&b, i, t)] = 1;
         ppo_rewards_and_gae(&b, cfg->kl.beta, 0, pp.gamma, pp.lambda);
         ppo_stats_t st;
         ppo_update(tr, &b, &pp, 1e-4f, policy, critic, &s1, &s2, 1, rep, &st);
-        double t2 = seconds();
+        double t2 = util_now_s();
         if (rep == 0) continue; /* warm-up: first-touch of every buffer */
         int64_t toks = 0;
         for (int i = 0; i < b.n; i++) toks += b.gen_len[i];
@@ -103,21 +98,33 @@ int bench_main(int argc, char **argv) {
     config_t cfg;
     err_t err;
     cfg_defaults(&cfg);
-    int reps = 2;
+    int reps = 2, only_threads = 0; /* 0: measure 1 and 2 threads */
     for (int i = 2; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            printf("usage: rlgf bench [FILE.ini] [key=value ...] [--reps N]\n\n"
+            printf("usage: rlgf bench [FILE.ini] [key=value ...] [--reps N] [--threads N]\n\n"
                    "Measures, for the configured model and task, with 1 and 2 threads: rollout (generation and\n"
                    "scoring with pi_ref and the critic), the PPO update (epochs x minibatches, target NLL\n"
                    "included) and their sum, the whole iteration without logging and evaluation; in tokens/s and\n"
                    "seconds, mean of N timed iterations (default 2) after one warm-up. Names the machine and prints\n"
                    "the peak memory. `make bench` runs it at the reference IMDB budget with the kernel and PyTorch\n"
-                   "comparisons.\n");
+                   "comparisons. --threads N measures N threads only (e.g. for a profiler).\n");
             return 0;
         }
         if (!strcmp(argv[i], "--reps") && i + 1 < argc) {
             reps = atoi(argv[++i]);
             if (reps < 1) reps = 1;
+            continue;
+        }
+        if (!strcmp(argv[i], "--threads")) {
+            char *end = NULL;
+            long n = i + 1 < argc ? strtol(argv[i + 1], &end, 10) : 0;
+            if (!end || *end || n < 1 || n > 256) {
+                fprintf(stderr, "rlgf bench: --threads needs a thread count from 1 to 256 (got '%s')\n",
+                        i + 1 < argc ? argv[i + 1] : "");
+                return 2;
+            }
+            only_threads = (int)n;
+            i++;
             continue;
         }
         char *eq = strchr(argv[i], '=');
@@ -167,12 +174,13 @@ int bench_main(int argc, char **argv) {
     printf("%-8s %14s %14s %14s %10s %10s %12s\n", "threads", "rollout tok/s", "update tok/s", "iter tok/s", "rollout s",
            "update s", "iteration s");
     bench_result_t base = {0, 0, 0, 0};
-    for (int threads = 1; threads <= 2; threads++) {
+    int t_first = only_threads ? only_threads : 1, t_last = only_threads ? only_threads : 2;
+    for (int threads = t_first; threads <= t_last; threads++) {
         bench_result_t x = run(&cfg, task, policy, ref, critic, threads, reps);
         double it = x.roll_s + x.upd_s;
         printf("%-8d %14.0f %14.0f %14.0f %10.3f %10.3f %12.3f", threads, x.roll_tok / x.roll_s, x.upd_tok / x.upd_s,
                x.roll_tok / it, x.roll_s, x.upd_s, it);
-        if (threads == 1)
+        if (threads == t_first)
             base = x;
         else
             printf("   (x%.2f, x%.2f, x%.2f vs 1 thread)", base.roll_s / x.roll_s, base.upd_s / x.upd_s,

@@ -214,9 +214,18 @@ int sweep_main(int argc, char **argv) {
         return 2;
     }
     rstate_t *st = calloc((size_t)s.nruns, sizeof *st);
-    if (!st) abort();
+    if (!st) {
+        fprintf(stderr, "rlgf sweep: out of memory for %d runs\n", s.nruns);
+        sweep_free(&s);
+        return 2;
+    }
     for (int i = 0; i < s.nruns; i++) st[i].lock_fd = -1;
-    load_manifests(&s, st);
+    if (load_manifests(&s, st, &err) != 0) {
+        fprintf(stderr, "rlgf sweep: %s\n", err.msg);
+        free(st);
+        sweep_free(&s);
+        return 2;
+    }
     int rc = 0;
     if (o.merge) {
         rc = cmd_merge(&s, st);

@@ -172,7 +172,7 @@ static void attention_backward(float *dinp, float *datt_row, const float *dout, 
     kern_attention_backward(dinp, dout, inp, att, B, T, C, NH, NULL);
 }
 
-// out, inp are (N): the tanh approximation of GELU
+// out, inp are (N): the tanh approximation of GELU (computed as x sigmoid(2u), sim/nn/kern_impl.h)
 static void gelu_forward(float *out, const float *inp, int N) { kern_gelu_forward(out, NULL, inp, N); }
 
 // dinp, inp, dout are (N)
@@ -197,7 +197,7 @@ const gpt_test_hooks_t gpt_test_hooks = {
     encoder_forward,   encoder_backward,   layernorm_forward, layernorm_backward,
     matmul_forward,    matmul_backward,    attention_forward, attention_backward,
     gelu_forward,      gelu_backward,      residual_forward,  residual_backward,
-    kern_det_expf,     kern_det_tanhf,     kern_det_expf8,    kern_det_tanhf8,
+    kern_det_expf,     kern_det_expf8,
 };
 
 /* ------------------------------------------------------------------------------------------
@@ -360,7 +360,7 @@ struct gpt_ws {
     float *att;                            /* (L,B,NH,T,pad8(T)) */
     float *residual2;                      /* (L,B,T,C) */
     float *ln2, *ln2_mean, *ln2_rstd;      /* (L,B,T,C), (L,B,T), (L,B,T) */
-    float *fch, *fch_gelu, *fch_th;        /* (L,B,T,4C); fch_th: GELU's tanh, for the backward */
+    float *fch, *fch_gelu, *fch_sg;        /* (L,B,T,4C); fch_sg: GELU's sigmoid, for the backward */
     float *residual3;                      /* (L,B,T,C) */
     float *lnf, *lnf_mean, *lnf_rstd;      /* (B,T,C), (B,T), (B,T) */
     float *out;                            /* (B,T,V) or (B,T) */
@@ -394,7 +394,7 @@ gpt_ws_t *gpt_ws_create(const model_t *m, int max_B, int max_T) {
         L * BT * 3 * C, L * BT * C, L * att, L * BT * C,        /* qkv, atty, att, residual2 */
         L * BT * C, L * BT, L * BT,                             /* ln2 */
         L * BT * 4 * C, L * BT * 4 * C, L * BT * C,             /* fch, fch_gelu, residual3 */
-        L * BT * 4 * C,                                         /* fch_th */
+        L * BT * 4 * C,                                         /* fch_sg */
         BT * C, BT, BT,                                         /* lnf */
         BT * OD, BT * C, WT,                                    /* out, proj, wT */
         BT * C, BT * C, BT * 3 * C, BT * 4 * C, BT * 4 * C, (size_t)max_T, /* backward */
@@ -402,7 +402,7 @@ gpt_ws_t *gpt_ws_create(const model_t *m, int max_B, int max_T) {
     float **ptrs[] = {
         &ws->encoded,  &ws->ln1,       &ws->ln1_mean, &ws->ln1_rstd, &ws->qkv,     &ws->atty,
         &ws->att,      &ws->residual2, &ws->ln2,      &ws->ln2_mean, &ws->ln2_rstd, &ws->fch,
-        &ws->fch_gelu, &ws->residual3, &ws->fch_th, &ws->lnf,      &ws->lnf_mean, &ws->lnf_rstd, &ws->out,
+        &ws->fch_gelu, &ws->residual3, &ws->fch_sg, &ws->lnf,      &ws->lnf_mean, &ws->lnf_rstd, &ws->out,
         &ws->proj,     &ws->wT,        &ws->dres,     &ws->dbuf,     &ws->dqkv,     &ws->dfch,
         &ws->dfchg,    &ws->datt_row,
     };
@@ -481,7 +481,7 @@ const float *gpt_forward(const model_t *m, gpt_ws_t *ws, const int32_t *tokens, 
             residual_forward(r2, residual + r0 * C_, pj, R * C);
             layernorm_forward(ln2 + r0 * C_, ln2_mean + r0, ln2_rstd + r0, r2, p->ln2w + l * C_, p->ln2b + l * C_, R, C);
             matmul_forward_t(h, ln2 + r0 * C_, w.fc, p->fcb + l * 4 * C_, R, C, 4 * C);
-            kern_gelu_forward(fch_gelu + r0 * 4 * C_, ws->fch_th + l * BT * 4 * C_ + r0 * 4 * C_, h, R * 4 * C);
+            kern_gelu_forward(fch_gelu + r0 * 4 * C_, ws->fch_sg + l * BT * 4 * C_ + r0 * 4 * C_, h, R * 4 * C);
             matmul_forward_t(pj, fch_gelu + r0 * 4 * C_, w.fcproj, p->fcprojb + l * C_, R, 4 * C, C);
             residual_forward(residual3 + r0 * C_, r2, pj, R * C);
             if (l == L - 1)
@@ -551,7 +551,7 @@ void gpt_backward(const model_t *m, gpt_ws_t *ws, const float *dout, float *grad
             size_t r0 = part ? (size_t)b * T + ws->from[b] : 0;
             int R = part ? T - ws->from[b] : N;
             if (R > 0)
-                kern_gelu_backward(ws->dfch + r0 * 4 * C_, fch + r0 * 4 * C_, ws->fch_th + l * BT * 4 * C_ + r0 * 4 * C_,
+                kern_gelu_backward(ws->dfch + r0 * 4 * C_, fch + r0 * 4 * C_, ws->fch_sg + l * BT * 4 * C_ + r0 * 4 * C_,
                                    ws->dfchg + r0 * 4 * C_, R * 4 * C);
         }
         matmul_backward_to(ws->dbuf, g.fcw + l * 4 * C_ * C_, g.fcb + l * 4 * C_, ws->dfch, ln2,

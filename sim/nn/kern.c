@@ -68,9 +68,9 @@ void kern_attention_backward(float *dinp, const float *dout, const float *inp, c
 }
 
 
-void kern_gelu_forward(float *out, float *th, const float *inp, int N) { KPICK(gelu_forward)(out, th, inp, N); }
-void kern_gelu_backward(float *dinp, const float *inp, const float *th, const float *dout, int N) {
-    KPICK(gelu_backward)(dinp, inp, th, dout, N);
+void kern_gelu_forward(float *out, float *sg, const float *inp, int N) { KPICK(gelu_forward)(out, sg, inp, N); }
+void kern_gelu_backward(float *dinp, const float *inp, const float *sg, const float *dout, int N) {
+    KPICK(gelu_backward)(dinp, inp, sg, dout, N);
 }
 
 void kern_layernorm_forward(float *out, float *mean, float *rstd, const float *inp, const float *weight,
@@ -91,14 +91,8 @@ void kern_exp_shift(double *out, const float *x, int n, double mx, double t) {
 void kern_log_softmax(const float *logits, int V, double *out, double *p) { KPICK(log_softmax)(logits, V, out, p); }
 
 float kern_det_expf(float x) { return det_expf(x); }
-float kern_det_tanhf(float x) { return det_tanhf(x); }
 void kern_det_expf8(float *out, const float *in) {
     vf8 x = LD8(in), y;
     det_expf8(&y, &x);
-    ST8(out, y);
-}
-void kern_det_tanhf8(float *out, const float *in) {
-    vf8 x = LD8(in), y;
-    det_tanhf8(&y, &x);
     ST8(out, y);
 }

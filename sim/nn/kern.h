@@ -43,11 +43,11 @@ void kern_attention_backward(float *dinp, const float *dout, const float *inp, c
 void kern_attention_row(float *out, float *att_row, const float *q, const float *kT, int ldk, const float *v,
                         long sv, int t, int hs);
 
-// out, inp are (N): the tanh approximation of GELU; th (N) or NULL receives the tanh values
-void kern_gelu_forward(float *out, float *th, const float *inp, int N);
-// dinp, inp, dout are (N): dinp += gelu'(inp) dout; th the forward's tanh values, or NULL to
+// out, inp are (N): the tanh approximation of GELU, x sigma(2u); sg (N) or NULL receives sigma(2u)
+void kern_gelu_forward(float *out, float *sg, const float *inp, int N);
+// dinp, inp, dout are (N): dinp += gelu'(inp) dout; sg the forward's sigmoid values, or NULL to
 // recompute them (same bits)
-void kern_gelu_backward(float *dinp, const float *inp, const float *th, const float *dout, int N);
+void kern_gelu_backward(float *dinp, const float *inp, const float *sg, const float *dout, int N);
 
 // inp, out are (N,C); mean, rstd are (N); weight, bias are (C). Orders: sim/nn/kern_impl.h.
 void kern_layernorm_forward(float *out, float *mean, float *rstd, const float *inp, const float *weight,
@@ -64,12 +64,10 @@ void kern_exp_shift(double *out, const float *x, int n, double mx, double t);
 // log_softmax_probs_row (sim/nn/sample.h), its bits
 void kern_log_softmax(const float *logits, int V, double *out, double *p);
 
-/* The libm-free exp and tanh of the model (sim/nn/kern_impl.h), exported for tests: scalar, and 8
- * at a time as the vector kernels compute them (same bits). */
+/* The libm-free exp of the model (sim/nn/kern_impl.h: dm_fexpf), exported for tests: scalar, and 8
+ * at a time as the vector kernels compute it (same bits). */
 float kern_det_expf(float x);
-float kern_det_tanhf(float x);
 void kern_det_expf8(float *out, const float *in);
-void kern_det_tanhf8(float *out, const float *in);
 
 /* 1 when the AVX2 versions run (x86-64 with AVX2, and RLGF_SIMD not set to "base"). */
 int kern_simd_avx2(void);

@@ -28,13 +28,11 @@ typedef int32_t vi8 __attribute__((vector_size(32)));
 #define HSUM8(v) ({ vf8 h_ = (v); ((h_[0] + h_[1]) + (h_[2] + h_[3])) + ((h_[4] + h_[5]) + (h_[6] + h_[7])); })
 
 /* ------------------------------------------------------------------------------------------
- * exp and tanh: rlgf's own maths (sim/dmath.h), the only place transcendentals are computed,
- * within 0.51 float ulp of the exact value (tests/test_dmath.c against MPFR). The 8-lane versions
- * give the scalar ones' bits lane by lane (tested there too). */
-#define det_expf(x) dm_expf(x)
-#define det_tanhf(x) dm_tanhf(x)
-#define det_expf8(yp, xp) dm_expf8((float *)(yp), (const float *)(xp))
-#define det_tanhf8(yp, xp) dm_tanhf8((float *)(yp), (const float *)(xp))
+ * exp: rlgf's own maths (sim/base/dmath.h), the only place a transcendental is computed. The model
+ * uses the float-only dm_fexpf (within 1.03 ulp, tests/test_dmath.c against MPFR) in the attention
+ * softmax and GELU's sigmoid; the 8-lane version gives the scalar's bits lane by lane. */
+#define det_expf(x) dm_fexpf(x)
+#define det_expf8(yp, xp) dm_fexpf8((float *)(yp), (const float *)(xp))
 
 #ifdef KERN_AVX2
 #define KV(name) kv_##name##_avx2
@@ -50,8 +48,8 @@ typedef int32_t vi8 __attribute__((vector_size(32)));
     void kv_attention_forward_##sfx(float *out, float *att, const float *inp, int B, int T, int C, int NH, const int *from, float *kT); \
     void kv_attention_row_##sfx(float *out, float *att_row, const float *q, const float *kT, int ldk, const float *v, long sv, int t, int hs); \
     void kv_attention_backward_##sfx(float *dinp, const float *dout, const float *inp, const float *att, int B, int T, int C, int NH, const int *from, float *vT, float *ds); \
-    void kv_gelu_forward_##sfx(float *out, float *th, const float *inp, int N); \
-    void kv_gelu_backward_##sfx(float *dinp, const float *inp, const float *th, const float *dout, int N); \
+    void kv_gelu_forward_##sfx(float *out, float *sg, const float *inp, int N); \
+    void kv_gelu_backward_##sfx(float *dinp, const float *inp, const float *sg, const float *dout, int N); \
     void kv_colsum_##sfx(float *out, const float *a, int N, int M); \
     void kv_exp_shift_##sfx(double *out, const float *x, int n, double mx, double t); \
     void kv_log_softmax_##sfx(const float *logits, int V, double *out, double *p); \
@@ -372,60 +370,68 @@ void KV(attention_backward)(float *dinp, const float *dout, const float *inp, co
 }
 
 /* ------------------------------------------------------------------------------------------
- * GELU (tanh approximation), element-wise: 8 at a time, the tail with the scalar twins. */
+ * GELU (the tanh approximation), element-wise, 8 at a time and the tail with the scalar twins:
+ *   gelu(x) = 0.5 x (1 + tanh(u)) = x sigma(2u),  u = sqrt(2/pi) (x + 0.044715 x^3),
+ * since 0.5 (1 + tanh(u)) = 1 / (1 + e^(-2u)). The sigmoid form needs one float exp
+ * (dm_fexpf) and one division, and has no cancellation where tanh(u) is near -1. */
 
 #define GELU_SCALING 0.7978845608028654f /* sqrt(2/pi) */
 #define GELU_CUBIC 0.044715f
 
-/* th, when not NULL, receives tanh(...) of every element for gelu_backward_body to reuse */
-KINLINE void gelu_forward_body(float *out, float *thv, const float *inp, int N) {
+/* sg, when not NULL, receives sigma(2u) of every element for gelu_backward_body to reuse */
+KINLINE void gelu_forward_body(float *out, float *sgv, const float *inp, int N) {
     int i = 0;
     for (; i + 8 <= N; i += 8) {
         vf8 x = LD8(inp + i);
         vf8 cube = BC8(GELU_CUBIC) * x * x * x;
-        vf8 th, u = BC8(GELU_SCALING) * (x + cube);
-        det_tanhf8(&th, &u);
-        if (thv) ST8(thv + i, th);
-        ST8(out + i, BC8(0.5f) * x * (BC8(1.0f) + th));
+        vf8 e, z = BC8(-2.0f * GELU_SCALING) * (x + cube);
+        det_expf8(&e, &z);
+        vf8 sg = BC8(1.0f) / (BC8(1.0f) + e);
+        if (sgv) ST8(sgv + i, sg);
+        ST8(out + i, x * sg);
     }
     for (; i < N; i++) {
         float x = inp[i];
         float cube = GELU_CUBIC * x * x * x;
-        float th = det_tanhf(GELU_SCALING * (x + cube));
-        if (thv) thv[i] = th;
-        out[i] = 0.5f * x * (1.0f + th);
+        float sg = 1.0f / (1.0f + det_expf(-2.0f * GELU_SCALING * (x + cube)));
+        if (sgv) sgv[i] = sg;
+        out[i] = x * sg;
     }
 }
 
-/* thv: the forward's tanh values, or NULL to recompute them (the same bits either way) */
-KINLINE void gelu_backward_body(float *dinp, const float *inp, const float *thv, const float *dout, int N) {
+/* d/dx [x sigma(2u)] = sigma + x 2 sigma (1 - sigma) u'(x), u'(x) = sqrt(2/pi) (1 + 3 0.044715 x^2).
+ * sgv: the forward's sigma values, or NULL to recompute them (the same bits either way) */
+KINLINE void gelu_backward_body(float *dinp, const float *inp, const float *sgv, const float *dout, int N) {
     int i = 0;
     for (; i + 8 <= N; i += 8) {
-        vf8 x = LD8(inp + i), th;
-        if (thv) {
-            th = LD8(thv + i);
+        vf8 x = LD8(inp + i), sg;
+        if (sgv) {
+            sg = LD8(sgv + i);
         } else {
-            vf8 cube = BC8(GELU_CUBIC) * x * x * x, u = BC8(GELU_SCALING) * (x + cube);
-            det_tanhf8(&th, &u);
+            vf8 cube = BC8(GELU_CUBIC) * x * x * x, e, z = BC8(-2.0f * GELU_SCALING) * (x + cube);
+            det_expf8(&e, &z);
+            sg = BC8(1.0f) / (BC8(1.0f) + e);
         }
-        vf8 sech2 = BC8(1.0f) - th * th;
-        vf8 local = BC8(0.5f) * (BC8(1.0f) + th) +
-                    x * BC8(0.5f) * sech2 * BC8(GELU_SCALING) * (BC8(1.0f) + BC8(3.0f * GELU_CUBIC) * x * x);
+        vf8 local = sg + x * (BC8(2.0f) * sg * (BC8(1.0f) - sg)) * BC8(GELU_SCALING) *
+                             (BC8(1.0f) + BC8(3.0f * GELU_CUBIC) * x * x);
         ST8(dinp + i, LD8(dinp + i) + local * LD8(dout + i));
     }
     for (; i < N; i++) {
-        float x = inp[i];
-        float cube = GELU_CUBIC * x * x * x;
-        float th = thv ? thv[i] : det_tanhf(GELU_SCALING * (x + cube));
-        float sech2 = 1.0f - th * th;
-        float local = 0.5f * (1.0f + th) + x * 0.5f * sech2 * GELU_SCALING * (1.0f + 3.0f * GELU_CUBIC * x * x);
+        float x = inp[i], sg;
+        if (sgv) {
+            sg = sgv[i];
+        } else {
+            float cube = GELU_CUBIC * x * x * x;
+            sg = 1.0f / (1.0f + det_expf(-2.0f * GELU_SCALING * (x + cube)));
+        }
+        float local = sg + x * (2.0f * sg * (1.0f - sg)) * GELU_SCALING * (1.0f + 3.0f * GELU_CUBIC * x * x);
         dinp[i] += local * dout[i];
     }
 }
 
-void KV(gelu_forward)(float *out, float *th, const float *inp, int N) { gelu_forward_body(out, th, inp, N); }
-void KV(gelu_backward)(float *dinp, const float *inp, const float *th, const float *dout, int N) {
-    gelu_backward_body(dinp, inp, th, dout, N);
+void KV(gelu_forward)(float *out, float *sg, const float *inp, int N) { gelu_forward_body(out, sg, inp, N); }
+void KV(gelu_backward)(float *dinp, const float *inp, const float *sg, const float *dout, int N) {
+    gelu_backward_body(dinp, inp, sg, dout, N);
 }
 
 /* ------------------------------------------------------------------------------------------
@@ -558,7 +564,8 @@ KINLINE void exp_shift_body(double *out, const float *x, int n, double mx, doubl
 void KV(exp_shift)(double *out, const float *x, int n, double mx, double t) { exp_shift_body(out, x, n, mx, t); }
 
 /* log-softmax of one row in double (sim/nn/sample.h): the max, the exps 4 at a time, their sum in
- * ascending i (one scalar chain: the order is the definition), then out and p 4 at a time (IEEE
+ * four lanes (lane l: i = l mod 4 ascending; (s0 + s1) + (s2 + s3); the tail after), then out and
+ * p 4 at a time (IEEE
  * subtraction and division are exact per element whatever the grouping). The max is taken per
  * lane then across lanes: the same value as the scalar scan (NaN never wins a comparison); only
  * which zero wins a tie of +0 and -0 can differ, and neither the exps (dm_exp(x -+ 0) for x = -0
@@ -577,9 +584,20 @@ KINLINE void log_softmax_body(const float *logits, int V, double *out, double *p
     }
     for (int i = V8; i < V; i++)
         if (logits[i] > mx) mx = logits[i];
-    double *e = p ? p : out, s = 0.0;
+    double *e = p ? p : out, s;
     exp_shift_body(e, logits, V, (double)mx, 1.0);
-    for (int i = 0; i < V; i++) s += e[i];
+    {   /* four partial sums (lane l adds i = l mod 4 in ascending i), then (s0 + s1) + (s2 + s3),
+         * then the tail in ascending i: four independent chains instead of one of V additions */
+        int V4 = V / 4 * 4;
+        dm_vd4 s4 = DM_BCD(0.0);
+        for (int i = 0; i < V4; i += 4) {
+            dm_vd4 q;
+            memcpy(&q, e + i, sizeof q);
+            s4 += q;
+        }
+        s = (s4[0] + s4[1]) + (s4[2] + s4[3]);
+        for (int i = V4; i < V; i++) s += e[i];
+    }
     double lse = (double)mx + dm_log(s);
     int i = 0;
     for (; i + 4 <= V; i += 4) {

@@ -6,8 +6,8 @@
 
 size_t sample_scratch_size(int V) { return (size_t)V * (sizeof(double) + 2 * sizeof(int)); }
 
-/* sim/nn/kern_impl.h has the body: max, exps 4 at a time (dm_exp's bits), their sum in ascending
- * i, lse = max + log(sum), out = logits - lse, p = exps / sum (the same exps: no second pass) */
+/* sim/nn/kern_impl.h has the body: max, exps 4 at a time (dm_exp's bits), their sum in 4 lanes in a
+ * fixed order, lse = max + log(sum), out = logits - lse, p = exps / sum (the same exps: no second pass) */
 void log_softmax_probs_row(const float *logits, int V, double *out, double *p) { kern_log_softmax(logits, V, out, p); }
 
 void log_softmax_row(const float *logits, int V, double *out) { log_softmax_probs_row(logits, V, out, NULL); }

@@ -1,6 +1,7 @@
 #include "ppo.h"
 #include "ppo_loss.h"
 
+#include <assert.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,7 +103,8 @@ static model_ws_t *ws_for(ppo_trainer_t *t, pworker_t *w, const model_t *m) {
             w->ws[i] = model_ws_create(m, ROLLOUT_BLOCK, t->seq_cap);
             return w->ws[i];
         }
-    abort(); /* more models than any algorithm uses: a programming error */
+    assert(!"more models than any algorithm uses: a programming error");
+    return NULL;
 }
 
 /* PPO's shaping is KL estimator k1 in the reward: the one implementation is est_rewards_and_gae

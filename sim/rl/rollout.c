@@ -1,6 +1,7 @@
 #include "rollout.h"
 #include "../nn/kern.h"
 
+#include <assert.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,7 +53,8 @@ static int slot_for(worker_t *w, const model_t *m) {
             w->model[i] = m;
             return i;
         }
-    abort(); /* more distinct models than any algorithm uses: a programming error */
+    assert(!"more distinct models than any algorithm uses: a programming error");
+    return 0;
 }
 
 static model_ws_t *ws_for(rollout_engine_t *e, worker_t *w, const model_t *m) {

@@ -18,6 +18,7 @@
 #include "../rl/batch.h"
 #include "../base/config.h"
 #include "../base/dmath.h"
+#include "../base/util.h"
 #include "../store/h5log.h"
 #include "../store/h5util.h"
 #include "../rl/ppo.h"
@@ -78,16 +79,8 @@ static void attr_str(cw_t *w, hid_t obj, const char *name, const char *s) {
 static hid_t dset(cw_t *w, hid_t g, const char *name, hid_t ftype, hid_t mtype, int rank, const hsize_t *dims,
                   const void *buf, const char *doc) {
     if (w->bad) return -1;
-    hid_t sp = rank ? H5Screate_simple(rank, dims, NULL) : H5Screate(H5S_SCALAR);
-    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
-    int ok = sp >= 0 && dcpl >= 0 && H5Pset_obj_track_times(dcpl, 0) >= 0 &&
-             H5Pset_attr_creation_order(dcpl, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED) >= 0;
-    hid_t d = ok ? H5Dcreate2(g, name, ftype, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT) : -1;
-    ok = d >= 0 && H5Dwrite(d, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) >= 0;
-    if (dcpl >= 0) H5Pclose(dcpl);
-    if (sp >= 0) H5Sclose(sp);
-    if (!ok) {
-        if (d >= 0) H5Dclose(d);
+    hid_t d = h5util_write_dataset(g, name, ftype, mtype, rank, dims, buf);
+    if (d < 0) {
         fail_at(w, name);
         return -1;
     }
@@ -1211,24 +1204,8 @@ static int family_knobs(const char *path, err_t *err) {
 
 /* ---- export ---------------------------------------------------------------------------------- */
 
-static int dir_nonempty(const char *dir) {
-    DIR *d = opendir(dir);
-    if (!d) return errno == ENOENT ? 0 : -1;
-    struct dirent *e;
-    int any = 0;
-    while (!any && (e = readdir(d))) any = strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
-    closedir(d);
-    return any;
-}
-
 int conf_export(const char *dir, int force, err_t *err) {
-    struct stat st;
-    if (stat(dir, &st) == 0 && !S_ISDIR(st.st_mode)) return err_set(err, "'%s' exists and is not a directory", dir);
-    int full = dir_nonempty(dir);
-    if (full < 0) return err_set(err, "cannot read directory '%s': %s", dir, strerror(errno));
-    if (full && !force)
-        return err_set(err, "'%s' is not empty (an earlier export?): not overwriting it; use --force to replace "
-                       "the kit's files there, or another directory", dir);
+    if (util_export_dir_ok(dir, force, "the kit's files there", err)) return -1;
     if (mkdir(dir, 0777) != 0 && errno != EEXIST) return err_set(err, "cannot create '%s': %s", dir, strerror(errno));
     int (*const fns[])(const char *, err_t *) = {family_gae, family_pg, family_vf, family_ent,
                                                  family_tgt, family_masks, family_toy, family_step,

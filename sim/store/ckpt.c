@@ -32,7 +32,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define h5_cause h5log_error_cause
 
 #define make_gcpl h5util_make_cpl
 #define write_attr h5util_write_attr
@@ -234,7 +233,7 @@ static int ckpt_write(const char *path, model_t *const *models, const char *cons
     if (fapl >= 0) H5Pclose(fapl);
     rc = 0;
     if (f < 0) {
-        rc = err_set(err, "cannot create checkpoint '%s': %s", tmp, h5_cause(cause));
+        rc = err_set(err, "cannot create checkpoint '%s': %s", tmp, h5log_error_cause(cause));
     } else {
         hid_t gcpl = make_gcpl(H5P_GROUP_CREATE), mg = -1;
         char sum[65];
@@ -243,17 +242,17 @@ static int ckpt_write(const char *path, model_t *const *models, const char *cons
         if (write_str_attr(f, "config", config_text) < 0 ||
             write_attr(f, "step", H5T_STD_I64LE, H5T_NATIVE_INT64, &step) < 0 ||
             write_str_attr(f, "checksum", sum) < 0)
-            rc = err_set(err, "%s: cannot write root attributes: %s", tmp, h5_cause(cause));
+            rc = err_set(err, "%s: cannot write root attributes: %s", tmp, h5log_error_cause(cause));
         else if (gcpl < 0 || (mg = H5Gcreate2(f, "models", H5P_DEFAULT, gcpl, H5P_DEFAULT)) < 0)
-            rc = err_set(err, "%s: cannot create group /models: %s", tmp, h5_cause(cause));
+            rc = err_set(err, "%s: cannot create group /models: %s", tmp, h5log_error_cause(cause));
         if (gcpl >= 0) H5Pclose(gcpl);
         for (int i = 0; rc == 0 && i < n; i++)
             if (save_model(mg, models[i], names[i], config_text) < 0)
-                rc = err_set(err, "%s: cannot write model '%s': %s", tmp, names[i], h5_cause(cause));
+                rc = err_set(err, "%s: cannot write model '%s': %s", tmp, names[i], h5log_error_cause(cause));
         if (mg >= 0) H5Gclose(mg);
         if (rc == 0 && extra && save_state(f, extra) < 0)
-            rc = err_set(err, "%s: cannot write the run state: %s", tmp, h5_cause(cause));
-        if (H5Fclose(f) < 0 && rc == 0) rc = err_set(err, "%s: cannot close (disk full?): %s", tmp, h5_cause(cause));
+            rc = err_set(err, "%s: cannot write the run state: %s", tmp, h5log_error_cause(cause));
+        if (H5Fclose(f) < 0 && rc == 0) rc = err_set(err, "%s: cannot close (disk full?): %s", tmp, h5log_error_cause(cause));
     }
     if (rc == 0) {
         fd = open(tmp, O_RDONLY);
@@ -327,7 +326,7 @@ model_t *ckpt_load(const char *path, const char *name, err_t *err) {
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, fapl >= 0 ? fapl : H5P_DEFAULT);
     if (fapl >= 0) H5Pclose(fapl);
     if (f < 0) {
-        err_set(err, "cannot open checkpoint '%s' (truncated or damaged?): %s", path, h5_cause(cause));
+        err_set(err, "cannot open checkpoint '%s' (truncated or damaged?): %s", path, h5log_error_cause(cause));
         return NULL;
     }
     model_t *m = NULL;
@@ -375,7 +374,7 @@ model_t *ckpt_load(const char *path, const char *name, err_t *err) {
             if (rc == -2)
                 err_set(err, "%s: model '%s': dataset '%s' does not hold %zu values", path, name, dsets[k], m->n_params);
             else
-                err_set(err, "%s: model '%s': cannot read dataset '%s': %s", path, name, dsets[k], h5_cause(cause));
+                err_set(err, "%s: model '%s': cannot read dataset '%s': %s", path, name, dsets[k], h5log_error_cause(cause));
             model_destroy(m);
             m = NULL;
             goto done;
@@ -412,7 +411,7 @@ static hid_t open_ckpt_ro(const char *path, err_t *err) {
     H5Eset_auto(H5E_DEFAULT, NULL, NULL);
     if (access(path, R_OK) != 0) return err_set(err, "cannot open checkpoint '%s': %s", path, strerror(errno));
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    if (f < 0) return err_set(err, "cannot open checkpoint '%s' as HDF5: %s", path, h5_cause(cause));
+    if (f < 0) return err_set(err, "cannot open checkpoint '%s' as HDF5: %s", path, h5log_error_cause(cause));
     return f;
 }
 

@@ -23,10 +23,6 @@
 #include "h5util.h"
 #include "h5private.h"
 
-#define h5_cause h5log_error_cause
-#define open_ro h5util_open_ro
-#define run_isolated h5util_run_isolated
-
 #include <errno.h>
 #include <fcntl.h>
 #include <hdf5.h>
@@ -169,7 +165,7 @@ static int hash_object_data(digest_t *d, hid_t obj, int is_attr, const char *pat
     rc = 0;
     goto done;
 fail:
-    err_set(d->err, "%s: cannot read %s '%s': %s", d->file, is_attr ? "attribute" : "dataset", path, h5_cause(cause));
+    err_set(d->err, "%s: cannot read %s '%s': %s", d->file, is_attr ? "attribute" : "dataset", path, h5log_error_cause(cause));
 done:
     free(buf);
     if (mt >= 0) H5Tclose(mt);
@@ -192,7 +188,7 @@ static herr_t digest_attr_cb(hid_t obj, const char *name, const H5A_info_t *info
     hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
     if (a < 0) {
         char cause[300];
-        err_set(w->d->err, "%s: cannot open attribute '%s': %s", w->d->file, apath, h5_cause(cause));
+        err_set(w->d->err, "%s: cannot open attribute '%s': %s", w->d->file, apath, h5log_error_cause(cause));
         return -1;
     }
     put_tag_path(w->d, 'A', apath);
@@ -207,7 +203,7 @@ static int digest_attrs(digest_t *d, hid_t obj, const char *path) {
     if (H5Aiterate2(obj, H5_INDEX_NAME, H5_ITER_INC, &idx, digest_attr_cb, &w) < 0) {
         if (!d->failed) {
             char cause[300];
-            err_set(d->err, "%s: cannot list attributes of '%s': %s", d->file, path, h5_cause(cause));
+            err_set(d->err, "%s: cannot list attributes of '%s': %s", d->file, path, h5log_error_cause(cause));
         }
         d->failed = 1;
         return -1;
@@ -229,7 +225,7 @@ static herr_t digest_link_cb(hid_t g, const char *name, const H5L_info_t *info, 
     }
     hid_t o = H5Oopen(g, name, H5P_DEFAULT);
     if (o < 0) {
-        err_set(d->err, "%s: cannot open '%s': %s", d->file, cpath, h5_cause(cause));
+        err_set(d->err, "%s: cannot open '%s': %s", d->file, cpath, h5log_error_cause(cause));
         d->failed = 1;
         return -1;
     }
@@ -263,7 +259,7 @@ static int digest_group(digest_t *d, hid_t g, const char *path) {
     if (H5Literate(g, H5_INDEX_NAME, H5_ITER_INC, &idx, digest_link_cb, &w) < 0) {
         if (!d->failed) {
             char cause[300];
-            err_set(d->err, "%s: cannot list group '%s': %s", d->file, path, h5_cause(cause));
+            err_set(d->err, "%s: cannot list group '%s': %s", d->file, path, h5log_error_cause(cause));
         }
         d->failed = 1;
         return -1;
@@ -283,7 +279,7 @@ static void to_hex(const uint8_t *b, size_t n, char *hex) {
 
 static int digest_direct(const char *path, char hex[65], err_t *err) {
     hex[0] = 0;
-    hid_t f = open_ro(path, err);
+    hid_t f = h5util_open_ro(path, err);
     if (f < 0) return -1;
     digest_t d = {.file = path, .err = err};
     sha256_init(&d.ctx);
@@ -322,7 +318,7 @@ int h5log_digest(const char *path, char hex[65], err_t *err) {
     size_t len = 0;
     FILE *mem = open_memstream(&buf, &len);
     if (!mem) return err_set(err, "'%s': out of memory", path);
-    int rc = run_isolated(path, digest_child, path, mem, err);
+    int rc = h5util_run_isolated(path, digest_child, path, mem, err);
     fclose(mem);
     if (rc == 0 && len != 64) rc = err_set(err, "'%s': digest failed", path);
     if (rc == 0) {

@@ -8,10 +8,6 @@
 #include "h5private.h"
 #include "../base/runcodes.h"
 
-#define h5_cause h5log_error_cause
-#define open_ro h5util_open_ro
-#define run_isolated h5util_run_isolated
-
 #include <errno.h>
 #include <fcntl.h>
 #include <hdf5.h>
@@ -277,7 +273,7 @@ static size_t ends_with(const char *s, const char *suf) {
 }
 
 static int info_direct(const char *path, FILE *out, err_t *err) {
-    hid_t f = open_ro(path, err);
+    hid_t f = h5util_open_ro(path, err);
     if (f < 0) return -1;
     static const char *keys[] = {"schema_version", "program_version", "task", "algo", "seed", "config_hash"};
     char *complete = attr_text(f, "complete");
@@ -392,7 +388,7 @@ static int info_direct(const char *path, FILE *out, err_t *err) {
     hid_t root = H5Gopen2(f, "/", H5P_DEFAULT);
     if (root < 0 || list_group(&ls, root, "", 0) < 0) {
         char cause[300];
-        rc = err_set(err, "%s: cannot list datasets: %s", path, h5_cause(cause));
+        rc = err_set(err, "%s: cannot list datasets: %s", path, h5log_error_cause(cause));
     }
     if (root >= 0) H5Gclose(root);
     size_t wp = 0, ws = 0;
@@ -417,7 +413,7 @@ static int info_direct(const char *path, FILE *out, err_t *err) {
 static int read_column_direct(const char *path, const char *dataset, double **values, size_t *n, err_t *err) {
     *values = NULL;
     *n = 0;
-    hid_t f = open_ro(path, err);
+    hid_t f = h5util_open_ro(path, err);
     if (f < 0) return -1;
     column_t c = read_column(f, dataset);
     H5Fclose(f);
@@ -449,7 +445,7 @@ static int column_child(const void *ctx, FILE *out, err_t *err) {
     return 0;
 }
 
-int h5log_info(const char *path, FILE *out, err_t *err) { return run_isolated(path, info_child, path, out, err); }
+int h5log_info(const char *path, FILE *out, err_t *err) { return h5util_run_isolated(path, info_child, path, out, err); }
 
 typedef struct {
     const char *path, *name;
@@ -457,7 +453,7 @@ typedef struct {
 
 static int attr_child(const void *ctx, FILE *out, err_t *err) {
     const attr_req_t *q = ctx;
-    hid_t f = open_ro(q->path, err);
+    hid_t f = h5util_open_ro(q->path, err);
     if (f < 0) return -1;
     char *v = attr_text(f, q->name);
     H5Fclose(f);
@@ -473,7 +469,7 @@ int h5log_read_attr(const char *path, const char *name, char **text, err_t *err)
     FILE *mem = open_memstream(text, &len);
     if (!mem) return err_set(err, "'%s': out of memory", path);
     attr_req_t q = {path, name};
-    int rc = run_isolated(path, attr_child, &q, mem, err);
+    int rc = h5util_run_isolated(path, attr_child, &q, mem, err);
     fclose(mem);
     if (rc) {
         free(*text);
@@ -490,7 +486,7 @@ int h5log_read_column(const char *path, const char *dataset, double **values, si
     FILE *mem = open_memstream(&buf, &len);
     if (!mem) return err_set(err, "'%s': out of memory", path);
     col_req_t q = {path, dataset};
-    int rc = run_isolated(path, column_child, &q, mem, err);
+    int rc = h5util_run_isolated(path, column_child, &q, mem, err);
     fclose(mem);
     size_t cnt = 0;
     if (rc == 0 && (len < sizeof cnt || (memcpy(&cnt, buf, sizeof cnt), len != sizeof cnt + cnt * sizeof(double))))

@@ -23,10 +23,6 @@
 #include "h5util.h"
 #include "h5private.h"
 
-#define h5_cause h5log_error_cause
-#define open_ro h5util_open_ro
-#define run_isolated h5util_run_isolated
-
 #include <errno.h>
 #include <fcntl.h>
 #include <hdf5.h>
@@ -47,7 +43,7 @@
 /* ---------------------------------------------------------------- writer -------------------- */
 
 typedef struct {
-    char *name; /* "iterations", "trajectories/sub", ... */
+    char *name; /* a group path: iterations, or a subgroup such as trajectories/eval */
     hid_t id;
     int table; /* iterations/ and eval/: rows must stay rectangular */
     int key;   /* index in cols of the group's first column (defines rows), -1 before */
@@ -97,7 +93,7 @@ static int get_group(h5log_t *L, const char *name, err_t *err) {
     hid_t gcpl = make_gcpl();
     hid_t id = gcpl >= 0 ? H5Gcreate2(parent, slash ? slash + 1 : name, H5P_DEFAULT, gcpl, H5P_DEFAULT) : -1;
     if (gcpl >= 0) H5Pclose(gcpl);
-    if (id < 0) return err_set(err, "%s: cannot create group '/%s': %s", L->partial, name, h5_cause(cause));
+    if (id < 0) return err_set(err, "%s: cannot create group '/%s': %s", L->partial, name, h5log_error_cause(cause));
     grp_t *g = &L->grps[L->ngrps];
     g->name = strdup(name);
     if (!g->name) {
@@ -155,7 +151,7 @@ static int create_col(h5log_t *L, const char *name, h5col_type_t type, err_t *er
     if (sp >= 0) H5Sclose(sp);
     if (dcpl >= 0) H5Pclose(dcpl);
     if (id < 0)
-        return err_set(err, "%s: cannot create dataset '/%s': %s", L->partial, name, h5_cause(cause));
+        return err_set(err, "%s: cannot create dataset '/%s': %s", L->partial, name, h5log_error_cause(cause));
     col_t *c = &L->cols[L->ncols];
     c->name = strdup(name);
     if (!c->name) {
@@ -257,7 +253,7 @@ h5log_t *h5log_create(const char *path, const h5log_meta_t *meta, err_t *err) {
     if (fcpl >= 0) H5Pclose(fcpl);
     if (fapl >= 0) H5Pclose(fapl);
     if (L->file < 0) {
-        err_set(err, "cannot create run log '%s': %s", L->partial, h5_cause(cause));
+        err_set(err, "cannot create run log '%s': %s", L->partial, h5log_error_cause(cause));
         unlink(L->partial);
         free_log(L);
         return NULL;
@@ -274,7 +270,7 @@ h5log_t *h5log_create(const char *path, const h5log_meta_t *meta, err_t *err) {
              write_attr(L->file, "complete", H5T_STD_I32LE, H5T_NATIVE_INT32, &complete) < 0
                  ? -1 : 0;
     if (rc < 0) {
-        err_set(err, "%s: cannot write root attributes: %s", L->partial, h5_cause(cause));
+        err_set(err, "%s: cannot write root attributes: %s", L->partial, h5log_error_cause(cause));
     } else {
         /* The three groups every run has, in a fixed order; others appear on first append. */
         static const char *groups[] = {"iterations", "trajectories", "eval"};
@@ -282,7 +278,7 @@ h5log_t *h5log_create(const char *path, const h5log_meta_t *meta, err_t *err) {
             if (get_group(L, groups[i], err) < 0) rc = -1;
     }
     if (rc == 0 && H5Fflush(L->file, H5F_SCOPE_GLOBAL) < 0)
-        rc = err_set(err, "%s: cannot flush: %s", L->partial, h5_cause(cause));
+        rc = err_set(err, "%s: cannot flush: %s", L->partial, h5log_error_cause(cause));
     if (rc < 0) {
         free_log(L);
         unlink(L->partial);
@@ -312,7 +308,7 @@ int h5log_append(h5log_t *L, const char *dataset, h5col_type_t type, const void 
     hsize_t start = c->len, count = n, newlen = c->len + n;
     if (H5Dset_extent(c->id, &newlen) < 0)
         return L->failed = 1, err_set(err, "%s: cannot extend dataset '/%s' to %llu rows: %s", L->partial, dataset,
-                       (unsigned long long)newlen, h5_cause(cause));
+                       (unsigned long long)newlen, h5log_error_cause(cause));
     hid_t fs = H5Dget_space(c->id);
     hid_t ms = H5Screate_simple(1, &count, NULL);
     int ok = fs >= 0 && ms >= 0 && H5Sselect_hyperslab(fs, H5S_SELECT_SET, &start, NULL, &count, NULL) >= 0 &&
@@ -321,7 +317,7 @@ int h5log_append(h5log_t *L, const char *dataset, h5col_type_t type, const void 
     if (ms >= 0) H5Sclose(ms);
     if (!ok) {
         err_set(err, "%s: cannot write %zu value(s) to dataset '/%s': %s", L->partial, n, dataset,
-                h5_cause(cause));
+                h5log_error_cause(cause));
         L->failed = 1;
         H5Dset_extent(c->id, &start); /* best effort: keep the extent equal to what was written */
         H5Eclear2(H5E_DEFAULT);
@@ -331,11 +327,31 @@ int h5log_append(h5log_t *L, const char *dataset, h5col_type_t type, const void 
     return 0;
 }
 
+int h5log_append_col(h5log_t *L, schema_id_t col, const char *wild, h5col_type_t type, const void *values,
+                     size_t n, err_t *err) {
+    char name[160];
+    if (schema_dataset(col, wild, name, sizeof name) != 0)
+        return err_set(err, "%s: schema row %d (%s) is not a dataset the writer can name", L->partial, (int)col,
+                       (unsigned)col < SCHEMA_ROWS && SCHEMA[col].path ? SCHEMA[col].path : "?");
+    if (strcmp(SCHEMA[col].type, h5util_type_name(type)) != 0)
+        return err_set(err, "%s: dataset '/%s': the writer appends %s, the schema says %s", L->partial, name,
+                       h5util_type_name(type), SCHEMA[col].type);
+    return h5log_append(L, name, type, values, n, err);
+}
+
+int h5log_append_f64(h5log_t *L, schema_id_t col, double v, err_t *err) {
+    return h5log_append_col(L, col, NULL, H5COL_F64, &v, 1, err);
+}
+
+int h5log_append_i64(h5log_t *L, schema_id_t col, int64_t v, err_t *err) {
+    return h5log_append_col(L, col, NULL, H5COL_I64, &v, 1, err);
+}
+
 int h5log_flush(h5log_t *L, err_t *err) {
     char cause[300];
     if (H5Fflush(L->file, H5F_SCOPE_GLOBAL) < 0) {
         L->failed = 1;
-        return err_set(err, "%s: cannot flush run log: %s", L->partial, h5_cause(cause));
+        return err_set(err, "%s: cannot flush run log: %s", L->partial, h5log_error_cause(cause));
     }
     return 0;
 }
@@ -353,7 +369,7 @@ int h5log_set_diverged(h5log_t *L, int64_t iteration, const char *quantity, err_
     if (write_attr(L->file, "diverged", H5T_STD_I32LE, H5T_NATIVE_INT32, &one) < 0 ||
         write_attr(L->file, "diverged_iteration", H5T_STD_I64LE, H5T_NATIVE_INT64, &iteration) < 0 ||
         write_str_attr(L->file, "diverged_quantity", quantity) < 0)
-        return err_set(err, "%s: cannot write attribute 'diverged': %s", L->partial, h5_cause(cause));
+        return err_set(err, "%s: cannot write attribute 'diverged': %s", L->partial, h5log_error_cause(cause));
     return 0;
 }
 
@@ -378,21 +394,21 @@ int h5log_close(h5log_t *L, int complete, err_t *err) {
         if (check_all_rows(L, err) < 0)
             rc = -1;
         else if ((a = H5Aopen(L->file, "complete", H5P_DEFAULT)) < 0 || H5Awrite(a, H5T_NATIVE_INT32, &one) < 0)
-            rc = err_set(err, "%s: cannot set attribute 'complete': %s", L->partial, h5_cause(cause));
+            rc = err_set(err, "%s: cannot set attribute 'complete': %s", L->partial, h5log_error_cause(cause));
         if (a >= 0) H5Aclose(a);
     }
     for (int i = 0; i < L->ncols; i++) {
         if (H5Dclose(L->cols[i].id) < 0 && rc == 0)
-            rc = err_set(err, "%s: cannot write dataset '/%s': %s", L->partial, L->cols[i].name, h5_cause(cause));
+            rc = err_set(err, "%s: cannot write dataset '/%s': %s", L->partial, L->cols[i].name, h5log_error_cause(cause));
         L->cols[i].id = -1;
     }
     for (int i = L->ngrps - 1; i >= 0; i--) {
         if (H5Gclose(L->grps[i].id) < 0 && rc == 0)
-            rc = err_set(err, "%s: cannot close group '/%s': %s", L->partial, L->grps[i].name, h5_cause(cause));
+            rc = err_set(err, "%s: cannot close group '/%s': %s", L->partial, L->grps[i].name, h5log_error_cause(cause));
         L->grps[i].id = -1;
     }
     if (H5Fclose(L->file) < 0 && rc == 0)
-        rc = err_set(err, "%s: cannot close run log (disk full?): %s", L->partial, h5_cause(cause));
+        rc = err_set(err, "%s: cannot close run log (disk full?): %s", L->partial, h5log_error_cause(cause));
     if (finish && rc == 0) {
         if (h5util_fsync_path(L->partial) < 0)
             rc = err_set(err, "%s: cannot sync to disk: %s", L->partial, strerror(errno));
@@ -493,14 +509,14 @@ h5log_t *h5log_reopen(const char *path, err_t *err) {
     if (fapl >= 0) L->file = H5Fopen(L->partial, H5F_ACC_RDWR, fapl);
     if (fapl >= 0) H5Pclose(fapl);
     if (L->file < 0) {
-        err_set(err, "cannot reopen run log '%s': %s", L->partial, h5_cause(cause));
+        err_set(err, "cannot reopen run log '%s': %s", L->partial, h5log_error_cause(cause));
         free_log(L);
         return NULL;
     }
     reopen_t r = {L, -1, err, 0};
     hsize_t idx = 0;
     if (H5Literate(L->file, H5_INDEX_CRT_ORDER, H5_ITER_INC, &idx, reopen_grp_cb, &r) < 0 || r.failed) {
-        err_set(err, "%s: cannot read back the run log's datasets: %s", L->partial, h5_cause(cause));
+        err_set(err, "%s: cannot read back the run log's datasets: %s", L->partial, h5log_error_cause(cause));
         h5log_close(L, 0, err);
         return NULL;
     }

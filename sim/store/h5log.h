@@ -31,6 +31,7 @@
 #include <stdio.h>
 
 #include "../base/err.h"
+#include "schema.h"
 
 typedef struct h5log h5log_t;
 
@@ -54,6 +55,14 @@ h5log_t *h5log_create(const char *path, const h5log_meta_t *meta, err_t *err);
 /* Appends n values to dataset "group/name" (e.g. "iterations/policy_loss"). */
 int h5log_append(h5log_t *log, const char *dataset, h5col_type_t type, const void *values,
                  size_t n, err_t *err);
+/* The same for the schema's row `col` (sim/store/schema.h): the dataset's name comes from the table
+ * (its '*' replaced by `wild`, e.g. a metric name), and `type`, the type of `values`, must be the
+ * table's (else an error: the writer and the schema disagree). */
+int h5log_append_col(h5log_t *log, schema_id_t col, const char *wild, h5col_type_t type, const void *values,
+                     size_t n, err_t *err);
+/* One value of a float64 or int64 column of the schema (iterations/, eval/, timing/). */
+int h5log_append_f64(h5log_t *log, schema_id_t col, double v, err_t *err);
+int h5log_append_i64(h5log_t *log, schema_id_t col, int64_t v, err_t *err);
 int h5log_flush(h5log_t *log, err_t *err);
 /* Checks, before an iteration is written, that the file-size limit (ulimit -f) and the free space
  * of the file system leave room for about `bytes` of new data plus what a flush may rewrite: HDF5

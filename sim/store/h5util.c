@@ -7,10 +7,6 @@
 #include "h5util.h"
 #include "h5private.h"
 
-#define h5_cause h5log_error_cause
-#define open_ro h5util_open_ro
-#define run_isolated h5util_run_isolated
-
 #include <errno.h>
 #include <fcntl.h>
 #include <hdf5.h>
@@ -120,6 +116,20 @@ int h5util_write_str_attr(hid_t obj, const char *name, const char *s) {
 
 /* Owner-only creation checks: open(2) tells us the real cause (errno) for an unwritable or
  * missing directory, which HDF5's own stack only buries in a long message. */
+hid_t h5util_write_dataset(hid_t loc, const char *name, hid_t ftype, hid_t mtype, int rank, const hsize_t *dims,
+                           const void *buf) {
+    hid_t sp = rank ? H5Screate_simple(rank, dims, NULL) : H5Screate(H5S_SCALAR);
+    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    int ok = sp >= 0 && dcpl >= 0 && H5Pset_obj_track_times(dcpl, 0) >= 0 &&
+             H5Pset_attr_creation_order(dcpl, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED) >= 0;
+    hid_t d = ok ? H5Dcreate2(loc, name, ftype, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT) : -1;
+    ok = d >= 0 && H5Dwrite(d, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) >= 0;
+    if (dcpl >= 0) H5Pclose(dcpl);
+    if (sp >= 0) H5Sclose(sp);
+    if (!ok && d >= 0) H5Dclose(d);
+    return ok ? d : -1;
+}
+
 int h5util_probe_writable(const char *file, err_t *err, const char *what) {
     int fd = open(file, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (fd < 0) return err_set(err, "cannot create %s '%s': %s", what, file, strerror(errno));
@@ -174,7 +184,7 @@ hid_t h5util_open_ro(const char *path, err_t *err) {
         return err_set(err, "'%s' is not an HDF5 file (no HDF5 signature)", path);
     }
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, fapl);
-    if (f < 0) h5_cause(cause); /* before H5Pclose, which clears the error stack */
+    if (f < 0) h5log_error_cause(cause); /* before H5Pclose, which clears the error stack */
     H5Pclose(fapl);
     if (f < 0) return err_set(err, "cannot open '%s' as HDF5 (truncated or damaged file?): %s", path, cause);
     return f;

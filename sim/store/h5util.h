@@ -16,6 +16,11 @@ hid_t h5util_make_cpl(hid_t cls);
 int h5util_write_attr(hid_t obj, const char *name, hid_t ftype, hid_t mtype, const void *buf);
 /* Fixed-length UTF-8 string attribute of exactly strlen(s) bytes (1 for ""), NULLPAD. */
 int h5util_write_str_attr(hid_t obj, const char *name, const char *s);
+/* A contiguous dataset `name` in loc holding buf (dims[rank]; rank 0: a scalar) of file type
+ * ftype from memory type mtype, with time tracking off and attributes in creation order. Returns
+ * it open (for attributes; the caller closes it), or -1. */
+hid_t h5util_write_dataset(hid_t loc, const char *name, hid_t ftype, hid_t mtype, int rank, const hsize_t *dims,
+                           const void *buf);
 
 /* Read-only open of a user's file with checks that name it and what is wrong (missing, a
  * directory, no HDF5 signature, damaged); file locking off so a running run's partial file opens.

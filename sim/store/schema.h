@@ -19,8 +19,38 @@ typedef struct {
     const char *meaning;
 } schema_entry_t;
 
-extern const schema_entry_t SCHEMA[];
+/* Every row of SCHEMA by name, in the table's order (schema.c gives each row by its id, so an id
+ * and its row cannot drift apart). The writer names columns and attributes by these ids
+ * (h5log_append_col): a name or a type lives only in the table. */
+typedef enum {
+    /* root attributes */
+    ATTR_SCHEMA_VERSION, ATTR_PROGRAM_VERSION, ATTR_TASK, ATTR_ALGO, ATTR_SEED, ATTR_CONFIG,
+    ATTR_CONFIG_HASH, ATTR_COMPLETE, ATTR_DIVERGED, ATTR_DIVERGED_ITERATION, ATTR_DIVERGED_QUANTITY,
+    /* /iterations */
+    COL_IT_ITERATION, COL_IT_TOKENS, COL_IT_TRAJECTORIES, COL_IT_REWARD, COL_IT_KL, COL_IT_BETA_KL,
+    COL_IT_LR, COL_IT_POLICY_LOSS, COL_IT_VALUE_LOSS, COL_IT_ENTROPY, COL_IT_TARGET_LOSS,
+    COL_IT_APPROX_KL, COL_IT_CLIP_FRAC, COL_IT_VALUE_CLIP_FRAC, COL_IT_EXPLAINED_VARIANCE,
+    COL_IT_GRAD_NORM, COL_IT_EPOCHS_RUN, COL_IT_MODE, COL_IT_CRITIC, COL_IT_BETA,
+    /* /trajectories */
+    COL_TR_ITERATION, COL_TR_SPLIT, COL_TR_WHO, COL_TR_EVAL, COL_TR_PROMPT_INDEX, COL_TR_U,
+    COL_TR_K, COL_TR_LENGTH, COL_TR_TASK_REWARD, COL_TR_RETURN, COL_TR_GROUP, COL_TR_BASELINE,
+    COL_TR_METRIC, COL_TR_TOKEN_OFFSET, COL_TR_TOKEN, COL_TR_ACTOR, COL_TR_TRAIN_MASK,
+    COL_TR_VALUE_MASK, COL_TR_LOGP, COL_TR_LOGP_REF, COL_TR_VALUE, COL_TR_REWARD, COL_TR_ADVANTAGE,
+    COL_TR_RETURNS,
+    /* /eval */
+    COL_EV_ITERATION, COL_EV_SPLIT, COL_EV_WHO, COL_EV_N, COL_EV_MEAN, COL_EV_STD, COL_EV_REF_PPL,
+    /* /timing */
+    COL_TIMING,
+    SCHEMA_ROWS
+} schema_id_t;
+
+extern const schema_entry_t SCHEMA[SCHEMA_ROWS];
 extern const int SCHEMA_N;
+
+/* The dataset name of row `id` as the writer appends it ("trajectories/logp": the path without
+ * its leading '/'), its '*' replaced by `wild` (a metric name; NULL for rows without one). Returns
+ * 0, or -1 when the name does not fit in len or the row is an attribute. */
+int schema_dataset(schema_id_t id, const char *wild, char *buf, size_t len);
 
 /* The entry describing path (a dataset path, or "@name" for a root attribute), or NULL. */
 const schema_entry_t *schema_find(const char *path);

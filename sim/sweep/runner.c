@@ -71,8 +71,9 @@ static int find_run(const sweep_t *s, const int *order, const char *name) {
 
 /* Reads manifest.tsv and every part (manifest.rankR.tsv, manifest.taskI.tsv) in OUT_DIR into the
  * prev_* fields. Rows of runs the spec no longer has are ignored. */
-void load_manifests(const sweep_t *s, rstate_t *st) {
-    int *order = sweep_xrealloc(NULL, sizeof *order * (size_t)s->nruns);
+int load_manifests(const sweep_t *s, rstate_t *st, err_t *err) {
+    int *order = malloc(sizeof *order * (size_t)(s->nruns + 1));
+    if (!order) return err_set(err, "out of memory reading the manifests of %s", s->out_dir);
     for (int i = 0; i < s->nruns; i++) order[i] = i;
     qsort_r(order, (size_t)s->nruns, sizeof *order, sweep_cmp_name_idx, s->runs);
     DIR *d = opendir(s->out_dir);
@@ -117,6 +118,7 @@ void load_manifests(const sweep_t *s, rstate_t *st) {
     }
     if (d) closedir(d);
     free(order);
+    return 0;
 }
 
 /* Status from the disk and the previous manifests: a complete log is ok, whatever a stale row
@@ -254,7 +256,11 @@ static int launch(ctx_t *c, int i) {
     (void)part;
     snprintf(outarg, sizeof outarg, "out=%s", logp);
     int n = s->runs[i].nover;
-    char **argv = sweep_xrealloc(NULL, sizeof *argv * (size_t)(n + 6));
+    char **argv = malloc(sizeof *argv * (size_t)(n + 6));
+    if (!argv) {
+        fprintf(stderr, "rlgf sweep: %scannot start run %s: out of memory\n", c->tag, s->runs[i].name);
+        return -1;
+    }
     int k = 0;
     argv[k++] = "rlgf";
     argv[k++] = "train";
@@ -454,7 +460,8 @@ int write_sbatch(FILE *out, const sweep_t *s, const rstate_t *st, int resume, in
     else snprintf(absout, sizeof absout, "%s/%s", cwd, s->out_dir);
     /* the array: every run, or with --resume only those without a complete log */
     size_t cap = 64, len = 0;
-    char *arr = sweep_xrealloc(NULL, cap);
+    char *arr = malloc(cap);
+    if (!arr) return err_set(err, "out of memory writing the job array");
     arr[0] = 0;
     int count = 0, threads = 1;
     for (int i = 0; i < s->nruns; i++) {
@@ -462,7 +469,11 @@ int write_sbatch(FILE *out, const sweep_t *s, const rstate_t *st, int resume, in
         if (!st[i].todo) continue;
         int j = i;
         while (j + 1 < s->nruns && st[j + 1].todo) j++;
-        if (len + 48 > cap) arr = sweep_xrealloc(arr, cap *= 2);
+        if (len + 48 > cap) {
+            char *t = realloc(arr, cap *= 2);
+            if (!t) return free(arr), err_set(err, "out of memory writing the job array");
+            arr = t;
+        }
         len += (size_t)(j > i ? sprintf(arr + len, "%s%d-%d", len ? "," : "", i, j) : sprintf(arr + len, "%s%d", len ? "," : "", i));
         for (int k = i; k <= j; k++) count++;
         i = j;

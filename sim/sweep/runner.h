@@ -42,7 +42,7 @@ typedef struct {
 
 void log_path(const sweep_t *s, int i, const char *ext, char *buf, size_t len);
 int disk_state(const sweep_t *s, int i);
-void load_manifests(const sweep_t *s, rstate_t *st);
+int load_manifests(const sweep_t *s, rstate_t *st, err_t *err);
 void merged_status(const sweep_t *s, int i, rstate_t *r, int disk);
 int write_manifest(const ctx_t *c, err_t *err);
 void save_manifest(const ctx_t *c);
@@ -51,9 +51,8 @@ int run_pool(ctx_t *c);
 /* writes OUT_DIR/sweep.sbatch and tells `out` how to submit and merge it */
 int write_sbatch(FILE *out, const sweep_t *s, const rstate_t *st, int resume, int jobs, const char *spec, const char *out_dir_opt, err_t *err);
 
-/* spec.c's helpers the runner shares: realloc that aborts on OOM (to be made an error return),
- * and the order of runs by name (qsort_r comparator over sweep_run_t). */
-void *sweep_xrealloc(void *p, size_t n);
+/* spec.c's helper the runner shares: the order of runs by name (qsort_r comparator over
+ * sweep_run_t). */
 int sweep_cmp_name_idx(const void *a, const void *b, void *runs);
 
 #endif

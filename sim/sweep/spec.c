@@ -20,41 +20,42 @@
 /* ------------------------------------------------------------------------------------------ */
 /* Small helpers                                                                               */
 
-static char *xstrdup(const char *s) {
-    char *d = strdup(s ? s : "");
-    if (!d) abort(); /* out of memory while parsing a spec: nothing sensible to do */
-    return d;
-}
+/* Running out of memory while parsing or expanding a spec is an error like any other. */
+static int oom(err_t *err) { return err_set(err, "out of memory"); }
 
-void *sweep_xrealloc(void *p, size_t n) {
-    void *q = realloc(p, n ? n : 1);
-    if (!q) abort();
-    return q;
-}
+/* p grown to n bytes (never 0), or NULL when memory runs out (p is then unchanged). */
+static void *grow(void *p, size_t n) { return realloc(p, n ? n : 1); }
 
-/* Trimmed copy of s[0..n) (n < 0: whole string). */
+/* Trimmed copy of s[0..n) (n < 0: whole string); NULL when memory runs out. */
 static char *trim_dup(const char *s, long n) {
     if (n < 0) n = (long)strlen(s);
     while (n > 0 && isspace((unsigned char)*s)) s++, n--;
     while (n > 0 && isspace((unsigned char)s[n - 1])) n--;
-    char *d = sweep_xrealloc(NULL, (size_t)n + 1);
+    char *d = malloc((size_t)n + 1);
+    if (!d) return NULL;
     memcpy(d, s, (size_t)n);
     d[n] = 0;
     return d;
 }
 
-/* Splits s at commas into trimmed items (caller frees each and the array). */
-static int split_list(const char *s, char ***items) {
+/* Splits s at commas into trimmed items (caller frees each and the array, also on failure);
+ * returns their number, or -1 when memory runs out. */
+static int split_list(const char *s, char ***items, int *n_items) {
     int n = 0;
     char **v = NULL;
+    *items = NULL;
+    *n_items = 0;
     for (const char *p = s;;) {
         const char *c = strchr(p, ',');
-        v = sweep_xrealloc(v, sizeof *v * (size_t)(n + 1));
-        v[n++] = trim_dup(p, c ? (long)(c - p) : -1);
+        char **t = grow(v, sizeof *v * (size_t)(n + 1));
+        if (!t) return -1;
+        *items = v = t;
+        v[n] = trim_dup(p, c ? (long)(c - p) : -1);
+        *n_items = ++n;
+        if (!v[n - 1]) return -1;
         if (!c) break;
         p = c + 1;
     }
-    *items = v;
     return n;
 }
 
@@ -67,25 +68,23 @@ static void free_list(char **v, int n) {
 /* ------------------------------------------------------------------------------------------ */
 /* Run names                                                                                   */
 
-void sweep_name(const char *const *pairs, int n, char *out) {
-    size_t len = 0, cap = 64;
-    char *full = sweep_xrealloc(NULL, cap);
-    full[0] = 0;
+int sweep_name(const char *const *pairs, int n, char *out) {
     if (n == 0) {
         snprintf(out, SWEEP_NAME_MAX + 1, "run");
-        free(full);
-        return;
+        return 0;
     }
+    size_t len = 0, cap = 1;
+    for (int i = 0; i < n; i++) cap += strlen(pairs[i]) + 2;
+    char *full = malloc(cap), *san = malloc(cap);
+    if (!full || !san) return free(full), free(san), -1;
+    full[0] = 0;
     for (int i = 0; i < n; i++) {
         size_t pl = strlen(pairs[i]);
-        while (len + pl + 3 > cap) cap *= 2;
-        full = sweep_xrealloc(full, cap);
         if (i) memcpy(full + len, "__", 2), len += 2;
         memcpy(full + len, pairs[i], pl);
         len += pl;
         full[len] = 0;
     }
-    char *san = sweep_xrealloc(NULL, len + 1);
     for (size_t i = 0; i <= len; i++) {
         unsigned char ch = (unsigned char)full[i];
         san[i] = ch == 0 ? 0 : (isalnum(ch) || strchr("._+=-", ch)) ? (char)ch : '_';
@@ -99,6 +98,7 @@ void sweep_name(const char *const *pairs, int n, char *out) {
     }
     free(san);
     free(full);
+    return 0;
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -153,10 +153,14 @@ static int axis_add(loader_t *ld, sweep_axis_t *a, const char *v, err_t *err) {
         if (!strcmp(a->canon[i], canon))
             return err_set(err, "%s: axis '%s' lists the value %s twice ('%s' and '%s')", origin, a->key, canon,
                            a->values[i], v);
-    a->values = sweep_xrealloc(a->values, sizeof *a->values * (size_t)(a->n + 1));
-    a->canon = sweep_xrealloc(a->canon, sizeof *a->canon * (size_t)(a->n + 1));
-    a->values[a->n] = xstrdup(v);
-    a->canon[a->n] = xstrdup(canon);
+    char **vt = grow(a->values, sizeof *a->values * (size_t)(a->n + 1));
+    if (vt) a->values = vt;
+    char **ct = vt ? grow(a->canon, sizeof *a->canon * (size_t)(a->n + 1)) : NULL;
+    if (ct) a->canon = ct;
+    char *vc = ct ? strdup(v) : NULL, *cc = vc ? strdup(canon) : NULL;
+    if (!cc) return free(vc), oom(err);
+    a->values[a->n] = vc;
+    a->canon[a->n] = cc;
     a->n++;
     return 0;
 }
@@ -185,14 +189,16 @@ static int handle_axis(loader_t *ld, const char *key, const char *value, err_t *
                        ld->line);
     sweep_axis_t *a = find_axis(s, key);
     if (!a) {
-        s->axes = sweep_xrealloc(s->axes, sizeof *s->axes * (size_t)(s->naxes + 1));
+        sweep_axis_t *t = grow(s->axes, sizeof *s->axes * (size_t)(s->naxes + 1));
+        if (!t) return oom(err);
+        s->axes = t;
         a = &s->axes[s->naxes++];
         memset(a, 0, sizeof *a);
-        a->key = xstrdup(key);
         a->line = ld->line;
+        if (!(a->key = strdup(key))) return oom(err);
     }
     char **items;
-    int n = split_list(value, &items), rc = 0;
+    int n, rc = split_list(value, &items, &n) < 0 ? oom(err) : 0;
     for (int i = 0; i < n && rc == 0; i++) {
         long long lo, hi;
         if (int_range(items[i], &lo, &hi)) {
@@ -217,7 +223,7 @@ static int handle_axis(loader_t *ld, const char *key, const char *value, err_t *
 static int handle_set(loader_t *ld, const char *value, err_t *err) {
     sweep_t *s = ld->s;
     char **items;
-    int n = split_list(value, &items), rc = 0;
+    int n, rc = split_list(value, &items, &n) < 0 ? oom(err) : 0;
     for (int i = 0; i < n && rc == 0; i++) {
         const char *eq = strchr(items[i], '=');
         if (!eq || eq == items[i]) {
@@ -225,11 +231,17 @@ static int handle_set(loader_t *ld, const char *value, err_t *err) {
                          items[i]);
             break;
         }
-        s->set = sweep_xrealloc(s->set, sizeof *s->set * (size_t)(s->nset + 1));
+        sweep_kv_t *t = grow(s->set, sizeof *s->set * (size_t)(s->nset + 1));
+        if (!t) {
+            rc = oom(err);
+            break;
+        }
+        s->set = t;
         sweep_kv_t *kv = &s->set[s->nset++];
         kv->key = trim_dup(items[i], eq - items[i]);
         kv->value = trim_dup(eq + 1, -1);
         kv->line = ld->line;
+        if (!kv->key || !kv->value) rc = oom(err);
     }
     free_list(items, n);
     return rc;
@@ -245,11 +257,12 @@ static int spec_handler(void *user, const char *section, const char *name, const
     } else if (!strcmp(section, "sweep")) {
         if (!strcmp(name, "base")) {
             free(s->base);
-            s->base = xstrdup(value);
+            s->base = strdup(value);
             s->base_line = ld->line;
+            if (!s->base) rc = oom(&ld->err);
         } else if (!strcmp(name, "out_dir")) {
             free(s->out_dir);
-            s->out_dir = xstrdup(value);
+            if (!(s->out_dir = strdup(value))) rc = oom(&ld->err);
         } else if (!strcmp(name, "set")) {
             rc = handle_set(ld, value, &ld->err);
         } else {
@@ -259,12 +272,17 @@ static int spec_handler(void *user, const char *section, const char *name, const
     } else if (!strcmp(section, "axes")) {
         rc = handle_axis(ld, name, value, &ld->err);
     } else if (!strcmp(section, "exclude")) {
-        ld->raw_excl = sweep_xrealloc(ld->raw_excl, sizeof *ld->raw_excl * (size_t)(ld->nraw + 1));
+        raw_line_t *r = grow(ld->raw_excl, sizeof *ld->raw_excl * (size_t)(ld->nraw + 1));
         size_t n = strlen(name) + strlen(value) + 2;
-        char *t = sweep_xrealloc(NULL, n);
-        snprintf(t, n, "%s=%s", name, value);
-        ld->raw_excl[ld->nraw].text = t;
-        ld->raw_excl[ld->nraw++].line = ld->line;
+        char *t = r ? malloc(n) : NULL;
+        if (r) ld->raw_excl = r;
+        if (!t) {
+            rc = oom(&ld->err);
+        } else {
+            snprintf(t, n, "%s=%s", name, value);
+            ld->raw_excl[ld->nraw].text = t;
+            ld->raw_excl[ld->nraw++].line = ld->line;
+        }
     } else if (!*section) {
         rc = err_set(&ld->err, "%s:%d: '%s' is outside a section (expected [sweep], [axes] or [exclude])", s->path,
                      ld->line, name);
@@ -282,14 +300,16 @@ static int spec_handler(void *user, const char *section, const char *name, const
 static int resolve_exclusions(sweep_t *s, loader_t *ld, err_t *err) {
     for (int r = 0; r < ld->nraw; r++) {
         int line = ld->raw_excl[r].line;
-        s->excl = sweep_xrealloc(s->excl, sizeof *s->excl * (size_t)(s->nexcl + 1));
+        sweep_excl_t *t = grow(s->excl, sizeof *s->excl * (size_t)(s->nexcl + 1));
+        if (!t) return oom(err);
+        s->excl = t;
         sweep_excl_t *e = &s->excl[s->nexcl++];
         memset(e, 0, sizeof *e);
         e->line = line;
         char **items;
-        int n = split_list(ld->raw_excl[r].text, &items), rc = 0;
-        e->axis = sweep_xrealloc(NULL, sizeof(int) * (size_t)n);
-        e->value = sweep_xrealloc(NULL, sizeof(int) * (size_t)n);
+        int n, rc = split_list(ld->raw_excl[r].text, &items, &n) < 0 ? oom(err) : 0;
+        if (rc == 0 && (!(e->axis = malloc(sizeof(int) * (size_t)(n + 1))) || !(e->value = malloc(sizeof(int) * (size_t)(n + 1)))))
+            rc = oom(err);
         for (int i = 0; i < n && rc == 0; i++) {
             const char *eq = strchr(items[i], '=');
             if (!eq || eq == items[i]) {
@@ -297,6 +317,11 @@ static int resolve_exclusions(sweep_t *s, loader_t *ld, err_t *err) {
                 break;
             }
             char *key = trim_dup(items[i], eq - items[i]), *val = trim_dup(eq + 1, -1);
+            if (!key || !val) {
+                free(key), free(val);
+                rc = oom(err);
+                break;
+            }
             sweep_axis_t *a = find_axis(s, key);
             char canon[CFG_STR + 64], origin[1100];
             snprintf(origin, sizeof origin, "%s:%d", s->path, line);
@@ -383,10 +408,10 @@ static int expand(sweep_t *s, err_t *err) {
         if (total > 1000000)
             return err_set(err, "%s: the axes give more than 1000000 combinations", s->path);
     }
-    int *idx = sweep_xrealloc(NULL, sizeof *idx * ((size_t)s->naxes + 1));
-    char **pairs = sweep_xrealloc(NULL, sizeof *pairs * ((size_t)s->naxes + 1));
-    s->runs = sweep_xrealloc(NULL, sizeof *s->runs * (size_t)total);
-    int rc = 0;
+    int *idx = malloc(sizeof *idx * ((size_t)s->naxes + 1));
+    char **pairs = malloc(sizeof *pairs * ((size_t)s->naxes + 1));
+    s->runs = malloc(sizeof *s->runs * (size_t)total);
+    int rc = idx && pairs && s->runs ? 0 : oom(err);
     for (long long c = 0; c < total && rc == 0; c++) {
         /* idx: last axis fastest */
         long long rem = c;
@@ -408,17 +433,26 @@ static int expand(sweep_t *s, err_t *err) {
         memset(r, 0, sizeof *r);
         r->index = s->nruns;
         config_t cfg = base;
-        r->nover = s->nset + s->naxes;
-        r->over = sweep_xrealloc(NULL, sizeof *r->over * ((size_t)r->nover + 1));
-        for (int i = 0; i < s->nset; i++) {
-            size_t n = strlen(s->set[i].key) + strlen(s->set[i].value) + 2;
-            r->over[i] = sweep_xrealloc(NULL, n);
-            snprintf(r->over[i], n, "%s=%s", s->set[i].key, s->set[i].value);
+        r->over = calloc((size_t)(s->nset + s->naxes) + 1, sizeof *r->over);
+        if (!r->over) {
+            rc = oom(err);
+            break;
         }
-        for (int a = 0; a < s->naxes; a++) {
+        r->nover = s->nset + s->naxes;
+        s->nruns++; /* from here on sweep_free frees it */
+        for (int i = 0; i < s->nset && rc == 0; i++) {
+            size_t n = strlen(s->set[i].key) + strlen(s->set[i].value) + 2;
+            if (!(r->over[i] = malloc(n))) rc = oom(err);
+            else snprintf(r->over[i], n, "%s=%s", s->set[i].key, s->set[i].value);
+        }
+        for (int a = 0; a < s->naxes && rc == 0; a++) {
             const char *v = s->axes[a].values[idx[a]];
             size_t n = strlen(s->axes[a].key) + strlen(v) + 2;
-            char *p = sweep_xrealloc(NULL, n);
+            char *p = malloc(n);
+            if (!p) {
+                rc = oom(err);
+                break;
+            }
             snprintf(p, n, "%s=%s", s->axes[a].key, v);
             r->over[s->nset + a] = p;
             pairs[a] = p;
@@ -429,9 +463,11 @@ static int expand(sweep_t *s, err_t *err) {
                 break;
             }
         }
-        s->nruns++;
         if (rc) break;
-        sweep_name((const char *const *)pairs, s->naxes, r->name);
+        if (sweep_name((const char *const *)pairs, s->naxes, r->name)) {
+            rc = oom(err);
+            break;
+        }
         char out[PATH_MAX];
         snprintf(out, sizeof out, "%s/%s.h5", s->out_dir, r->name);
         if (strlen(out) >= CFG_STR) {
@@ -444,14 +480,16 @@ static int expand(sweep_t *s, err_t *err) {
             rc = err_set(err, "%s: run %d (%s): %s", s->path, r->index, r->name, e2.msg);
             break;
         }
-        char *text = cfg_run_text(&cfg);
-        if (!text) abort();
+        char *text = cfg_run_text(&cfg), *sl = text ? cfg_sl_text(&cfg) : NULL;
+        size_t n = sl ? strlen(sl) + strlen(cfg.cache_dir) + 32 : 0;
+        char *key = sl ? malloc(n) : NULL, hex[65];
+        if (!key) {
+            free(text), free(sl);
+            rc = oom(err);
+            break;
+        }
         sha256_hex(text, strlen(text), r->config_hash);
         free(text);
-        char *sl = cfg_sl_text(&cfg);
-        if (!sl) abort();
-        size_t n = strlen(sl) + strlen(cfg.cache_dir) + 32;
-        char *key = sweep_xrealloc(NULL, n), hex[65];
         snprintf(key, n, "%scache_dir = %s\n", sl, cfg.cache_dir);
         sha256_hex(key, strlen(key), hex);
         memcpy(r->sl_group, hex, 16);
@@ -465,7 +503,8 @@ static int expand(sweep_t *s, err_t *err) {
     if (rc) return -1;
     if (s->nruns == 0) return err_set(err, "%s: every combination is excluded: nothing to run", s->path);
     /* names must be distinct files */
-    int *order = sweep_xrealloc(NULL, sizeof *order * (size_t)s->nruns);
+    int *order = malloc(sizeof *order * (size_t)s->nruns);
+    if (!order) return oom(err);
     for (int i = 0; i < s->nruns; i++) order[i] = i;
     qsort_r(order, (size_t)s->nruns, sizeof *order, sweep_cmp_name_idx, s->runs);
     for (int i = 1; i < s->nruns && rc == 0; i++)
@@ -477,7 +516,8 @@ static int expand(sweep_t *s, err_t *err) {
     /* fingerprint of the run list, so a Slurm task notices a spec edited after --slurm */
     size_t cap = 1;
     for (int i = 0; i < s->nruns; i++) cap += strlen(s->runs[i].name) + 66;
-    char *fp = sweep_xrealloc(NULL, cap), hex[65];
+    char *fp = malloc(cap), hex[65];
+    if (!fp) return oom(err);
     size_t len = 0;
     for (int i = 0; i < s->nruns; i++) len += (size_t)sprintf(fp + len, "%s\t%s\n", s->runs[i].name, s->runs[i].config_hash);
     sha256_hex(fp, len, hex);
@@ -489,7 +529,7 @@ static int expand(sweep_t *s, err_t *err) {
 
 int sweep_load(sweep_t *s, const char *path, const char *out_dir, err_t *err) {
     memset(s, 0, sizeof *s);
-    s->path = xstrdup(path);
+    if (!(s->path = strdup(path))) return oom(err);
     loader_t ld = {.s = s};
     ld.f = fopen(path, "r");
     if (!ld.f) {
@@ -517,9 +557,9 @@ int sweep_load(sweep_t *s, const char *path, const char *out_dir, err_t *err) {
     if (ret == 0) {
         if (out_dir) {
             free(s->out_dir);
-            s->out_dir = xstrdup(out_dir);
+            if (!(s->out_dir = strdup(out_dir))) ret = oom(err);
         }
-        if (!s->out_dir || !*s->out_dir) { /* results/sweeps/<spec name> */
+        if (ret == 0 && (!s->out_dir || !*s->out_dir)) { /* results/sweeps/<spec name> */
             const char *b = strrchr(path, '/');
             b = b ? b + 1 : path;
             size_t n = strlen(b);
@@ -527,8 +567,10 @@ int sweep_load(sweep_t *s, const char *path, const char *out_dir, err_t *err) {
             char buf[PATH_MAX];
             snprintf(buf, sizeof buf, "results/sweeps/%.*s", (int)n, b);
             free(s->out_dir);
-            s->out_dir = xstrdup(buf);
+            if (!(s->out_dir = strdup(buf))) ret = oom(err);
         }
+    }
+    if (ret == 0) {
         size_t n = strlen(s->out_dir);
         while (n > 1 && s->out_dir[n - 1] == '/') s->out_dir[--n] = 0;
         ret = expand(s, err);

@@ -78,8 +78,9 @@ typedef struct {
 int sweep_load(sweep_t *s, const char *path, const char *out_dir, err_t *err);
 void sweep_free(sweep_t *s);
 
-/* The file-name rule for run names (see above), into out (SWEEP_NAME_MAX + 1 bytes). */
-void sweep_name(const char *const *pairs, int n, char *out);
+/* The file-name rule for run names (see above), into out (SWEEP_NAME_MAX + 1 bytes); -1 when
+ * memory runs out. */
+int sweep_name(const char *const *pairs, int n, char *out);
 
 /* The `rlgf sweep` command; returns the process exit status. */
 int sweep_main(int argc, char **argv);
