@@ -57,10 +57,10 @@ case "$SCALE" in
   full)
     PROMPTS=128; LAST=3
     M_IT=50;  M_TR=112; M_MB=28; M_EV=5;  M_SEEDS=0..9; TAU_M=20
-    P_IT=20;  P_TR=112; P_MB=28; P_EV=4;  P_SEEDS=0..2; TAU_P=8; QS="0, 0.25, 0.5, 0.75, 1"; TS="0, 0.8, 0.9"
+    P_IT=20;  P_TR=112; P_MB=28; P_EV=4;  P_SEEDS=0..3; TAU_P=8; QS="0, 0.25, 0.5, 0.75, 1"; TS="0, 0.8, 0.9"
     BETAS="0.2, 0.6, 1"; TAUS="4, 16"; Q_ABL=0.5
     C_IT=500; C_TR=128; C_MB=32; C_EV=50; C_SEEDS=0..2; TAU_C=100; CG_ALGOS="ppo, ppopp, aggrevated, d2lols"
-    T_IT=300; T_TR=128; T_MB=32; T_EV=30; T_SEEDS=0..2; TAU_T=60;  TL_ALGOS="ppo, ppopp" ;;
+    T_IT=500; T_TR=128; T_MB=32; T_EV=50; T_SEEDS=0..2; TAU_T=100; TL_ALGOS="ppo, ppopp" ;;
   *) echo "paper: SCALE must be tiny, small or full (got '$SCALE')" >&2; exit 2 ;;
 esac
 nseeds() { echo $(( ${1#*..} - ${1%..*} + 1 )); }
