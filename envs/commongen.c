@@ -31,9 +31,15 @@
  *    create time from stream WORLD_RNG_CG_COMPANION (i, 0) for the set and (i, 1) for its
  *    references, with empty hypotheses): df is over those reference sets plus this prompt's,
  *    N = CG_COMPANIONS + 1, like scoring against a small fixed test corpus. (df over this prompt's
- *    references alone would make every idf log(1/1) = 0.) metric_cider_d is then called as is.
+ *    references alone would make every idf log(1/1) = 0.) metric_cider_d_item scores item 0 alone
+ *    (the same bits as metric_cider_d's per_line[0], without scoring the companions).
  *    SPICE-like F1: metric_spice_f1 with the concept flags (concepts present and ordered concept
  *    pairs, hypothesis vs the union of the references' tuples; see envs/metrics.h).
+ *    Difficulty (commongen.min_coverage, task_params_t.difficulty) c in [0, 1]: a text whose
+ *    concept coverage (below) is less than c scores 0, the reward of an empty text; c = 0 is the
+ *    reward above, untouched. The SL policy covers about half of the concepts, so the higher c,
+ *    the rarer one of its samples is paid at all (c = 1: only sentences using every concept).
+ *    The other metrics (cider_d, spice_f1, ...) are never gated.
  *  - Metrics, in order: reward, bleu4, rouge1, rouge2, rougeL, meteor, cider_d, spice_f1 (all
  *    against the 3-5 references, envs/metrics.h), coverage = fraction of the prompt's concepts in
  *    the text, output_ppl = exp(-log p(text) / length) under the world LM from BOS with the
@@ -102,6 +108,7 @@ typedef struct {
     int32_t *concept_index; /* [V]: position in concepts, -1 for other ids */
     float *beta;         /* [CG_MAX_GAP + 1][n_concepts][V]: beta_d(x; r), d = 1.. */
     refs_t *comp;        /* [CG_COMPANIONS] fixed CIDEr-D companion reference sets */
+    double min_coverage; /* commongen.min_coverage: below it the reward is 0 (0 = off) */
 } cg_t;
 
 static const cg_t *impl(const task_t *t) { return (const cg_t *)t->impl; }
@@ -296,7 +303,6 @@ static double cider_one(const cg_t *m, const int32_t *text, int n, const refs_t 
     enum { N = CG_COMPANIONS + 1 };
     seq_t hyp[N], rs[N * CG_MAX_REFS];
     int start[N + 1], nr = 0;
-    double per[N];
     static const int32_t empty[1] = {0};
     for (int i = 0; i < N; i++) {
         const refs_t *r = i == 0 ? refs : &m->comp[i - 1];
@@ -311,8 +317,7 @@ static double cider_one(const cg_t *m, const int32_t *text, int n, const refs_t 
     }
     start[N] = nr;
     metric_corpus_t c = {N, hyp, rs, start};
-    metric_cider_d(&c, per);
-    return per[0];
+    return metric_cider_d_item(&c, 0); /* the companions' (empty) hypotheses are never scored */
 }
 
 static double spice_one(const cg_t *m, const int32_t *text, int n, const refs_t *refs) {
@@ -338,6 +343,20 @@ static int cg_reference(const task_t *t, int split, uint64_t index, int32_t *out
     return refs.len[0] + 1;
 }
 
+/* fraction of the concept set s that the text uses */
+static double coverage(const cset_t *s, const int32_t *text, int n) {
+    int hit = 0;
+    for (int i = 0; i < s->k; i++) {
+        int found = 0;
+        for (int j = 0; j < n; j++) found |= text[j] == s->c[i];
+        hit += found;
+    }
+    return (double)hit / s->k;
+}
+
+/* the difficulty gate: a text below commongen.min_coverage is paid nothing */
+static int gated(const cg_t *m, double cov) { return m->min_coverage > 0.0 && cov < m->min_coverage; }
+
 static double cg_reward(const task_t *t, int split, uint64_t index, const int32_t *gen, int glen) {
     const cg_t *m = impl(t);
     check_gen(t, gen, glen);
@@ -345,6 +364,7 @@ static double cg_reward(const task_t *t, int split, uint64_t index, const int32_
     refs_t refs;
     prompt_refs(m, split, index, &s, &refs);
     int n = text_len(gen, glen);
+    if (gated(m, coverage(&s, gen, n))) return 0.0;
     return cider_one(m, gen, n, &refs) + spice_one(m, gen, n, &refs);
 }
 
@@ -384,13 +404,8 @@ static void cg_metrics(const task_t *t, int split, uint64_t index, const int32_t
     out[M_ROUGE2] = rouge[1];
     out[M_ROUGEL] = rouge[2];
     out[M_METEOR] = metric_meteor(&o.c, NULL);
-    int hit = 0;
-    for (int i = 0; i < s.k; i++) {
-        int found = 0;
-        for (int j = 0; j < n; j++) found |= gen[j] == s.c[i];
-        hit += found;
-    }
-    out[M_COVERAGE] = (double)hit / s.k;
+    out[M_COVERAGE] = coverage(&s, gen, n);
+    if (gated(m, out[M_COVERAGE])) out[M_REWARD] = 0.0;
     out[M_PPL] = n > 0 ? dm_exp(-world_cond_logprob(m->w, NULL, 0, gen, n) / n) : 1.0;
     out[M_LENGTH] = n;
 }
@@ -461,6 +476,10 @@ static void cg_destroy(task_t *t) {
 
 task_t *commongen_task_create(const task_params_t *p, err_t *err) {
     int vocab = p->vocab ? p->vocab : CG_DEFAULT_VOCAB;
+    if (!(p->difficulty >= 0.0 && p->difficulty <= 1.0)) {
+        err_set(err, "commongen: min_coverage = %g, expected a real number in [0, 1]", p->difficulty);
+        return NULL;
+    }
     world_t *w = world_create(p->world_seed, vocab, err);
     if (!w) {
         err_prefix(err, "commongen");
@@ -478,6 +497,7 @@ task_t *commongen_task_create(const task_params_t *p, err_t *err) {
     m->w = w;
     m->seed = p->world_seed;
     m->V = vocab;
+    m->min_coverage = p->difficulty;
     t->impl = m;
     t->destroy = cg_destroy;
     m->is_concept = calloc((size_t)vocab, 1);

@@ -18,7 +18,13 @@
  *    centres the score of world text (prompt and continuation under the document's own
  *    sentiment) at 0, and b is set by bisection so that prompt + POSITIVE continuation
  *    averages IMDB_CALIB_TARGET.
- *  - Metrics, in order: reward; output_ppl = exp(-world_logprob / glen), the perplexity of the
+ *    Difficulty (imdb.threshold, task_params_t.difficulty) t in [0, 1): the task reward is
+ *    R = max(0, (P - t) / (1 - t)) with P the classifier's P(positive) above: 0 unless P > t,
+ *    rescaled to [0, 1]. t = 0 is P itself (the same bits: that path is not touched). The higher t,
+ *    the rarer a sample of the SL policy (P about .70 on average) earns anything: a sparser
+ *    reward, where PPO has little to follow and a guide's prefixes may help. Calibration,
+ *    true_sentiment and the expert do not depend on t.
+ *  - Metrics, in order: reward (R, thresholded as above); output_ppl = exp(-world_logprob / glen), the perplexity of the
  *    continuation under the world LM with the document sentiment marginalised (posterior from
  *    the prompt; see world_cond_logprob); distinct_1 / distinct_2 = unique uni/bigrams over
  *    uni/bigrams of the continuation; repetition = fraction of continuation tokens equal to one
@@ -63,6 +69,7 @@ typedef struct {
     double *wcls;  /* [V] classifier weights */
     double *wtrue; /* [V] true polarities as doubles */
     double a_cls, b_cls, a_true, b_true;
+    double threshold; /* imdb.threshold, 0 = the classifier's probability itself */
 } imdb_t;
 
 static const imdb_t *impl(const task_t *t) { return (const imdb_t *)t->impl; }
@@ -99,6 +106,12 @@ static double sigmoid(double x) {
     return e / (1.0 + e);
 }
 
+/* The task reward from the classifier's P(positive): P itself, or its part above the threshold. */
+static double thresholded(const imdb_t *m, double p) {
+    if (m->threshold <= 0.0) return p;
+    return p > m->threshold ? (p - m->threshold) / (1.0 - m->threshold) : 0.0;
+}
+
 static void check_gen(const task_t *t, const int32_t *gen, int glen) {
     assert(glen >= 0 && glen <= t->gen_max);
     for (int i = 0; i < glen; i++) assert(gen[i] >= 0 && gen[i] < t->vocab);
@@ -126,7 +139,7 @@ static double imdb_reward(const task_t *t, int split, uint64_t index, const int3
     check_gen(t, gen, glen);
     int32_t prompt[IMDB_MAX_LEN];
     int plen = make_prompt(m, split, index, prompt, NULL);
-    return sigmoid(m->a_cls + m->b_cls * score(m->w, m->wcls, prompt, plen, gen, glen));
+    return thresholded(m, sigmoid(m->a_cls + m->b_cls * score(m->w, m->wcls, prompt, plen, gen, glen)));
 }
 
 static double imdb_world_logprob(const task_t *t, int split, uint64_t index, const int32_t *gen,
@@ -144,7 +157,7 @@ static void imdb_metrics(const task_t *t, int split, uint64_t index, const int32
     check_gen(t, gen, glen);
     int32_t prompt[IMDB_MAX_LEN];
     int plen = make_prompt(m, split, index, prompt, NULL);
-    out[0] = sigmoid(m->a_cls + m->b_cls * score(m->w, m->wcls, prompt, plen, gen, glen));
+    out[0] = thresholded(m, sigmoid(m->a_cls + m->b_cls * score(m->w, m->wcls, prompt, plen, gen, glen)));
     out[1] = glen > 0 ? dm_exp(-world_cond_logprob(m->w, prompt, plen, gen, glen) / glen) : 1.0;
     int u1 = 0, u2 = 0, rep = 0;
     for (int i = 0; i < glen; i++) {
@@ -295,6 +308,10 @@ task_t *imdb_task_create(const task_params_t *p, err_t *err) {
         err_set(err, "imdb: gen_len = %d, expected an integer in [1, %d]", glen, IMDB_MAX_LEN);
         return NULL;
     }
+    if (!(p->difficulty >= 0.0 && p->difficulty < 1.0)) {
+        err_set(err, "imdb: threshold = %g, expected a real number in [0, 1)", p->difficulty);
+        return NULL;
+    }
     world_t *w = world_create(p->world_seed, vocab, err);
     if (!w) {
         err_prefix(err, "imdb");
@@ -312,6 +329,7 @@ task_t *imdb_task_create(const task_params_t *p, err_t *err) {
     m->seed = p->world_seed;
     m->plen = plen;
     m->glen = glen;
+    m->threshold = p->difficulty;
     t->impl = m;
     t->destroy = imdb_destroy;
 

@@ -398,7 +398,10 @@ static double cider_vec(const bag_t *b, const gram_t *df, int ndf, double log_n,
     return sqrt(sq);
 }
 
-double metric_cider_d(const metric_corpus_t *c, double *per_line) {
+/* CIDEr-D of every hypothesis (only < 0) or of hypothesis `only` alone, whose score is then the
+ * one the full computation gives it, bit for bit: the document frequencies are over the whole
+ * corpus either way, and a hypothesis' score never reads another's. */
+static double cider_d(const metric_corpus_t *c, double *per_line, int only) {
     if (c->n <= 0) return 0.0;
     double *score = calloc((size_t)c->n * MAXN, sizeof *score); /* (n, 4): sum over refs */
     int maxlen = 1;
@@ -413,7 +416,7 @@ double metric_cider_d(const metric_corpus_t *c, double *per_line) {
         gram_t *df;
         int ndf;
         if (cider_df(c, k, &df, &ndf)) goto oom;
-        for (int i = 0; i < c->n; i++) {
+        for (int i = only < 0 ? 0 : only; i < (only < 0 ? c->n : only + 1); i++) {
             const seq_t *h = &c->hyp[i];
             bag_t hb;
             if (bag_make(h, k, &hb)) {
@@ -459,7 +462,7 @@ double metric_cider_d(const metric_corpus_t *c, double *per_line) {
         free(df);
     }
     double sum = 0.0;
-    for (int i = 0; i < c->n; i++) {
+    for (int i = only < 0 ? 0 : only; i < (only < 0 ? c->n : only + 1); i++) {
         double s = 0.0;
         for (int k = 0; k < MAXN; k++) s += score[(size_t)i * MAXN + (size_t)k];
         s /= MAXN;
@@ -468,10 +471,17 @@ double metric_cider_d(const metric_corpus_t *c, double *per_line) {
         if (per_line) per_line[i] = s;
     }
     free(score), free(vh), free(vr);
-    return sum / c->n;
+    return only < 0 ? sum / c->n : sum;
 oom:
     free(score), free(vh), free(vr);
     return NAN;
+}
+
+double metric_cider_d(const metric_corpus_t *c, double *per_line) { return cider_d(c, per_line, -1); }
+
+double metric_cider_d_item(const metric_corpus_t *c, int i) {
+    if (i < 0 || i >= c->n) return NAN;
+    return cider_d(c, NULL, i);
 }
 
 /* ---------------------------------------------------------------------------------------------

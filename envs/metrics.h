@@ -45,6 +45,9 @@ double metric_meteor(const metric_corpus_t *c, double *per_line);
  * Every definition as pycocoevalcap's cider_scorer (idf = log(max(1, N)) - log(max(1, df)), raw
  * counts as tf, lengths counted in bigrams); a corpus of one hypothesis therefore scores 0. */
 double metric_cider_d(const metric_corpus_t *c, double *per_line);
+/* per_line[i] of metric_cider_d, bit for bit, computing hypothesis i's score alone (the corpus
+ * still gives the document frequencies); NaN for i outside the corpus. */
+double metric_cider_d_item(const metric_corpus_t *c, int i);
 /* The SPICE-like semantic F1 of spec/tasks.md: tuples = the concept tokens (is_concept[id] != 0)
  * present and the ordered pairs (a, b) of concept tokens, a != b, some occurrence of a before some
  * occurrence of b; hypothesis tuples vs the union of the references' tuples, F1 (0 when both are

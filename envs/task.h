@@ -21,6 +21,11 @@ typedef struct {
     int vocab;             /* world vocabulary size for imdb (>= 64); ignored by toy tasks */
     int prompt_len;        /* imdb: prompt tokens (default 64); tldr: post length */
     int gen_len;           /* imdb: generated tokens, exactly (default 48) */
+    /* the task's difficulty knob, 0 = off (the reward as it always was): imdb the reward
+     * threshold t in [0, 1) (imdb.threshold), commongen and tldr the minimum coverage in [0, 1]
+     * below which a generation scores as an empty one (commongen.min_coverage, tldr.min_coverage);
+     * ignored by the toy tasks */
+    double difficulty;
 } task_params_t;
 
 typedef struct task task_t;

@@ -40,7 +40,12 @@
  *    unimportant); (2) 5-20 tokens of world-LM text that ignores the post. A small SL policy
  *    writes a mix of these; its actual moments are in every run log (the start row). Measured
  *    with configs/tldr.ini (post 64): the SL policy's validation reward -.31, gold -.17.
- *  - Metrics, in order: reward, gold, rouge1, rouge2, rougeL (F1 against the reference text,
+ *  - Difficulty (tldr.min_coverage, task_params_t.difficulty) c in [0, 1]: a summary whose
+ *    coverage (below: the fraction of S it contains) is less than c gets the reward model's score
+ *    of an empty summary, (0 - mu_rm) / sd_rm, whatever else it does; c = 0 is the reward above,
+ *    untouched. The SL policy covers a small part of S, so the higher c, the rarer one of its
+ *    samples is paid more than saying nothing. gold and the other metrics are never gated.
+ *  - Metrics, in order: reward (gated as above), gold, rouge1, rouge2, rougeL (F1 against the reference text,
  *    envs/metrics.h), text_length (n; the run log's own `length` counts the EOS too), output_ppl = exp(-log p(y) / n) under the post's document
  *    model (the world LM mixed with the post's topics, exactly as the post was drawn: y starts a
  *    new text after BOS, the sentiment posterior comes from the post; 1 for n = 0; the
@@ -100,6 +105,7 @@ typedef struct {
     double *noise;      /* [V] reward-model weight noise */
     double *topic_h;    /* [V] within-topic probability of a topic token (0 for others) */
     double mu_rm, sd_rm, mu_gold, sd_gold;
+    double min_coverage; /* tldr.min_coverage: below it the reward is an empty summary's (0 = off) */
 } tldr_t;
 
 /* A post and what is hidden about it. */
@@ -272,6 +278,7 @@ static void score(const tldr_t *m, const post_t *p, const int32_t *y, int n, int
     s->rm = (rm - m->mu_rm) / m->sd_rm;
     s->gold = (gold - m->mu_gold) / m->sd_gold;
     s->coverage = p->ns > 0 ? (double)covered / p->ns : 0.0;
+    if (m->min_coverage > 0.0 && s->coverage < m->min_coverage) s->rm = (0.0 - m->mu_rm) / m->sd_rm;
     s->halluc = n > 0 ? (double)hall / n : 0.0;
 }
 
@@ -455,6 +462,10 @@ task_t *tldr_task_create(const task_params_t *p, err_t *err) {
         err_set(err, "tldr: post_len = %d, expected an integer in [%d, %d]", plen, TL_MIN_POST, TL_MAX_POST);
         return NULL;
     }
+    if (!(p->difficulty >= 0.0 && p->difficulty <= 1.0)) {
+        err_set(err, "tldr: min_coverage = %g, expected a real number in [0, 1]", p->difficulty);
+        return NULL;
+    }
     world_t *w = world_create(p->world_seed, vocab, err);
     if (!w) {
         err_prefix(err, "tldr");
@@ -515,6 +526,7 @@ task_t *tldr_task_create(const task_params_t *p, err_t *err) {
     for (int id = 0; id < vocab; id++) m->noise[id] = dm_exp(TL_RM_NOISE * rng_normal(&r));
     calibrate(m, scratch);
     free(scratch);
+    m->min_coverage = p->difficulty; /* after calibration: the normalisation never sees the gate */
 
     snprintf(t->name, sizeof t->name, "%s", "tldr");
     t->vocab = vocab;

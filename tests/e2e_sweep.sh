@@ -40,8 +40,11 @@ same_digests jobs2-same-digests $TMP/serial/manifest.tsv $TMP/jobs2/manifest.tsv
 # a sweep's run is the run `rlgf train` makes with the same overrides
 $RLGF train configs/imdb_small.ini iterations=3 algo=ppopp seed=1 cache_dir=$TMP/cache1 out=$TMP/direct.h5 --quiet
 d=$($RLGF digest $TMP/direct.h5 | cut -d' ' -f1)
-if [ -n "$d" ] && grep -q "^algo=ppopp__seed=1	.*	ok	0	.*	$d\$" $TMP/serial/manifest.tsv; then ok train-same-digest
+if [ -n "$d" ] && grep -q "^algo=ppopp__seed=1	.*	ok	0	.*	$d	[0-9.]*\$" $TMP/serial/manifest.tsv; then ok train-same-digest
 else fail train-same-digest "digest $d not in $(grep ppopp__seed=1 $TMP/serial/manifest.tsv)"; fi
+# the manifest's last column is each run's CPU time (wait4), a positive number for a run that ran
+awk -F'\t' 'NR == 1 { ok = $7 == "cpu_s"; next } { ok = ok && $7 > 0 } END { exit !ok }' $TMP/serial/manifest.tsv \
+  && ok manifest-cpu-seconds || fail manifest-cpu-seconds "$(cut -f1,5,7 $TMP/serial/manifest.tsv)"
 if command -v mpirun >/dev/null 2>&1; then
   # seed first: rank 0 gets both ppo runs, rank 1 both ppopp runs, so the two ranks share each SL
   # checkpoint (cold cache) and the cache lock works across processes

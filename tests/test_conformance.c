@@ -125,7 +125,7 @@ typedef struct {
 
 static void rig_init(rig_t *r, const char *task_name, int seq_cap, int threads) {
     err_t err;
-    task_params_t tp = {task_name, 0, 0, 0, 0};
+    task_params_t tp = {task_name, 0, 0, 0, 0, 0.0};
     r->task = task_create(&tp, &err);
     assert_non_null(r->task);
     r->pool = pool_create(threads);
@@ -706,7 +706,7 @@ static void test_toy_gradient_finite_differences(void **state) {
     double beta = attr(f, cn, "beta");
     for (int i = 0; i < S * V; i++) z[i] = lg[i], zr[i] = rg[i];
     err_t err;
-    task_params_t tp = {"toy_match", 0, 0, 0, 0};
+    task_params_t tp = {"toy_match", 0, 0, 0, 0, 0.0};
     task_t *task = task_create(&tp, &err);
     fd_pol_t pi = {V, S / 3, z}, ref = {V, S / 3, zr};
     /* J as a function of the logits; a few states of every depth */

@@ -66,7 +66,7 @@ static model_t *train_toy(const char *const *ov, model_t **ref, config_t *cfg) {
 }
 
 static task_t *toy_task(const config_t *cfg) {
-    task_params_t tp = {cfg->task, (uint64_t)cfg->world.seed, cfg->world.vocab, 0, 0};
+    task_params_t tp = {cfg->task, (uint64_t)cfg->world.seed, cfg->world.vocab, 0, 0, 0.0};
     err_t err;
     task_t *t = task_create(&tp, &err);
     assert_non_null(t);

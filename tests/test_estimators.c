@@ -165,7 +165,7 @@ typedef struct {
 static fx_t *fx_create(void) {
     fx_t *f = calloc(1, sizeof *f);
     err_t err;
-    task_params_t tp = {"toy_match", 7, 0, 0, 0};
+    task_params_t tp = {"toy_match", 7, 0, 0, 0, 0.0};
     f->task = task_create(&tp, &err);
     assert_non_null(f->task);
     f->pool = pool_create(1);
@@ -268,7 +268,7 @@ static fx_t *sampled(int est, int scale) {
     f->b.group_size = K;
     int64_t idx[12];
     for (int i = 0; i < n; i++) idx[i] = i / K;
-    actor_t a = {f->policy, {1.0, 0, 1.0}, 0.0};
+    actor_t a = {f->policy, {1.0, 0, 1.0}, 0.0, 0};
     const actor_t *actors[2] = {&a, NULL};
     rollout_plan_t plan = {-1, ACTOR_LEARNER, 0};
     uint32_t purpose[2] = {RNG_ROLLOUT, RNG_GUIDE};

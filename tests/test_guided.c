@@ -148,7 +148,7 @@ typedef struct {
 static mb_t *make_batch(const uint8_t actors[2][6]) {
     mb_t *m = calloc(1, sizeof *m);
     err_t err;
-    task_params_t tp = {"toy_lock", 3, 0, 0, 0};
+    task_params_t tp = {"toy_lock", 3, 0, 0, 0, 0.0};
     m->task = task_create(&tp, &err);
     m->pool = pool_create(1);
     model_config_t mc = {MODEL_TABULAR, HEAD_LM, m->task->vocab, m->task->prompt_max + m->task->gen_max, 0, 0, 0};

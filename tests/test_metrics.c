@@ -277,6 +277,9 @@ static void test_cider_worked(void **state) {
     assert_near(metric_cider_d(&t.c, pl), (s1 + s2) / 2.0);
     assert_near(pl[0], s1);
     assert_near(pl[1], s2);
+    double a = metric_cider_d_item(&t.c, 0), b = metric_cider_d_item(&t.c, 1);
+    assert_memory_equal(&a, &pl[0], sizeof a);
+    assert_memory_equal(&b, &pl[1], sizeof b);
 }
 
 static void test_cider_edges(void **state) {
@@ -293,6 +296,12 @@ static void test_cider_edges(void **state) {
     assert_near(pl[0], 7.5);
     assert_near(pl[1], 0.0);
     assert_near(pl[2], 0.0);
+    /* one hypothesis alone: the bits of its per_line entry */
+    for (int i = 0; i < 3; i++) {
+        double one_i = metric_cider_d_item(&t.c, i);
+        assert_memory_equal(&one_i, &pl[i], sizeof one_i);
+    }
+    assert_true(isnan(metric_cider_d_item(&t.c, 3)) && isnan(metric_cider_d_item(&t.c, -1)));
     /* no overlap, and an empty reference: line 1 hyp "1 2" vs "3 4" -> 0; line 2 hyp "5" vs "5":
      * N = 3, df(5) = 1, cos 1 at n = 1, nothing at n = 2..4 -> 10 * 1/4 = 2.5; line 3 hyp "5" vs
      * an empty reference: norm 0 -> 0 */

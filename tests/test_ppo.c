@@ -68,7 +68,7 @@ typedef struct {
 static fixture_t *make_fixture(int n) {
     fixture_t *f = calloc(1, sizeof *f);
     err_t err;
-    task_params_t tp = {"toy_match", 7, 0, 0, 0};
+    task_params_t tp = {"toy_match", 7, 0, 0, 0, 0.0};
     f->task = task_create(&tp, &err);
     assert_non_null(f->task);
     f->pool = pool_create(1);
@@ -90,7 +90,7 @@ static fixture_t *make_fixture(int n) {
     f->b.n = n;
     int64_t idx[64];
     for (int i = 0; i < n; i++) idx[i] = i;
-    actor_t a = {f->policy, {1.0, 0, 1.0}, 0.0};
+    actor_t a = {f->policy, {1.0, 0, 1.0}, 0.0, 0};
     const actor_t *actors[2] = {&a, NULL};
     rollout_plan_t plan = {-1, ACTOR_LEARNER, 0};
     uint32_t purpose[2] = {RNG_ROLLOUT, RNG_GUIDE};

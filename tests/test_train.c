@@ -52,7 +52,7 @@ static void test_toy_ppo_reaches_kl_optimum(void **state) {
     train_opts_t opts = {1, 0, 0, &policy, &ref, 1}; /* force: out is a mkstemp file of ours */
     err_t err;
     if (train_run(&cfg, &opts, &err)) fail_msg("%s", err.msg);
-    task_params_t tp = {cfg.task, (uint64_t)cfg.world.seed, cfg.world.vocab, 0, 0};
+    task_params_t tp = {cfg.task, (uint64_t)cfg.world.seed, cfg.world.vocab, 0, 0, 0.0};
     task_t *task = task_create(&tp, &err);
     double J = toy_policy_value(task, model_logprob, policy, model_logprob, ref, cfg.kl.beta);
     double Jstar = toy_kl_optimum(task, model_logprob, ref, cfg.kl.beta);

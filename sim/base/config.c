@@ -75,13 +75,19 @@ static const cfg_key_t KEYS[] = {
           "oracle: follow the task's expert w.p. guide.quality per token, else sample the base "
           "policy; checkpoint: sample the policy saved in guide.path"),
     K_DBL("guide.quality", guide.quality, "0.5", 0, 1,
-          "oracle guide quality q: probability of taking the expert's token at each step"),
+          "oracle guide quality q: probability of taking the expert's token at each step; 0 = the "
+          "base policy alone (the SL policy unless guide.path), sampled with guide.temperature, "
+          "top_k, top_p: the reference code's guide (the SFT model with nucleus sampling)"),
     K_STR("guide.path", guide.path, "", NULL,
           "policy checkpoint for guide.type=checkpoint (e.g. a run's .policy.h5); for the oracle, "
           "its base policy (empty = the SL checkpoint)"),
     K_DBLX("guide.temperature", guide.temperature, "1", 0, 10, "guide sampling temperature"),
     K_INT("guide.top_k", guide.top_k, "50", 0, 100000, "guide top-k (0 = off; reference IMDB 50)"),
     K_DBLX("guide.top_p", guide.top_p, "0.92", 0, 1, "guide nucleus top-p (reference .92)"),
+    K_CHO("guide.top_p_mass", guide.top_p_mass, "full", "full|top_k",
+          "with both guide.top_k and guide.top_p: top-p keeps the smallest prefix holding top_p of "
+          "the full distribution (full), or of the top-k tokens renormalised (top_k: Hugging Face "
+          "generate's top-k-then-top-p, the reference's guide sampling)"),
     K_INT("checkpoint.every", checkpoint.every, "10", 0, INT_MAX,
           "write a resumable checkpoint (<out>.resume.h5) every this many iterations; 0 = never"),
     K_BOOL("log.timing", log.timing, "false",
@@ -98,8 +104,17 @@ static const cfg_key_t KEYS[] = {
     K_INT("imdb.prompt_len", imdb.prompt_len, "64", 8, 256, "IMDB-sim prompt length in tokens (reference: 64)"),
     K_INT("imdb.gen_len", imdb.gen_len, "48", 2, 128,
           "IMDB-sim continuation length in tokens, exact (reference: 48)"),
+    K_DBL("imdb.threshold", imdb.threshold, "0", 0, 0.99,
+          "IMDB-sim difficulty: the reward is max(0, (P - t) / (1 - t)), P the classifier's "
+          "P(positive); 0 = P itself; higher t = the SL policy reaches a non-zero reward more rarely"),
+    K_DBL("commongen.min_coverage", commongen.min_coverage, "0", 0, 1,
+          "CommonGen-sim difficulty: a sentence using fewer than this fraction of the concepts scores "
+          "0 (the reward of an empty text); 0 = off; higher = the SL policy is paid more rarely"),
     K_INT("tldr.post_len", tldr.post_len, "200", 16, 1024,
           "TL;DR-sim post (prompt) length in tokens (spec: 200-500; scaled down to 200)"),
+    K_DBL("tldr.min_coverage", tldr.min_coverage, "0", 0, 1,
+          "TL;DR-sim difficulty: a summary covering less than this fraction of the salient content "
+          "gets the reward model's score of an empty summary; 0 = off; higher = paid more rarely"),
     K_CHO("model.kind", model.kind, "gpt", "gpt|tabular",
           "policy/critic model: tiny causal transformer, or a table (toy tasks only)"),
     K_INT("model.layers", model.layers, "2", 1, 12, "transformer blocks"),
@@ -655,6 +670,18 @@ int cfg_validate(const config_t *c, err_t *err) {
                        "mean of the other K-1 completions), got %d", c->group.size);
     if (c->ppo.clip_high != -1 && c->ppo.clip_high <= 0)
         return err_set(err, "config: ppo.clip_high = %g must be -1 (= ppo.clip) or > 0", c->ppo.clip_high);
+    /* a difficulty knob of another task would be silently ignored: refuse it */
+    static const struct { const char *key, *task; size_t off; } difficulty[] = {
+        {"imdb.threshold", "imdb", offsetof(config_t, imdb.threshold)},
+        {"commongen.min_coverage", "commongen", offsetof(config_t, commongen.min_coverage)},
+        {"tldr.min_coverage", "tldr", offsetof(config_t, tldr.min_coverage)},
+    };
+    for (size_t i = 0; i < sizeof difficulty / sizeof difficulty[0]; i++) {
+        double v = *(const double *)((const char *)c + difficulty[i].off);
+        if (v != 0 && strcmp(c->task, difficulty[i].task) != 0)
+            return err_set(err, "config: %s = %g is the difficulty of task = %s only (task = %s); leave it at 0",
+                           difficulty[i].key, v, difficulty[i].task, c->task);
+    }
     if (strcmp(c->kl.controller, "adaptive") == 0 && c->kl.beta <= 0)
         return err_set(err, "config: kl.controller = adaptive needs kl.beta > 0 (it scales beta)");
     return 0;
@@ -678,6 +705,10 @@ static char *to_text(const config_t *c, int (*keep)(const char *key)) {
 static int affects_sl(const char *key) {
     static const char *const prefixes[] = {"world.", "imdb.", "tldr.", "model.", "sl."};
     static const char *const keys[] = {"task", "seed"};
+    /* the difficulty keys change only the reward, which SL (trained on references) never reads */
+    static const char *const reward_only[] = {"imdb.threshold", "tldr.min_coverage"};
+    for (size_t i = 0; i < sizeof reward_only / sizeof reward_only[0]; i++)
+        if (strcmp(key, reward_only[i]) == 0) return 0;
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
         if (strcmp(key, keys[i]) == 0) return 1;
     for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++)

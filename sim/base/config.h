@@ -41,14 +41,16 @@ typedef struct {
         double temperature;  /* guide sampling */
         int top_k;
         double top_p;
+        char top_p_mass[CFG_STR]; /* full | top_k: what top_p counts (top_k = Hugging Face's order) */
     } guide;
 
     struct { int every; } checkpoint;             /* checkpoint.every: resumable checkpoint period, 0 = off */
     struct { int timing; } log;                  /* log.timing: bool, default 0 */
     struct { int every; int prompts; int test_prompts; } eval; /* eval.every (10), eval.prompts (32 validation), eval.test_prompts (32) */
     struct { int64_t seed; int vocab; } world;   /* world.seed (1), world.vocab (512, 64..4096) */
-    struct { int prompt_len; int gen_len; } imdb; /* imdb.prompt_len (64, 8..256), imdb.gen_len (48, 2..128) */
-    struct { int post_len; } tldr;                /* tldr.post_len (200, 16..1024) */
+    struct { int prompt_len; int gen_len; double threshold; } imdb; /* imdb.prompt_len (64, 8..256), imdb.gen_len (48, 2..128), imdb.threshold (0, [0, 1)) */
+    struct { double min_coverage; } commongen;     /* commongen.min_coverage (0, [0, 1]) */
+    struct { int post_len; double min_coverage; } tldr; /* tldr.post_len (200, 16..1024), tldr.min_coverage (0, [0, 1]) */
 
     struct {
         char kind[CFG_STR]; /* gpt | tabular (default gpt) */

@@ -56,7 +56,7 @@ static bench_result_t run(const config_t *cfg, const task_t *task, model_t *poli
     batch_init(&b, cfg->trajectories, seq_cap, task->gen_max, task->n_metrics);
     b.n = cfg->trajectories;
     int64_t *idx = calloc((size_t)b.n, sizeof *idx);
-    actor_t a = {policy, {cfg->sample.temperature, cfg->sample.top_k, cfg->sample.top_p}, 0.0};
+    actor_t a = {policy, {cfg->sample.temperature, cfg->sample.top_k, cfg->sample.top_p}, 0.0, 0};
     const actor_t *actors[2] = {&a, NULL};
     rollout_plan_t plan = {-1, ACTOR_LEARNER, 0};
     uint32_t purpose[2] = {RNG_ROLLOUT, RNG_GUIDE};

@@ -1,4 +1,5 @@
 #include "rollout.h"
+#include "../nn/kern.h"
 
 #include <assert.h>
 #include <math.h>
@@ -125,6 +126,34 @@ void rollout_engine_destroy(rollout_engine_t *e) {
     free(e);
 }
 
+sample_cfg_t actor_sampling_at(const actor_t *a, const float *logits, int V, int banned, void *scratch) {
+    sample_cfg_t c = a->sampling;
+    if (!a->top_p_of_top_k || c.temperature <= 0.0 || c.top_k <= 0 || c.top_k >= V || c.top_p >= 1.0) return c;
+    /* p exactly as sample_token computes it (sim/nn/sample.c): shifted exps, banned zeroed, / sum */
+    double *p = scratch, *top = p + V, mx = -INFINITY, total = 0.0;
+    for (int i = 0; i < V; i++)
+        if (i != banned && logits[i] > mx) mx = logits[i];
+    kern_exp_shift(p, logits, V, mx, c.temperature);
+    if (banned >= 0 && banned < V) p[banned] = 0.0;
+    for (int i = 0; i < V; i++) total += p[i];
+    for (int i = 0; i < V; i++) p[i] /= total;
+    /* the k largest, in decreasing order (insertion), summed in that (sample_token's rank) order */
+    int n = 0, k = c.top_k;
+    for (int i = 0; i < V; i++) {
+        if (n == k && !(p[i] > top[k - 1])) continue;
+        int at = n < k ? n++ : k - 1;
+        while (at > 0 && p[i] > top[at - 1]) {
+            top[at] = top[at - 1];
+            at--;
+        }
+        top[at] = p[i];
+    }
+    double mass = 0.0;
+    for (int i = 0; i < n; i++) mass += top[i];
+    c.top_p *= mass;
+    return c;
+}
+
 int actor_generate(const actor_t *a, const task_t *task, int split, uint64_t index, model_kv_t *kv,
                    void *scratch, const int32_t *ctx, int prompt_len, int ctx_len, int min_new,
                    int max_new, rng_t *rng, int32_t *out) {
@@ -137,9 +166,13 @@ int actor_generate(const actor_t *a, const task_t *task, int split, uint64_t ind
         int tok;
         if (a->expert_q > 0 && rng_double(rng) < a->expert_q) {
             tok = task->expert_next(task, split, index, out - forced, forced + n);
-            if (tok == banned) tok = sample_token(logits, V, &a->sampling, banned, rng, scratch, NULL);
+            if (tok == banned) {
+                sample_cfg_t sc = actor_sampling_at(a, logits, V, banned, scratch);
+                tok = sample_token(logits, V, &sc, banned, rng, scratch, NULL);
+            }
         } else {
-            tok = sample_token(logits, V, &a->sampling, banned, rng, scratch, NULL);
+            sample_cfg_t sc = actor_sampling_at(a, logits, V, banned, scratch);
+            tok = sample_token(logits, V, &sc, banned, rng, scratch, NULL);
         }
         out[n++] = tok;
         if (tok == eos) break;
@@ -193,9 +226,13 @@ static void generate_rows(rollout_engine_t *e, worker_t *w, const actor_t *a, in
                 int banned = (eos >= 0 && nn < min_new[r]) ? eos : -1;
                 if (a->expert_q > 0 && rng_double(&rng[r]) < a->expert_q) {
                     y = task->expert_next(task, split, (uint64_t)index[r], out[r] - forced, forced + nn);
-                    if (y == banned) y = sample_token(lg, V, &a->sampling, banned, &rng[r], w->sample_scratch, NULL);
+                    if (y == banned) {
+                        sample_cfg_t sc = actor_sampling_at(a, lg, V, banned, w->sample_scratch);
+                        y = sample_token(lg, V, &sc, banned, &rng[r], w->sample_scratch, NULL);
+                    }
                 } else {
-                    y = sample_token(lg, V, &a->sampling, banned, &rng[r], w->sample_scratch, NULL);
+                    sample_cfg_t sc = actor_sampling_at(a, lg, V, banned, w->sample_scratch);
+                    y = sample_token(lg, V, &sc, banned, &rng[r], w->sample_scratch, NULL);
                 }
                 out[r][len[r]++] = y;
                 if (y == eos || len[r] == max_new[r]) {

@@ -27,7 +27,18 @@ typedef struct {
     sample_cfg_t sampling;
     double expert_q;       /* oracle guide: each token is the task's expert token w.p. q (one
                               decision draw per token), else sampled from model; 0 = plain policy */
+    int top_p_of_top_k;    /* with top_k and top_p both on: top-p counts the mass of the top-k
+                              tokens renormalised (Hugging Face generate's TopK then TopP, the
+                              reference's guide sampling) instead of the whole distribution's */
 } actor_t;
+
+/* The sampling rule actor a applies at these logits (banned: a token excluded, or -1): its own
+ * `sampling`, except that with top_p_of_top_k (and top_k, top_p both filtering, temperature > 0)
+ * top_p becomes top_p * M_k, M_k the probability mass of the k most likely tokens, so that
+ * sample_token's "shortest rank prefix whose mass reaches top_p" is the shortest prefix holding
+ * top_p of the top-k distribution renormalised. scratch: sample_scratch_size(V) bytes (its
+ * contents are overwritten). No random draw. */
+sample_cfg_t actor_sampling_at(const actor_t *a, const float *logits, int V, int banned, void *scratch);
 
 typedef struct {
     int rollin;  /* ACTOR_LEARNER / ACTOR_GUIDE, or -1 for none */

@@ -543,7 +543,7 @@ static int family_ent(const char *path, err_t *err) {
 /* One reference continuation per prompt of toy_match (V 3, 4 tokens); the logits of the policy at
  * each reference prefix are drawn at random. */
 static int family_tgt(const char *path, err_t *err) {
-    task_params_t tp = {"toy_match", 0, 0, 0, 0};
+    task_params_t tp = {"toy_match", 0, 0, 0, 0, 0.0};
     task_t *task = task_create(&tp, err);
     if (!task) return -1;
     enum { B = 3, R = 4, V = 3 };
@@ -648,7 +648,7 @@ typedef struct {
 } toy_case_t;
 
 static int write_toy_case(cw_t *w, int id, const toy_case_t *tc, err_t *err) {
-    task_params_t tp = {tc->task, 0, 0, 0, 0};
+    task_params_t tp = {tc->task, 0, 0, 0, 0, 0.0};
     task_t *task = task_create(&tp, err);
     if (!task) return -1;
     int V = task->vocab, H = task->gen_max, X = toy_prompt_count(task), N = 1;

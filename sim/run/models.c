@@ -76,6 +76,7 @@ int run_make_guide(const config_t *cfg, const task_t *task, const model_t *ref, 
     guide->model = base;
     guide->sampling = (sample_cfg_t){cfg->guide.temperature, cfg->guide.top_k, cfg->guide.top_p};
     guide->expert_q = strcmp(cfg->guide.type, "oracle") == 0 ? cfg->guide.quality : 0.0;
+    guide->top_p_of_top_k = strcmp(cfg->guide.top_p_mass, "top_k") == 0;
     if (guide->expert_q > 0 && !task->expert_next)
         return err_set(err, "guide.type = oracle: task %s has no expert", task->name);
     return 0;

@@ -37,7 +37,9 @@
 task_params_t train_task_params(const config_t *cfg) {
     /* TL;DR-sim takes its post length through prompt_len */
     int plen = strcmp(cfg->task, "tldr") == 0 ? cfg->tldr.post_len : cfg->imdb.prompt_len;
-    task_params_t tp = {cfg->task, (uint64_t)cfg->world.seed, cfg->world.vocab, plen, cfg->imdb.gen_len};
+    task_params_t tp = {cfg->task, (uint64_t)cfg->world.seed, cfg->world.vocab, plen, cfg->imdb.gen_len, 0.0};
+    tp.difficulty = !strcmp(cfg->task, "imdb") ? cfg->imdb.threshold : !strcmp(cfg->task, "commongen")
+                    ? cfg->commongen.min_coverage : !strcmp(cfg->task, "tldr") ? cfg->tldr.min_coverage : 0.0;
     return tp;
 }
 
@@ -204,8 +206,8 @@ static int make_actors(run_t *r, err_t *err) {
     if (!(r->engine = rollout_engine_create(r->task, r->pool, r->seq_cap)))
         return err_set(err, "out of memory for the rollout engine");
     if (evaluator_init(&r->ev, cfg, r->task, r->engine, r->state.evals_done, err)) return -1;
-    r->learner = (actor_t){r->policy, {cfg->sample.temperature, cfg->sample.top_k, cfg->sample.top_p}, 0.0};
-    r->learner_eval = (actor_t){r->policy, {cfg->eval_sample.temperature, cfg->eval_sample.top_k, cfg->eval_sample.top_p}, 0.0};
+    r->learner = (actor_t){r->policy, {cfg->sample.temperature, cfg->sample.top_k, cfg->sample.top_p}, 0.0, 0};
+    r->learner_eval = (actor_t){r->policy, {cfg->eval_sample.temperature, cfg->eval_sample.top_k, cfg->eval_sample.top_p}, 0.0, 0};
     if (run_make_guide(cfg, r->task, r->ref, r->guide_model, &r->guide, err)) return -1;
     const model_t *gen_models[3] = {r->policy, r->guide.model, r->ref};
     if (rollout_engine_reserve(r->engine, gen_models, 3, 2) != 0)

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -86,9 +87,9 @@ int load_manifests(const sweep_t *s, rstate_t *st, err_t *err) {
         if (!f) continue;
         while (fgets(line, sizeof line, f)) {
             line[strcspn(line, "\n")] = 0;
-            char *col[6];
+            char *col[7];
             int nc = 0;
-            for (char *q = line; nc < 6;) {
+            for (char *q = line; nc < 7;) {
                 col[nc++] = q;
                 char *t = strchr(q, '\t');
                 if (!t) break;
@@ -100,13 +101,15 @@ int load_manifests(const sweep_t *s, rstate_t *st, err_t *err) {
             if (i < 0) continue;
             rstate_t *r = &st[i];
             double wall = strcmp(col[4], "-") ? atof(col[4]) : -1;
+            double cpu = nc >= 7 && strcmp(col[6], "-") ? atof(col[6]) : -1; /* older manifests: 6 columns */
             if (!strcmp(col[2], "ok")) {
                 r->prev_ok = 1;
                 r->prev_wall = wall;
+                r->prev_cpu = cpu;
             } else if (!strcmp(col[2], "failed")) {
                 r->prev_failed = 1;
                 r->prev_exit = strcmp(col[3], "-") ? atoi(col[3]) : -1;
-                if (!r->prev_ok) r->prev_wall = wall;
+                if (!r->prev_ok) r->prev_wall = wall, r->prev_cpu = cpu;
             } else if (!strcmp(col[2], "running")) {
                 r->prev_running = 1;
             }
@@ -124,11 +127,12 @@ int load_manifests(const sweep_t *s, rstate_t *st, err_t *err) {
 void merged_status(const sweep_t *s, int i, rstate_t *r, int disk) {
     r->exit_code = -1;
     r->wall = -1;
+    r->cpu = -1;
     r->digest[0] = 0;
     if (disk == DISK_COMPLETE) {
         r->status = ST_OK;
         r->exit_code = 0;
-        if (r->prev_ok) r->wall = r->prev_wall;
+        if (r->prev_ok) r->wall = r->prev_wall, r->cpu = r->prev_cpu;
         char p[PATH_MAX];
         err_t e;
         log_path(s, i, ".h5", p, sizeof p);
@@ -139,6 +143,7 @@ void merged_status(const sweep_t *s, int i, rstate_t *r, int disk) {
         r->status = ST_FAILED;
         r->exit_code = r->prev_exit;
         r->wall = r->prev_wall;
+        r->cpu = r->prev_cpu;
     } else if (r->prev_running) {
         r->status = ST_RUNNING;
     } else {
@@ -154,7 +159,7 @@ int write_manifest(const ctx_t *c, err_t *err) {
     snprintf(tmp, sizeof tmp, "%s.tmp%ld", c->manifest, (long)getpid());
     FILE *f = fopen(tmp, "w");
     if (!f) return err_set(err, "cannot write '%s': %s", tmp, strerror(errno));
-    fputs("run\toverrides\tstatus\texit_code\twall_s\tdigest\n", f);
+    fputs("run\toverrides\tstatus\texit_code\twall_s\tdigest\tcpu_s\n", f);
     for (int i = 0; i < s->nruns; i++) {
         const rstate_t *r = &c->st[i];
         if (!r->mine) continue;
@@ -165,7 +170,9 @@ int write_manifest(const ctx_t *c, err_t *err) {
         else fputs("-\t", f);
         if (r->wall >= 0) fprintf(f, "%.2f\t", r->wall);
         else fputs("-\t", f);
-        fprintf(f, "%s\n", r->digest[0] ? r->digest : "-");
+        fprintf(f, "%s\t", r->digest[0] ? r->digest : "-");
+        if (r->cpu >= 0) fprintf(f, "%.2f\n", r->cpu);
+        else fputs("-\n", f);
     }
     if (fflush(f) != 0 || fsync(fileno(f)) != 0 || ferror(f)) {
         fclose(f);
@@ -287,6 +294,7 @@ static int launch(ctx_t *c, int i) {
     r->status = ST_RUNNING;
     r->exit_code = -1;
     r->wall = -1;
+    r->cpu = -1;
     r->digest[0] = 0;
     fprintf(stderr, "%sstart  %s%s\n", c->tag, s->runs[i].name, cont ? " (continuing from its checkpoint)" : "");
     save_manifest(c);
@@ -306,12 +314,14 @@ static void last_line(const char *path, char *buf, size_t len) {
     fclose(f);
 }
 
-static void finish(ctx_t *c, int i, int wstatus, int interrupted) {
+static void finish(ctx_t *c, int i, int wstatus, const struct rusage *ru, int interrupted) {
     const sweep_t *s = c->s;
     rstate_t *r = &c->st[i];
     r->pid = 0;
     r->done = 1;
     r->wall = util_now_s() - r->t0;
+    r->cpu = (double)ru->ru_utime.tv_sec + 1e-6 * (double)ru->ru_utime.tv_usec + (double)ru->ru_stime.tv_sec +
+             1e-6 * (double)ru->ru_stime.tv_usec;
     c->wall_sum += r->wall;
     c->ndone++;
     char why[PATH_MAX + 1200] = "", logp[PATH_MAX], textp[PATH_MAX];
@@ -370,10 +380,11 @@ int run_pool(ctx_t *c) {
     for (;;) {
         int ws;
         pid_t p;
-        while ((p = waitpid(-1, &ws, WNOHANG)) > 0)
+        struct rusage ru;
+        while ((p = wait4(-1, &ws, WNOHANG, &ru)) > 0) /* wait4: the child's CPU time for the manifest */
             for (int i = 0; i < s->nruns; i++)
                 if (c->st[i].pid == p) {
-                    finish(c, i, ws, stop != 0);
+                    finish(c, i, ws, &ru, stop != 0);
                     running--;
                     break;
                 }

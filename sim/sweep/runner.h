@@ -17,6 +17,7 @@ enum { DISK_NONE, DISK_PARTIAL, DISK_COMPLETE, DISK_STALE, DISK_BAD };
 typedef struct {
     int status, exit_code; /* exit_code -1: none */
     double wall;           /* < 0: unknown */
+    double cpu;            /* CPU seconds of the run's process (user + system, wait4); < 0: unknown */
     char digest[65];
     /* execution */
     int mine, todo, done;
@@ -25,7 +26,7 @@ typedef struct {
     int lock_fd;
     /* previous manifests */
     int prev_ok, prev_failed, prev_running, prev_exit;
-    double prev_wall;
+    double prev_wall, prev_cpu;
 } rstate_t;
 
 typedef struct {
