@@ -404,22 +404,28 @@ void KV(attention_backward)(float *dinp, const float *dout, const float *inp, co
 #define GELU_SCALING 0.7978845608028654f /* sqrt(2/pi) */
 #define GELU_CUBIC 0.044715f
 
+/* sigma(2u) = 1 / (1 + e^(-2u)) of x, 8 lanes (a macro, as every vector helper here) and the
+ * scalar twin: the same operations in the same order */
+#define GELU_SG8(xv) ({                                                                  \
+    vf8 x_ = (xv), e_, z_ = BC8(-2.0f * GELU_SCALING) * (x_ + BC8(GELU_CUBIC) * x_ * x_ * x_); \
+    det_expf8(&e_, &z_);                                                                 \
+    BC8(1.0f) / (BC8(1.0f) + e_);                                                        \
+})
+KINLINE float gelu_sg(float x) {
+    float cube = GELU_CUBIC * x * x * x;
+    return 1.0f / (1.0f + det_expf(-2.0f * GELU_SCALING * (x + cube)));
+}
+
 /* sg, when not NULL, receives sigma(2u) of every element for gelu_backward_body to reuse */
 KINLINE void gelu_forward_body(float *out, float *sgv, const float *inp, int N) {
     int i = 0;
     for (; i + 8 <= N; i += 8) {
-        vf8 x = LD8(inp + i);
-        vf8 cube = BC8(GELU_CUBIC) * x * x * x;
-        vf8 e, z = BC8(-2.0f * GELU_SCALING) * (x + cube);
-        det_expf8(&e, &z);
-        vf8 sg = BC8(1.0f) / (BC8(1.0f) + e);
+        vf8 x = LD8(inp + i), sg = GELU_SG8(x);
         if (sgv) ST8(sgv + i, sg);
         ST8(out + i, x * sg);
     }
     for (; i < N; i++) {
-        float x = inp[i];
-        float cube = GELU_CUBIC * x * x * x;
-        float sg = 1.0f / (1.0f + det_expf(-2.0f * GELU_SCALING * (x + cube)));
+        float x = inp[i], sg = gelu_sg(x);
         if (sgv) sgv[i] = sg;
         out[i] = x * sg;
     }
@@ -430,26 +436,13 @@ KINLINE void gelu_forward_body(float *out, float *sgv, const float *inp, int N) 
 KINLINE void gelu_backward_body(float *dinp, const float *inp, const float *sgv, const float *dout, int N) {
     int i = 0;
     for (; i + 8 <= N; i += 8) {
-        vf8 x = LD8(inp + i), sg;
-        if (sgv) {
-            sg = LD8(sgv + i);
-        } else {
-            vf8 cube = BC8(GELU_CUBIC) * x * x * x, e, z = BC8(-2.0f * GELU_SCALING) * (x + cube);
-            det_expf8(&e, &z);
-            sg = BC8(1.0f) / (BC8(1.0f) + e);
-        }
+        vf8 x = LD8(inp + i), sg = sgv ? LD8(sgv + i) : GELU_SG8(x);
         vf8 local = sg + x * (BC8(2.0f) * sg * (BC8(1.0f) - sg)) * BC8(GELU_SCALING) *
                              (BC8(1.0f) + BC8(3.0f * GELU_CUBIC) * x * x);
         ST8(dinp + i, LD8(dinp + i) + local * LD8(dout + i));
     }
     for (; i < N; i++) {
-        float x = inp[i], sg;
-        if (sgv) {
-            sg = sgv[i];
-        } else {
-            float cube = GELU_CUBIC * x * x * x;
-            sg = 1.0f / (1.0f + det_expf(-2.0f * GELU_SCALING * (x + cube)));
-        }
+        float x = inp[i], sg = sgv ? sgv[i] : gelu_sg(x);
         float local = sg + x * (2.0f * sg * (1.0f - sg)) * GELU_SCALING * (1.0f + 3.0f * GELU_CUBIC * x * x);
         dinp[i] += local * dout[i];
     }
