@@ -11,7 +11,9 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "../sim/base/dmath.h"
 #include "../sim/nn/gpt.h"
+#include "../sim/nn/kern.h"
 #include "../sim/nn/model.h"
 
 #define H gpt_test_hooks
@@ -225,6 +227,99 @@ static void test_attention_grad(void **state) {
     H.attention_backward(dinp, scratch, c.r, c.a, c.b, c.B, c.T, c.C, c.NH);
     assert_true(fd_check("attention dinp", c.a, dinp, N * 3 * c.C, att_loss, &c, EPS, RTOL, ATOL) > 0.1);
     free(c.a), free(c.b), free(c.r), free(c.out), free(dinp), free(scratch);
+}
+
+/* The attention kernels' orders (sim/nn/kern_impl.h), stated as plain scalar loops: score = (sum_i
+ * q_i k_i ascending) * scale; e = dm_fexpf(score - max); the exp sum and the backward's dot in 8
+ * lanes (t2 mod 8, ascending) combined by the tree ((0+1)+(2+3))+((4+5)+(6+7)); att = e * (1/sum);
+ * weighted sums (out, dq) in 4 partials (t2 mod 4) combined (P0+P1)+(P2+P3); dk, dv accumulate
+ * over query rows in ascending t. */
+static float tree8(const float l[8]) { return ((l[0] + l[1]) + (l[2] + l[3])) + ((l[4] + l[5]) + (l[6] + l[7])); }
+
+static void attention_reference(float *out, float *att, float *dinp, const float *dout, const float *inp, int B,
+                                int T, int C, int NH, const int *from) {
+    int C3 = 3 * C, hs = C / NH, ldT = (T + 7) / 8 * 8;
+    float scale = 1.0f / sqrtf((float)hs);
+    for (int b = 0; b < B; b++)
+        for (int h = 0; h < NH; h++)
+            for (int t = from[b]; t < T; t++) {
+                const float *q = inp + ((long)b * T + t) * C3 + h * hs;
+                float *a = att + (((long)b * NH + h) * T + t) * ldT, mx = -INFINITY, lane[8] = {0};
+                for (int t2 = 0; t2 <= t; t2++) {
+                    const float *k = inp + ((long)b * T + t2) * C3 + C + h * hs;
+                    float acc = 0.0f;
+                    for (int i = 0; i < hs; i++) acc += q[i] * k[i];
+                    a[t2] = acc * scale;
+                    if (a[t2] > mx) mx = a[t2];
+                }
+                for (int t2 = 0; t2 <= t; t2++) lane[t2 % 8] += a[t2] = dm_fexpf(a[t2] - mx);
+                float inv = 1.0f / tree8(lane);
+                for (int t2 = 0; t2 <= t; t2++) a[t2] *= inv;
+                for (int i = 0; i < hs; i++) {
+                    float P[4] = {0};
+                    for (int t2 = 0; t2 <= t; t2++) P[t2 % 4] += a[t2] * inp[((long)b * T + t2) * C3 + 2 * C + h * hs + i];
+                    out[((long)b * T + t) * C + h * hs + i] = (P[0] + P[1]) + (P[2] + P[3]);
+                }
+            }
+    for (int b = 0; b < B; b++)
+        for (int h = 0; h < NH; h++)
+            for (int t = from[b]; t < T; t++) {
+                const float *q = inp + ((long)b * T + t) * C3 + h * hs, *d = dout + ((long)b * T + t) * C + h * hs;
+                const float *a = att + (((long)b * NH + h) * T + t) * ldT;
+                float ds[512], lane[8] = {0};
+                for (int t2 = 0; t2 <= t; t2++) {
+                    const float *v = inp + ((long)b * T + t2) * C3 + 2 * C + h * hs;
+                    float acc = 0.0f;
+                    for (int i = 0; i < hs; i++) acc += d[i] * v[i];
+                    ds[t2] = acc;
+                    lane[t2 % 8] += a[t2] * acc;
+                }
+                float dot = tree8(lane);
+                for (int t2 = 0; t2 <= t; t2++) ds[t2] = (a[t2] * (ds[t2] - dot)) * scale;
+                for (int i = 0; i < hs; i++) {
+                    float P[4] = {0};
+                    for (int t2 = 0; t2 <= t; t2++) P[t2 % 4] += ds[t2] * inp[((long)b * T + t2) * C3 + C + h * hs + i];
+                    dinp[((long)b * T + t) * C3 + h * hs + i] += (P[0] + P[1]) + (P[2] + P[3]);
+                }
+                for (int t2 = 0; t2 <= t; t2++)
+                    for (int i = 0; i < hs; i++) {
+                        dinp[((long)b * T + t2) * C3 + C + h * hs + i] += ds[t2] * q[i];
+                        dinp[((long)b * T + t2) * C3 + 2 * C + h * hs + i] += a[t2] * d[i];
+                    }
+            }
+}
+
+/* Every head size the kernels have an instance for (8, 16, 32: unrolled; 24 and 5: the general
+ * code, vector and scalar) gives the reference's bits, forward and backward, whole and with `from`. */
+static void test_attention_orders(void **state) {
+    (void)state;
+    const int sizes[] = {8, 16, 32, 24, 5};
+    for (int si = 0; si < 5; si++)
+        for (int part = 0; part < 2; part++) {
+            int hs = sizes[si], NH = 3, C = hs * NH, B = 2, T = 21, ldT = (T + 7) / 8 * 8;
+            int from[2] = {part ? 9 : 0, part ? 20 : 0};
+            rng_t rg;
+            rng_seed(&rg, 40 + (uint64_t)si, (uint64_t)part);
+            size_t N = (size_t)B * T, NA = (size_t)B * NH * T * ldT;
+            float *inp = randn(&rg, N * 3 * C, 1), *dout = randn(&rg, N * C, 1);
+            for (int b = 0; b < B; b++) /* rows before from have no output gradient */
+                memset(dout + (size_t)b * T * C, 0, (size_t)from[b] * C * sizeof(float));
+            float *out = zeros(N * C), *att = zeros(NA), *dinp = randn(&rg, N * 3 * C, 1);
+            float *rout = zeros(N * C), *ratt = zeros(NA), *rdinp = malloc(N * 3 * C * sizeof(float));
+            memcpy(rdinp, dinp, N * 3 * C * sizeof(float)); /* both accumulate onto the same values */
+            kern_attention_forward(out, att, inp, B, T, C, NH, part ? from : NULL);
+            kern_attention_backward(dinp, dout, inp, att, B, T, C, NH, part ? from : NULL);
+            attention_reference(rout, ratt, rdinp, dout, inp, B, T, C, NH, from);
+            for (int b = 0; b < B; b++)
+                for (size_t j = ((size_t)b * T + from[b]) * C; j < (size_t)(b + 1) * T * C; j++)
+                    if (memcmp(&out[j], &rout[j], sizeof(float)))
+                        fail_msg("hs %d from %d: out[%zu] = %a, reference %a", hs, part, j, out[j], rout[j]);
+            if (memcmp(att, ratt, NA * sizeof(float))) fail_msg("hs %d from %d: att differs from the reference", hs, part);
+            for (size_t j = 0; j < N * 3 * C; j++)
+                if (memcmp(&dinp[j], &rdinp[j], sizeof(float)))
+                    fail_msg("hs %d from %d: dinp[%zu] = %a, reference %a", hs, part, j, dinp[j], rdinp[j]);
+            free(inp), free(dout), free(out), free(att), free(dinp), free(rout), free(ratt), free(rdinp);
+        }
 }
 
 static double gelu_loss(void *p) {
@@ -741,7 +836,7 @@ static void test_config_errors(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_encoder_grad),     cmocka_unit_test(test_layernorm_grad),
-        cmocka_unit_test(test_matmul_grad),      cmocka_unit_test(test_attention_grad),
+        cmocka_unit_test(test_matmul_grad),      cmocka_unit_test(test_attention_grad), cmocka_unit_test(test_attention_orders),
         cmocka_unit_test(test_gelu_grad),        cmocka_unit_test(test_residual_grad),
         cmocka_unit_test(test_gpt_lm_grad),      cmocka_unit_test(test_gpt_scalar_grad),
         cmocka_unit_test(test_tabular_grad),     cmocka_unit_test(test_tabular_rows),

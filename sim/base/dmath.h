@@ -29,12 +29,10 @@
  *                                                   binary fraction, so x - round(x) is exact),
  *                                                   then Taylor sin/cos of 2 pi b with the
  *                                                   leading term as a double-double.
- *   dm_expf(x)     e^x in float         [0.51 ulp]  evaluated in double (Taylor degree 10 on
- *                                                   |r| <= ln2/2), rounded to float once.
- *   dm_tanhf(x)    tanh in float        [0.51 ulp]  e = expm1(2|x|) in double, tanh = e/(e+2).
  *   dm_fexpf(x)    e^x in float         [1.03 ulp]  float arithmetic only (Cody-Waite reduction,
  *                                                   degree-7 Taylor): the model's exp (attention
- *                                                   softmax, GELU), 4-5x cheaper than dm_expf.
+ *                                                   softmax, GELU's sigmoid), also 8 at a time.
+ *   dm_exp4(x)     dm_exp, 4 at a time  (its bits)  the log-softmax's exp.
  *
  * Error analyses are in the comments of dmath.c; the bounds above are those analyses rounded up,
  * and the test asserts the measured maximum stays below them. sqrt is not here: IEEE-754
@@ -60,7 +58,7 @@ double dm_log1p(double x);
 double dm_pown(double x, int n);
 double dm_cos2pi(double x);
 
-/* ---- float functions, inline because the model kernels call them per element ---- */
+/* ---- inline helpers and the float functions: the model's kernels call them per element ---- */
 
 /* The nearest integer to |x| < 2^51 as a double (round half to even): adding 1.5 * 2^52 moves
  * the fraction bits out of the significand. Exact in IEEE double; needs FLT_EVAL_METHOD 0. */
@@ -74,60 +72,8 @@ static inline double dm_pow2i(int k) {
     return d;
 }
 
-/* e^r - 1 for |r| <= ln2/2 + tiny, relative error < 2^-40: Taylor to degree 10 in double (the
- * first omitted term is below 0.347^10 / 11! < 2^-40.5 of r). Coefficients RN(1/n!) (the test
- * checks them against MPFR). */
-static inline double dm__expm1_small(double r) {
-    double q = 0x1.27e4fb7789f5cp-22; /* 1/10! */
-    q = q * r + 0x1.71de3a556c734p-19; /* 1/9! */
-    q = q * r + 0x1.a01a01a01a01ap-16; /* 1/8! */
-    q = q * r + 0x1.a01a01a01a01ap-13; /* 1/7! */
-    q = q * r + 0x1.6c16c16c16c17p-10; /* 1/6! */
-    q = q * r + 0x1.1111111111111p-7;  /* 1/5! */
-    q = q * r + 0x1.5555555555555p-5;  /* 1/4! */
-    q = q * r + 0x1.5555555555555p-3;  /* 1/3! */
-    q = q * r + 0.5;
-    return (q * r) * r + r;
-}
-
-/* e^x in float. x = k ln2 + r with |r| <= ln2/2 in double (k * LN2_HI exact: |k| < 2^11); e^x =
- * 2^k (1 + expm1(r)), exact scaling in double, then ONE rounding to float: the double value is
- * within 2^-40 relative of e^x, so the result is within 0.5 + 2^-16 float ulp (subnormal and
- * overflowing results included, since only the last conversion rounds). */
-static inline float dm_expf(float x) {
-    if (!(x < 89.0f)) return x != x ? x + x : (float)(1e300 * 1e300); /* NaN, or overflow (-> +inf) */
-    if (x < -104.0f) return 0.0f;                                        /* below half the least subnormal */
-    double d = (double)x;
-    double k = dm_round_nearest(d * 1.44269504088896338700e+00); /* RN(1/ln2) */
-    double r = (d - k * 0x1.62e42fefa38p-1) - k * 0x1.ef35793c7673p-45;
-    double e = (1.0 + dm__expm1_small(r)) * dm_pow2i((int)k);
-    return (float)e;
-}
-
-/* tanh in float: e = expm1(2|x|) in double with relative error < 2^-39 (for 2|x| <= ln2/2 the
- * Taylor series directly; else 2^k (1 + expm1(r)) - 1, where 2^k - 1 is exact and the sum loses
- * at most 2 bits), tanh = e / (e + 2): relative error < 2^-38 before the one rounding to float. */
-static inline float dm_tanhf(float x) {
-    if (x == 0.0f) return x; /* keeps -0 */
-    double a = x < 0.0f ? -(double)x : (double)x;
-    if (!(a < 10.0)) return x != x ? x + x : (x < 0.0f ? -1.0f : 1.0f); /* tanh(10) rounds to 1 in float */
-    double t = 2.0 * a, e;
-    if (t <= 0.34657359027997264) {
-        e = dm__expm1_small(t);
-    } else {
-        double k = dm_round_nearest(t * 1.44269504088896338700e+00);
-        double r = (t - k * 0x1.62e42fefa38p-1) - k * 0x1.ef35793c7673p-45;
-        double s = dm_pow2i((int)k);
-        e = (s - 1.0) + s * dm__expm1_small(r);
-    }
-    double th = e / (e + 2.0);
-    return (float)(x < 0.0f ? -th : th);
-}
-
-/* ---- 8 floats at a time, for the model's kernels: the same operations lane by lane as
- * dm_expf / dm_tanhf (both paths computed, the scalar's branch chosen per lane by an exact bit
- * select), so every lane gives the scalar function's bits (tests/test_dmath.c checks it on 10^6
- * inputs). Fixed-width GCC/clang vector types; always inlined, vectors never cross a call. ---- */
+/* ---- vector helpers: fixed-width GCC/clang vector types; always inlined, vectors never cross a
+ * call ---- */
 
 typedef double dm_vd4 __attribute__((vector_size(32)));
 typedef long long dm_vl4 __attribute__((vector_size(32)));
@@ -136,92 +82,6 @@ typedef float dm_vf4 __attribute__((vector_size(16)));
 #define DM_VINLINE static inline __attribute__((always_inline))
 #define DM_BCD(x) ((dm_vd4){(x), (x), (x), (x)})
 #define DM_SELD(m, a, b) ((dm_vd4)(((dm_vl4)(a) & (m)) | ((dm_vl4)(b) & ~(m))))
-
-/* Vector values are passed by pointer: a 32-byte vector must not cross a call boundary on a target
- * without AVX (psABI); everything is inlined anyway. */
-DM_VINLINE void dm__expm1_small4(dm_vd4 *out, const dm_vd4 *rp) {
-    dm_vd4 r = *rp;
-    dm_vd4 q = DM_BCD(0x1.27e4fb7789f5cp-22);
-    q = q * r + DM_BCD(0x1.71de3a556c734p-19);
-    q = q * r + DM_BCD(0x1.a01a01a01a01ap-16);
-    q = q * r + DM_BCD(0x1.a01a01a01a01ap-13);
-    q = q * r + DM_BCD(0x1.6c16c16c16c17p-10);
-    q = q * r + DM_BCD(0x1.1111111111111p-7);
-    q = q * r + DM_BCD(0x1.5555555555555p-5);
-    q = q * r + DM_BCD(0x1.5555555555555p-3);
-    q = q * r + DM_BCD(0.5);
-    *out = (q * r) * r + r;
-}
-
-/* k = RN(t / ln2) (the 1.5 * 2^52 shift, as dm_round_nearest), r = t - k ln2 as in dm_expf, and
- * 2^k from the shifted value's low bits; valid for |k| <= 1022 on the lanes that are used. */
-DM_VINLINE void dm__reduce4(const dm_vd4 *tp, dm_vd4 *k, dm_vd4 *r, dm_vd4 *p2k) {
-    dm_vd4 t = *tp;
-    dm_vd4 sh = t * DM_BCD(1.44269504088896338700e+00) + DM_BCD(0x1.8p52);
-    *k = sh - DM_BCD(0x1.8p52);
-    *r = (t - *k * DM_BCD(0x1.62e42fefa38p-1)) - *k * DM_BCD(0x1.ef35793c7673p-45);
-    dm_vl4 ki = (dm_vl4)sh - (dm_vl4){0x4338000000000000LL, 0x4338000000000000LL, 0x4338000000000000LL,
-                                      0x4338000000000000LL};
-    *p2k = (dm_vd4)((ki + 1023) << 52);
-}
-
-DM_VINLINE void dm__expf4(dm_vf4 *y4, const dm_vf4 *x4) {
-    dm_vd4 d = __builtin_convertvector(*x4, dm_vd4);
-    dm_vl4 big = ~(d < DM_BCD(89.0)), tiny = d < DM_BCD(-104.0), nan = d != d;
-    dm_vd4 dc = DM_SELD(big | tiny, DM_BCD(0.0), d); /* masked lanes: any value in range */
-    dm_vd4 k, r, p2k;
-    dm__reduce4(&dc, &k, &r, &p2k);
-    dm_vd4 q;
-    dm__expm1_small4(&q, &r);
-    dm_vd4 e = (DM_BCD(1.0) + q) * p2k;
-    e = DM_SELD(tiny, DM_BCD(0.0), e);
-    e = DM_SELD(big, DM_BCD(1e300) * DM_BCD(1e300), e);
-    e = DM_SELD(nan, d + d, e);
-    *y4 = __builtin_convertvector(e, dm_vf4);
-}
-
-DM_VINLINE void dm__tanhf4(dm_vf4 *y4, const dm_vf4 *x4) {
-    dm_vd4 x = __builtin_convertvector(*x4, dm_vd4);
-    dm_vd4 a = (dm_vd4)((dm_vl4)x & (dm_vl4){0x7FFFFFFFFFFFFFFFLL, 0x7FFFFFFFFFFFFFFFLL, 0x7FFFFFFFFFFFFFFFLL,
-                                              0x7FFFFFFFFFFFFFFFLL});
-    dm_vl4 sat = ~(a < DM_BCD(10.0)), nan = x != x, zero = x == DM_BCD(0.0), neg = x < DM_BCD(0.0);
-    dm_vd4 t = DM_BCD(2.0) * DM_SELD(sat, DM_BCD(0.0), a);
-    /* One path serves the scalar's two branches: t = 2|x| has at most 24 significant bits, so it is
-     * never ln2/2's double (the scalar's threshold) and t <= ln2/2 means t / ln2 < 0.5 - 2^-26,
-     * where the reduction gives k = 0, r = t exactly and 2^k = 1: then (s - 1) + s q = q is the
-     * scalar's small branch expm1_small(t) to the bit. */
-    dm_vd4 k, r, s;
-    dm__reduce4(&t, &k, &r, &s);
-    dm_vd4 q;
-    dm__expm1_small4(&q, &r);
-    dm_vd4 e = (s - DM_BCD(1.0)) + s * q;
-    dm_vd4 th = e / (e + DM_BCD(2.0));
-    th = DM_SELD(neg, -th, th);
-    th = DM_SELD(sat, DM_SELD(neg, DM_BCD(-1.0), DM_BCD(1.0)), th);
-    th = DM_SELD(zero | nan, x + x * DM_BCD(0.0), th); /* 0 keeps its sign; NaN stays NaN */
-    *y4 = __builtin_convertvector(th, dm_vf4);
-}
-
-/* out[i] = dm_expf(in[i]) / dm_tanhf(in[i]) for i < 8 (out may equal in) */
-DM_VINLINE void dm_expf8(float *out, const float *in) {
-    dm_vf4 lo, hi;
-    memcpy(&lo, in, sizeof lo);
-    memcpy(&hi, in + 4, sizeof hi);
-    dm__expf4(&lo, &lo);
-    dm__expf4(&hi, &hi);
-    memcpy(out, &lo, sizeof lo);
-    memcpy(out + 4, &hi, sizeof hi);
-}
-
-DM_VINLINE void dm_tanhf8(float *out, const float *in) {
-    dm_vf4 lo, hi;
-    memcpy(&lo, in, sizeof lo);
-    memcpy(&hi, in + 4, sizeof hi);
-    dm__tanhf4(&lo, &lo);
-    dm__tanhf4(&hi, &hi);
-    memcpy(out, &lo, sizeof lo);
-    memcpy(out + 4, &hi, sizeof hi);
-}
 
 /* ---- e^x in float arithmetic only, for the model's activations (softmax, GELU's sigmoid) ----
  *

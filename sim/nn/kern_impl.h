@@ -15,6 +15,8 @@ typedef float vf8 __attribute__((vector_size(32)));
 typedef int32_t vi8 __attribute__((vector_size(32)));
 
 #define KINLINE static inline __attribute__((always_inline))
+/* unroll the next loop 8 times (GCC's -O2 leaves short loops of unknown count rolled) */
+#define KUNROLL8 _Pragma("GCC unroll 8")
 
 /* The helpers are macros, and vector-valued helpers take pointers: a vf8 never crosses a call
  * boundary, so no compiler has to pass one in registers a target may not have (Clang refuses that
@@ -24,6 +26,11 @@ typedef int32_t vi8 __attribute__((vector_size(32)));
 #define BC8(x) ({ float b_ = (x); (vf8){b_, b_, b_, b_, b_, b_, b_, b_}; })
 /* lanes where m is all ones take a, the others b (exact: a bit select) */
 #define SEL8(m, a, b) ((vf8)(((vi8)(a) & (m)) | ((vi8)(b) & ~(m))))
+/* the largest of 8 lanes (NaN-free), by a tree: three steps of latency instead of seven. Which of
+ * two equal lanes wins can differ from a left-to-right scan only for +0 against -0, and the max is
+ * only ever subtracted from scores before an exp, where either zero gives the same bits. */
+#define MAXF(a, b) ({ float a_ = (a), b_ = (b); b_ > a_ ? b_ : a_; })
+#define HMAX8(v) ({ vf8 m_ = (v); MAXF(MAXF(MAXF(m_[0], m_[1]), MAXF(m_[2], m_[3])), MAXF(MAXF(m_[4], m_[5]), MAXF(m_[6], m_[7]))); })
 /* fixed tree over the 8 lanes: ((l0+l1)+(l2+l3))+((l4+l5)+(l6+l7)) */
 #define HSUM8(v) ({ vf8 h_ = (v); ((h_[0] + h_[1]) + (h_[2] + h_[3])) + ((h_[4] + h_[5]) + (h_[6] + h_[7])); })
 
@@ -188,6 +195,7 @@ KINLINE void attention_row_body(float *out, float *att_row, const float *q, cons
     vf8 mx8 = BC8(-INFINITY);
     for (int c = 0; c < np; c += 8) {
         vf8 acc = BC8(0.0f);
+        KUNROLL8
         for (int i = 0; i < hs; i++) acc += BC8(q[i]) * LD8(kT + (long)i * ldk + c);
         acc *= BC8(scale);
         if (c + 8 > n) { /* lanes past t take no part */
@@ -197,9 +205,7 @@ KINLINE void attention_row_body(float *out, float *att_row, const float *q, cons
         ST8(sbuf + c, acc);
         mx8 = SEL8(acc > mx8, acc, mx8);
     }
-    float maxval = mx8[0];
-    for (int l = 1; l < 8; l++)
-        if (mx8[l] > maxval) maxval = mx8[l];
+    float maxval = HMAX8(mx8);
     vf8 sum8 = BC8(0.0f);
     for (int c = 0; c < np; c += 8) {
         vf8 e, s = LD8(sbuf + c) - BC8(maxval);
@@ -234,8 +240,8 @@ KINLINE void attention_row_body(float *out, float *att_row, const float *q, cons
 }
 
 KINLINE void attention_forward_body(float *out, float *att, const float *inp, int B, int T, int C, int NH,
-                                    const int *from, float *kT) {
-    int C3 = 3 * C, hs = C / NH, ldk = pad8i(T), ldT = ldk;
+                                    const int *from, float *kT, int hs) {
+    int C3 = 3 * C, ldk = pad8i(T), ldT = ldk;
     for (int b = 0; b < B; b++)
         for (int h = 0; h < NH; h++) {
             const float *base = inp + (long)b * T * C3;
@@ -251,16 +257,27 @@ KINLINE void attention_forward_body(float *out, float *att, const float *inp, in
         }
 }
 
+/* The bodies take the head size as an argument; the common sizes get their own instance with hs a
+ * constant, so the compiler unrolls the channel loops and keeps q (or d) in registers. The same
+ * operations in the same order: the bits do not depend on which instance runs. */
+#define HS_DISPATCH(hs, call) \
+    switch (hs) {             \
+    case 8: { enum { HSC = 8 }; call; } break;   \
+    case 16: { enum { HSC = 16 }; call; } break; \
+    case 32: { enum { HSC = 32 }; call; } break; \
+    default: { int HSC = (hs); call; } break;    \
+    }
+
 void KV(attention_forward)(float *out, float *att, const float *inp, int B, int T, int C, int NH, const int *from,
                            float *kT) {
-    attention_forward_body(out, att, inp, B, T, C, NH, from, kT);
+    HS_DISPATCH(C / NH, attention_forward_body(out, att, inp, B, T, C, NH, from, kT, HSC));
 }
 void KV(attention_row)(float *out, float *att_row, const float *q, const float *kT, int ldk, const float *v, long sv, int t,
-               int hs) { attention_row_body(out, att_row, q, kT, ldk, v, sv, t, hs); }
+               int hs) { HS_DISPATCH(hs, attention_row_body(out, att_row, q, kT, ldk, v, sv, t, HSC)); }
 
 KINLINE void attention_backward_body(float *dinp, const float *dout, const float *inp, const float *att, int B, int T,
-                                     int C, int NH, const int *from, float *vT, float *ds) {
-    int C3 = 3 * C, hs = C / NH, ldv = pad8i(T), ldT = ldv;
+                                     int C, int NH, const int *from, float *vT, float *ds, int hs) {
+    int C3 = 3 * C, ldv = pad8i(T), ldT = ldv;
     float scale = 1.0f / sqrtf((float)hs);
     for (int b = 0; b < B; b++)
         for (int h = 0; h < NH; h++) {
@@ -287,6 +304,7 @@ KINLINE void attention_backward_body(float *dinp, const float *dout, const float
                 vf8 dot8 = BC8(0.0f);
                 for (int c = 0; c < np; c += 8) {
                     vf8 acc = BC8(0.0f);
+                    KUNROLL8
                     for (int i = 0; i < hs; i++) acc += BC8(d[i]) * LD8(vT + (long)i * ldv + c);
                     ST8(da + c, acc);
                     dot8 += LD8(abuf + c) * acc;
@@ -298,7 +316,15 @@ KINLINE void attention_backward_body(float *dinp, const float *dout, const float
                 if (hs % 8 == 0) {
                     for (int i0 = 0; i0 < hs; i0 += 8) {
                         vf8 p[4] = {BC8(0.0f), BC8(0.0f), BC8(0.0f), BC8(0.0f)};
-                        for (int t2 = 0; t2 < n; t2++) p[t2 & 3] += BC8(da[t2]) * LD8(K + (long)t2 * C3 + i0);
+                        const float *kp = K + i0;
+                        int t2 = 0; /* unrolled by the partial sums: p[] stays in registers */
+                        for (; t2 + 4 <= n; t2 += 4, kp += 4 * C3) {
+                            p[0] += BC8(da[t2]) * LD8(kp);
+                            p[1] += BC8(da[t2 + 1]) * LD8(kp + C3);
+                            p[2] += BC8(da[t2 + 2]) * LD8(kp + 2 * C3);
+                            p[3] += BC8(da[t2 + 3]) * LD8(kp + 3 * C3);
+                        }
+                        for (int r = 0; t2 < n; t2++, r++, kp += C3) p[r] += BC8(da[t2]) * LD8(kp);
                         ST8(dq + i0, LD8(dq + i0) + ((p[0] + p[1]) + (p[2] + p[3])));
                     }
                 } else {
@@ -366,7 +392,7 @@ KINLINE void attention_backward_body(float *dinp, const float *dout, const float
 
 void KV(attention_backward)(float *dinp, const float *dout, const float *inp, const float *att, int B, int T, int C, int NH,
                const int *from, float *vT, float *ds) {
-    attention_backward_body(dinp, dout, inp, att, B, T, C, NH, from, vT, ds);
+    HS_DISPATCH(C / NH, attention_backward_body(dinp, dout, inp, att, B, T, C, NH, from, vT, ds, HSC));
 }
 
 /* ------------------------------------------------------------------------------------------
@@ -378,22 +404,28 @@ void KV(attention_backward)(float *dinp, const float *dout, const float *inp, co
 #define GELU_SCALING 0.7978845608028654f /* sqrt(2/pi) */
 #define GELU_CUBIC 0.044715f
 
+/* sigma(2u) = 1 / (1 + e^(-2u)) of x, 8 lanes (a macro, as every vector helper here) and the
+ * scalar twin: the same operations in the same order */
+#define GELU_SG8(xv) ({                                                                  \
+    vf8 x_ = (xv), e_, z_ = BC8(-2.0f * GELU_SCALING) * (x_ + BC8(GELU_CUBIC) * x_ * x_ * x_); \
+    det_expf8(&e_, &z_);                                                                 \
+    BC8(1.0f) / (BC8(1.0f) + e_);                                                        \
+})
+KINLINE float gelu_sg(float x) {
+    float cube = GELU_CUBIC * x * x * x;
+    return 1.0f / (1.0f + det_expf(-2.0f * GELU_SCALING * (x + cube)));
+}
+
 /* sg, when not NULL, receives sigma(2u) of every element for gelu_backward_body to reuse */
 KINLINE void gelu_forward_body(float *out, float *sgv, const float *inp, int N) {
     int i = 0;
     for (; i + 8 <= N; i += 8) {
-        vf8 x = LD8(inp + i);
-        vf8 cube = BC8(GELU_CUBIC) * x * x * x;
-        vf8 e, z = BC8(-2.0f * GELU_SCALING) * (x + cube);
-        det_expf8(&e, &z);
-        vf8 sg = BC8(1.0f) / (BC8(1.0f) + e);
+        vf8 x = LD8(inp + i), sg = GELU_SG8(x);
         if (sgv) ST8(sgv + i, sg);
         ST8(out + i, x * sg);
     }
     for (; i < N; i++) {
-        float x = inp[i];
-        float cube = GELU_CUBIC * x * x * x;
-        float sg = 1.0f / (1.0f + det_expf(-2.0f * GELU_SCALING * (x + cube)));
+        float x = inp[i], sg = gelu_sg(x);
         if (sgv) sgv[i] = sg;
         out[i] = x * sg;
     }
@@ -404,26 +436,13 @@ KINLINE void gelu_forward_body(float *out, float *sgv, const float *inp, int N) 
 KINLINE void gelu_backward_body(float *dinp, const float *inp, const float *sgv, const float *dout, int N) {
     int i = 0;
     for (; i + 8 <= N; i += 8) {
-        vf8 x = LD8(inp + i), sg;
-        if (sgv) {
-            sg = LD8(sgv + i);
-        } else {
-            vf8 cube = BC8(GELU_CUBIC) * x * x * x, e, z = BC8(-2.0f * GELU_SCALING) * (x + cube);
-            det_expf8(&e, &z);
-            sg = BC8(1.0f) / (BC8(1.0f) + e);
-        }
+        vf8 x = LD8(inp + i), sg = sgv ? LD8(sgv + i) : GELU_SG8(x);
         vf8 local = sg + x * (BC8(2.0f) * sg * (BC8(1.0f) - sg)) * BC8(GELU_SCALING) *
                              (BC8(1.0f) + BC8(3.0f * GELU_CUBIC) * x * x);
         ST8(dinp + i, LD8(dinp + i) + local * LD8(dout + i));
     }
     for (; i < N; i++) {
-        float x = inp[i], sg;
-        if (sgv) {
-            sg = sgv[i];
-        } else {
-            float cube = GELU_CUBIC * x * x * x;
-            sg = 1.0f / (1.0f + det_expf(-2.0f * GELU_SCALING * (x + cube)));
-        }
+        float x = inp[i], sg = sgv ? sgv[i] : gelu_sg(x);
         float local = sg + x * (2.0f * sg * (1.0f - sg)) * GELU_SCALING * (1.0f + 3.0f * GELU_CUBIC * x * x);
         dinp[i] += local * dout[i];
     }
