@@ -100,13 +100,13 @@ enum { LOAD_OK = 0, LOAD_BAD = -1, LOAD_CHECKPOINT = -2, LOAD_OOM = -3 };
  * and eval/ref_ppl, in name order): LOAD_OK, LOAD_BAD (not an rlgf run log of this schema) or
  * LOAD_OOM, with err set. */
 static int load_header(const char *path, const h5read_listing_t *ls, run_t *r, names_t *nm, err_t *err) {
-    const char *schema = listing_attr(ls, "schema_version"), *cfg = listing_attr(ls, "config");
-    const char *algo = listing_attr(ls, "algo"), *seed = listing_attr(ls, "seed"), *complete = listing_attr(ls, "complete");
-    const char *task = listing_attr(ls, "task"), *div = listing_attr(ls, "diverged");
-    const char *div_it = listing_attr(ls, "diverged_iteration"), *div_q = listing_attr(ls, "diverged_quantity");
+    const char *schema = listing_attr(ls, schema_attr(ATTR_SCHEMA_VERSION)), *cfg = listing_attr(ls, schema_attr(ATTR_CONFIG));
+    const char *algo = listing_attr(ls, schema_attr(ATTR_ALGO)), *seed = listing_attr(ls, schema_attr(ATTR_SEED)), *complete = listing_attr(ls, schema_attr(ATTR_COMPLETE));
+    const char *task = listing_attr(ls, schema_attr(ATTR_TASK)), *div = listing_attr(ls, schema_attr(ATTR_DIVERGED));
+    const char *div_it = listing_attr(ls, schema_attr(ATTR_DIVERGED_ITERATION)), *div_q = listing_attr(ls, schema_attr(ATTR_DIVERGED_QUANTITY));
     if (!schema || !cfg || !algo || !seed || !complete)
         return err_set(err, "'%s': an HDF5 file but not an rlgf run log (no root attribute %s)", path,
-                       !schema ? "schema_version" : !cfg ? "config" : !algo ? "algo" : !seed ? "seed" : "complete");
+                       schema_attr(!schema ? ATTR_SCHEMA_VERSION : !cfg ? ATTR_CONFIG : !algo ? ATTR_ALGO : !seed ? ATTR_SEED : ATTR_COMPLETE));
     if (strcmp(schema, "1")) return err_set(err, "'%s': run-log schema version %s, this program reads version 1", path, schema);
     for (size_t i = 0; i < ls->n_datasets; i++)
         if (!strncmp(ls->datasets[i].path, "/eval/", 6) && eval_name(nm, ls->datasets[i].path + 6))
@@ -183,7 +183,7 @@ static int load_run(const char *path, run_t *r, err_t *err) {
     if (h5read_list(path, "/trajectories", &ls, err) != 0) return LOAD_BAD;
     int has_models = 0;
     for (size_t i = 0; i < ls.n_datasets; i++) has_models |= !strncmp(ls.datasets[i].path, "/models/", 8);
-    if (has_models && !listing_attr(&ls, "schema_version")) {
+    if (has_models && !listing_attr(&ls, schema_attr(ATTR_SCHEMA_VERSION))) {
         h5read_listing_free(&ls);
         err_set(err, "'%s': an rlgf model checkpoint (NAME.policy.h5 or NAME.resume.h5), not a run log", path);
         return LOAD_CHECKPOINT;

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "../sim/store/h5read.h"
+#include "../sim/store/schema.h"
 #include "../sim/base/runcodes.h"
 
 #define SUB_TRAJ (INT64_C(1) << 40) /* after every token position */
@@ -203,7 +204,7 @@ static int run_open(run_t *R, const char *file, err_t *err) {
     memset(R, 0, sizeof *R);
     R->file = file;
     if (h5read_list(file, "/timing", &R->ls, err)) return -1;
-    if (!find_attr(R, "/", "schema_version"))
+    if (!find_attr(R, "/", schema_attr(ATTR_SCHEMA_VERSION)))
         return err_set(err, "'%s' is not an rlgf run log (HDF5, but no root attribute 'schema_version')", file);
     return read_structure(R, err);
 }
@@ -618,7 +619,7 @@ done:
 }
 
 static int attr_skipped(const h5read_attr_t *a) {
-    return !strcmp(a->object, "/") && (!strcmp(a->name, "config") || !strcmp(a->name, "program_version"));
+    return !strcmp(a->object, "/") && (!strcmp(a->name, schema_attr(ATTR_CONFIG)) || !strcmp(a->name, schema_attr(ATTR_PROGRAM_VERSION)));
 }
 
 static const char *attr_in(const run_t *R, const h5read_attr_t *a) { return find_attr(R, a->object, a->name); }
@@ -657,7 +658,7 @@ static long diff_attrs(const run_t *A, const run_t *B, FILE *out) {
             else fprintf(out, "attributes: %ld differ\n", nd);
         }
     }
-    const char *pa = find_attr(A, "/", "program_version"), *pb = find_attr(B, "/", "program_version");
+    const char *pa = find_attr(A, "/", schema_attr(ATTR_PROGRAM_VERSION)), *pb = find_attr(B, "/", schema_attr(ATTR_PROGRAM_VERSION));
     if (pa && pb && strcmp(pa, pb))
         fprintf(out, "  (program_version A: %s   B: %s: names the binary, not compared)\n", pa, pb);
     return nd;
@@ -688,7 +689,7 @@ int diff_runs(const char *fa, const char *fb, const diff_opts_t *o, FILE *out, e
 
     fprintf(out, "A: %s\nB: %s\n", fa, fb);
     long nd_attr = diff_attrs(&A, &B, out);
-    long nd_cfg = diff_config(find_attr(&A, "/", "config"), find_attr(&B, "/", "config"), out, err);
+    long nd_cfg = diff_config(find_attr(&A, "/", schema_attr(ATTR_CONFIG)), find_attr(&B, "/", schema_attr(ATTR_CONFIG)), out, err);
     if (nd_cfg < 0) goto done;
 
     /* datasets: A's in creation order, then B's others */

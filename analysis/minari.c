@@ -54,7 +54,7 @@ int minari_export(const char *run_path, const char *dir, int split, int force, e
     int64_t seed = 0;
     {
         char *v[3] = {NULL, NULL, NULL};
-        const char *names[3] = {"task", "algo", "seed"};
+        const char *names[3] = {schema_attr(ATTR_TASK), schema_attr(ATTR_ALGO), schema_attr(ATTR_SEED)};
         for (int q = 0; q < 3; q++)
             if (h5log_read_attr(run_path, names[q], &v[q], err)) {
                 for (int z = 0; z < q; z++) free(v[z]);

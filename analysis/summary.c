@@ -39,10 +39,10 @@ int summary_print(const char *const *paths, int n, FILE *out, err_t *err) {
             free(who);
             who = NULL;
         }
-        h5log_read_attr(paths[p], "algo", &algo, &none);
-        if (h5log_read_attr(paths[p], "diverged", &div, &none) == 0 && strcmp(div, "1") == 0) {
-            h5log_read_attr(paths[p], "diverged_iteration", &div_it, &none);
-            h5log_read_attr(paths[p], "diverged_quantity", &div_q, &none);
+        h5log_read_attr(paths[p], schema_attr(ATTR_ALGO), &algo, &none);
+        if (h5log_read_attr(paths[p], schema_attr(ATTR_DIVERGED), &div, &none) == 0 && strcmp(div, "1") == 0) {
+            h5log_read_attr(paths[p], schema_attr(ATTR_DIVERGED_ITERATION), &div_it, &none);
+            h5log_read_attr(paths[p], schema_attr(ATTR_DIVERGED_QUANTITY), &div_q, &none);
         }
         for (int c = 0; c < NCOLS; c++) {
             err_t missing; /* a task without that metric prints "-" */

@@ -25,3 +25,5 @@ expect_fail schema-bad-file "cannot open|No such file|not an HDF5" $RLGF schema 
 check reader-names-in-schema tools/check_schema_names.sh $RLGF
 printf 'static const char *c = "eval/reward_maen";\n' > $TMP/typo.c
 expect_fail reader-typo-caught 'eval/reward_maen.*not a column' tools/check_schema_names.sh $RLGF $TMP/typo.c
+printf 'int f(void) { return h5log_read_attr(p, "complete", &v, &e); }\n' > $TMP/attr.c
+expect_fail attr-literal-caught 'root attribute named by a literal' tools/check_schema_names.sh $RLGF $TMP/attr.c

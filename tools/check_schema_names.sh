@@ -3,7 +3,10 @@
 # "/trajectories/logp", ...) is a column of the schema table (`rlgf schema`, sim/store/schema.c):
 # readers (analyze, summary, info, diff, the Minari export) that re-type a name the table does not
 # have fail here instead of reading nothing at run time. Wildcard rows (`metric_*`, `*_mean`) match
-# as shell patterns. The conformance kit's own files (sim/run/conformance.c) are not run logs.
+# as shell patterns. Root attributes are named only through the table (schema_attr(ATTR_...)): a
+# string literal as the name of a run-log attribute call (h5log_read_attr, h5info's attr_text,
+# analyze's listing_attr, diff's find_attr on "/", h5log's writes) fails too. The conformance kit's
+# own files (sim/run/conformance.c) are not run logs.
 # usage: tools/check_schema_names.sh RLGF_BINARY [FILE.c ...]   (default: the library's sources;
 #        exit 1 and one line per unknown name)
 set -u
@@ -27,4 +30,10 @@ while IFS=: read -r file name; do
   done <<<"$cols"
   [ $hit -eq 1 ] || { echo "$file: \"$name\" is not a column of the run-log schema (rlgf schema)" >&2; bad=1; }
 done < <(grep -HoE '"/?(trajectories|eval|iterations)/[a-z_0-9]+"' "$@" | sort -u)
+# root attributes by a literal name instead of schema_attr(ATTR_...)
+while IFS= read -r hit; do
+  [ -n "$hit" ] || continue
+  echo "${hit%%:*}: root attribute named by a literal (${hit#*:}): use schema_attr(ATTR_...) (rlgf schema)" >&2
+  bad=1
+done < <(grep -HoE '(h5log_read_attr|attr_text|listing_attr)\([^,()]+, "[^"]*"|find_attr\([^,()]+, "/", "[^"]*"|(write_attr|write_str_attr|H5Aopen)\(L->file, "[^"]*"' "$@")
 exit $bad

@@ -158,7 +158,7 @@ static int open_log(run_t *r, err_t *err) {
         /* a file at `out` is only ever a finished run log (complete or diverged; renamed there at the end) */
         char *div = NULL;
         err_t none;
-        if (h5log_read_attr(out, "diverged", &div, &none) == 0 && strcmp(div, "1") == 0) {
+        if (h5log_read_attr(out, schema_attr(ATTR_DIVERGED), &div, &none) == 0 && strcmp(div, "1") == 0) {
             /* resuming a diverged run is not a success */
             free(div);
             return err_set(err, "'%s' is a run that diverged (root attribute diverged = 1): nothing to resume; "

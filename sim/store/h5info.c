@@ -275,27 +275,27 @@ static size_t ends_with(const char *s, const char *suf) {
 static int info_direct(const char *path, FILE *out, err_t *err) {
     hid_t f = h5util_open_ro(path, err);
     if (f < 0) return -1;
-    static const char *keys[] = {"schema_version", "program_version", "task", "algo", "seed", "config_hash"};
-    char *complete = attr_text(f, "complete");
+    const schema_id_t keys[] = {ATTR_SCHEMA_VERSION, ATTR_PROGRAM_VERSION, ATTR_TASK, ATTR_ALGO, ATTR_SEED, ATTR_CONFIG_HASH};
+    char *complete = attr_text(f, schema_attr(ATTR_COMPLETE));
     fprintf(out, "%-18s %s\n", "file:", path);
     fprintf(out, "%-18s %s\n", "complete:", complete && strcmp(complete, "1") == 0 ? "yes" : "no");
     free(complete);
-    char *div = attr_text(f, "diverged");
+    char *div = attr_text(f, schema_attr(ATTR_DIVERGED));
     if (div && strcmp(div, "1") == 0) {
-        char *it = attr_text(f, "diverged_iteration"), *q = attr_text(f, "diverged_quantity");
+        char *it = attr_text(f, schema_attr(ATTR_DIVERGED_ITERATION)), *q = attr_text(f, schema_attr(ATTR_DIVERGED_QUANTITY));
         fprintf(out, "%-18s yes, at iteration %s (%s not finite)\n", "diverged:", it ? it : "?", q ? q : "?");
         free(it);
         free(q);
     }
     free(div);
     for (size_t k = 0; k < sizeof keys / sizeof *keys; k++) {
-        char *v = attr_text(f, keys[k]);
+        char *v = attr_text(f, schema_attr(keys[k]));
         char label[64];
-        snprintf(label, sizeof label, "%s:", keys[k]);
+        snprintf(label, sizeof label, "%s:", schema_attr(keys[k]));
         fprintf(out, "%-18s %s\n", label, v ? v : "(missing)");
         free(v);
     }
-    char *config = attr_text(f, "config");
+    char *config = attr_text(f, schema_attr(ATTR_CONFIG));
     fprintf(out, "config:%s\n", config ? "" : " (missing)");
     if (config) print_indented(out, config, "    ");
     free(config);

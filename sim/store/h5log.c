@@ -260,14 +260,14 @@ h5log_t *h5log_create(const char *path, const h5log_meta_t *meta, err_t *err) {
     }
     int32_t schema = H5LOG_SCHEMA_VERSION, complete = 0;
     int64_t seed = meta ? meta->seed : 0;
-    int rc = write_attr(L->file, "schema_version", H5T_STD_I32LE, H5T_NATIVE_INT32, &schema) < 0 ||
-             write_str_attr(L->file, "program_version", meta ? meta->program_version : NULL) < 0 ||
-             write_str_attr(L->file, "task", meta ? meta->task : NULL) < 0 ||
-             write_str_attr(L->file, "algo", meta ? meta->algo : NULL) < 0 ||
-             write_attr(L->file, "seed", H5T_STD_I64LE, H5T_NATIVE_INT64, &seed) < 0 ||
-             write_str_attr(L->file, "config", meta ? meta->config_text : NULL) < 0 ||
-             write_str_attr(L->file, "config_hash", meta ? meta->config_hash : NULL) < 0 ||
-             write_attr(L->file, "complete", H5T_STD_I32LE, H5T_NATIVE_INT32, &complete) < 0
+    int rc = write_attr(L->file, schema_attr(ATTR_SCHEMA_VERSION), H5T_STD_I32LE, H5T_NATIVE_INT32, &schema) < 0 ||
+             write_str_attr(L->file, schema_attr(ATTR_PROGRAM_VERSION), meta ? meta->program_version : NULL) < 0 ||
+             write_str_attr(L->file, schema_attr(ATTR_TASK), meta ? meta->task : NULL) < 0 ||
+             write_str_attr(L->file, schema_attr(ATTR_ALGO), meta ? meta->algo : NULL) < 0 ||
+             write_attr(L->file, schema_attr(ATTR_SEED), H5T_STD_I64LE, H5T_NATIVE_INT64, &seed) < 0 ||
+             write_str_attr(L->file, schema_attr(ATTR_CONFIG), meta ? meta->config_text : NULL) < 0 ||
+             write_str_attr(L->file, schema_attr(ATTR_CONFIG_HASH), meta ? meta->config_hash : NULL) < 0 ||
+             write_attr(L->file, schema_attr(ATTR_COMPLETE), H5T_STD_I32LE, H5T_NATIVE_INT32, &complete) < 0
                  ? -1 : 0;
     if (rc < 0) {
         err_set(err, "%s: cannot write root attributes: %s", L->partial, h5log_error_cause(cause));
@@ -366,9 +366,9 @@ void h5log_init(void) {
 int h5log_set_diverged(h5log_t *L, int64_t iteration, const char *quantity, err_t *err) {
     char cause[300];
     int32_t one = 1;
-    if (write_attr(L->file, "diverged", H5T_STD_I32LE, H5T_NATIVE_INT32, &one) < 0 ||
-        write_attr(L->file, "diverged_iteration", H5T_STD_I64LE, H5T_NATIVE_INT64, &iteration) < 0 ||
-        write_str_attr(L->file, "diverged_quantity", quantity) < 0)
+    if (write_attr(L->file, schema_attr(ATTR_DIVERGED), H5T_STD_I32LE, H5T_NATIVE_INT32, &one) < 0 ||
+        write_attr(L->file, schema_attr(ATTR_DIVERGED_ITERATION), H5T_STD_I64LE, H5T_NATIVE_INT64, &iteration) < 0 ||
+        write_str_attr(L->file, schema_attr(ATTR_DIVERGED_QUANTITY), quantity) < 0)
         return err_set(err, "%s: cannot write attribute 'diverged': %s", L->partial, h5log_error_cause(cause));
     return 0;
 }
@@ -393,7 +393,7 @@ int h5log_close(h5log_t *L, int complete, err_t *err) {
         hid_t a = -1;
         if (check_all_rows(L, err) < 0)
             rc = -1;
-        else if ((a = H5Aopen(L->file, "complete", H5P_DEFAULT)) < 0 || H5Awrite(a, H5T_NATIVE_INT32, &one) < 0)
+        else if ((a = H5Aopen(L->file, schema_attr(ATTR_COMPLETE), H5P_DEFAULT)) < 0 || H5Awrite(a, H5T_NATIVE_INT32, &one) < 0)
             rc = err_set(err, "%s: cannot set attribute 'complete': %s", L->partial, h5log_error_cause(cause));
         if (a >= 0) H5Aclose(a);
     }

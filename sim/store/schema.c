@@ -85,6 +85,11 @@ int schema_dataset(schema_id_t id, const char *wild, char *buf, size_t len) {
     return n < 0 || (size_t)n >= len || (star && !wild) ? -1 : 0;
 }
 
+const char *schema_attr(schema_id_t id) {
+    const char *p = (unsigned)id < SCHEMA_ROWS ? SCHEMA[id].path : NULL;
+    return p && p[0] == '@' ? p + 1 : NULL;
+}
+
 /* glob with one kind of wildcard: '*' matches any text */
 static int match(const char *pat, const char *s) {
     if (!*pat) return !*s;

@@ -52,6 +52,10 @@ extern const int SCHEMA_N;
  * 0, or -1 when the name does not fit in len or the row is an attribute. */
 int schema_dataset(schema_id_t id, const char *wild, char *buf, size_t len);
 
+/* The name of root attribute row `id` ("complete" for ATTR_COMPLETE: the path without its '@'),
+ * or NULL when the row is not an attribute. Writers and readers name root attributes only so. */
+const char *schema_attr(schema_id_t id);
+
 /* The entry describing path (a dataset path, or "@name" for a root attribute), or NULL. */
 const schema_entry_t *schema_find(const char *path);
 

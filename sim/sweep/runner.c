@@ -47,10 +47,10 @@ int disk_state(const sweep_t *s, int i) {
     /* read through the forked reader: a damaged log must not crash the sweep (README, fuzzing) */
     char *complete = NULL, *hash = NULL;
     err_t e;
-    if (h5log_read_attr(p, "complete", &complete, &e) != 0) return DISK_BAD;
+    if (h5log_read_attr(p, schema_attr(ATTR_COMPLETE), &complete, &e) != 0) return DISK_BAD;
     int state = DISK_PARTIAL;
     if (strtol(complete, NULL, 10) == 1)
-        state = h5log_read_attr(p, "config_hash", &hash, &e) == 0 && !strncmp(hash, s->runs[i].config_hash, 64)
+        state = h5log_read_attr(p, schema_attr(ATTR_CONFIG_HASH), &hash, &e) == 0 && !strncmp(hash, s->runs[i].config_hash, 64)
                     ? DISK_COMPLETE
                     : DISK_STALE;
     free(complete);
