@@ -1,7 +1,7 @@
 # The bits do not depend on the machine: the golden config gives the golden digest
 #  - with glibc told to use the libm/string variants of a CPU without AVX2 and FMA (GLIBC_TUNABLES),
 #  - from a clang build (make clang-build, run by `make e2e` before this script),
-# and no libm transcendental is called outside sim/dmath (tools/check_libm.sh, sources and binary).
+# and no libm transcendental is called outside sim/base/dmath (tools/check_libm.sh, sources and binary).
 . tests/lib.sh
 golden=$(cat tests/golden/imdb_small.digest)
 small="configs/imdb_small.ini --quiet"

@@ -310,6 +310,9 @@ static void run_float(const char *name, ffun_t f, mfun_t mf, float lo, float hi,
 
 static float fexpf_(float x) { return dm_fexpf(x); }
 
+/* the float-only exp of the model's softmax and GELU: 1.0226 ulp at most over every float in
+ * (-110, 90) (measured once against dm_exp in double, 2.24e9 arguments, 2026-12-01); this test
+ * asserts 1.03 against MPFR on its 10^6 arguments */
 static void test_fexpf(void **state) {
     (void)state;
     run_float("dm_fexpf", fexpf_, mpfr_exp, -110.0f, 90.0f, 1.03);
@@ -329,7 +332,7 @@ static void test_vector_lanes(void **state) {
             switch ((i / 8 + j) % 4) {
             case 0: x[j] = f_of(u); break;                                       /* every bit pattern */
             case 1: x[j] = -110.0f + 200.0f * (float)(u >> 8) * (1.0f / 16777216.0f); break;
-            case 2: x[j] = -12.0f + 24.0f * (float)(u >> 8) * (1.0f / 16777216.0f); break;
+            case 2: x[j] = -20.0f + 40.0f * (float)(u >> 8) * (1.0f / 16777216.0f); break; /* softmax-like */
             default: x[j] = (float)ldexp((double)(u >> 8) / 16777216.0 - 0.5, -(int)(u & 31)); break;
             }
         }

@@ -266,7 +266,7 @@ static void attention_reference(float *out, float *att, float *dinp, const float
             for (int t = from[b]; t < T; t++) {
                 const float *q = inp + ((long)b * T + t) * C3 + h * hs, *d = dout + ((long)b * T + t) * C + h * hs;
                 const float *a = att + (((long)b * NH + h) * T + t) * ldT;
-                float ds[512], lane[8] = {0};
+                float ds[64], lane[8] = {0}; /* T <= 64 in the test */
                 for (int t2 = 0; t2 <= t; t2++) {
                     const float *v = inp + ((long)b * T + t2) * C3 + 2 * C + h * hs;
                     float acc = 0.0f;
@@ -289,37 +289,96 @@ static void attention_reference(float *out, float *att, float *dinp, const float
             }
 }
 
+/* The kernels a test can call: the public entry (the variant picked at run time) and, on x86-64,
+ * both compiled variants directly (sim/nn/kern_impl.h's kv_*_base and kv_*_avx2; workspaces as
+ * sim/nn/kern.c sizes them), so the unit test checks the SSE2 baseline and AVX2 alike. */
+typedef struct {
+    const char *name;
+    void (*fwd)(float *, float *, const float *, int, int, int, int, const int *, float *);
+    void (*bwd)(float *, const float *, const float *, const float *, int, int, int, int, const int *, float *,
+                float *);
+} att_variant_t;
+#if defined(__x86_64__)
+void kv_attention_forward_base(float *, float *, const float *, int, int, int, int, const int *, float *);
+void kv_attention_backward_base(float *, const float *, const float *, const float *, int, int, int, int, const int *,
+                                float *, float *);
+void kv_attention_forward_avx2(float *, float *, const float *, int, int, int, int, const int *, float *);
+void kv_attention_backward_avx2(float *, const float *, const float *, const float *, int, int, int, int, const int *,
+                                float *, float *);
+#endif
+
+static void run_attention(const att_variant_t *v, float *out, float *att, float *dinp, const float *dout,
+                          const float *inp, int B, int T, int C, int NH, const int *from) {
+    if (!v->fwd) {
+        kern_attention_forward(out, att, inp, B, T, C, NH, from);
+        kern_attention_backward(dinp, dout, inp, att, B, T, C, NH, from);
+        return;
+    }
+    int hs = C / NH, ld = (T + 7) / 8 * 8;
+    float *ws = malloc(((size_t)hs * ld + (size_t)T * ld) * sizeof(float));
+    v->fwd(out, att, inp, B, T, C, NH, from, ws);
+    v->bwd(dinp, dout, inp, att, B, T, C, NH, from, ws, ws + (size_t)hs * ld);
+    free(ws);
+}
+
 /* Every head size the kernels have an instance for (8, 16, 32: unrolled; 24 and 5: the general
- * code, vector and scalar) gives the reference's bits, forward and backward, whole and with `from`. */
+ * code, vector and scalar), several lengths (1, 4, 8, 9, 21: partial and whole vectors and
+ * unrolled groups), whole and with `from`, at unit scale and at 1e-20 (products underflow: -0 and
+ * subnormal scores, max ties between +0 and -0), in every variant, gives the reference's bits,
+ * forward and backward. The rows before `from` hold NaN in att and zeros in dout: a kernel that
+ * reads or writes them fails. */
 static void test_attention_orders(void **state) {
     (void)state;
-    const int sizes[] = {8, 16, 32, 24, 5};
+    att_variant_t variants[3] = {{"kern", NULL, NULL}};
+    int nv = 1;
+#if defined(__x86_64__)
+    variants[nv++] = (att_variant_t){"base", kv_attention_forward_base, kv_attention_backward_base};
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx2"))
+        variants[nv++] = (att_variant_t){"avx2", kv_attention_forward_avx2, kv_attention_backward_avx2};
+#endif
+    const int sizes[] = {8, 16, 32, 24, 5}, lens[] = {1, 4, 8, 9, 21};
+    const float scales[] = {1.0f, 1e-20f};
+    long cases = 0;
     for (int si = 0; si < 5; si++)
-        for (int part = 0; part < 2; part++) {
-            int hs = sizes[si], NH = 3, C = hs * NH, B = 2, T = 21, ldT = (T + 7) / 8 * 8;
-            int from[2] = {part ? 9 : 0, part ? 20 : 0};
-            rng_t rg;
-            rng_seed(&rg, 40 + (uint64_t)si, (uint64_t)part);
-            size_t N = (size_t)B * T, NA = (size_t)B * NH * T * ldT;
-            float *inp = randn(&rg, N * 3 * C, 1), *dout = randn(&rg, N * C, 1);
-            for (int b = 0; b < B; b++) /* rows before from have no output gradient */
-                memset(dout + (size_t)b * T * C, 0, (size_t)from[b] * C * sizeof(float));
-            float *out = zeros(N * C), *att = zeros(NA), *dinp = randn(&rg, N * 3 * C, 1);
-            float *rout = zeros(N * C), *ratt = zeros(NA), *rdinp = malloc(N * 3 * C * sizeof(float));
-            memcpy(rdinp, dinp, N * 3 * C * sizeof(float)); /* both accumulate onto the same values */
-            kern_attention_forward(out, att, inp, B, T, C, NH, part ? from : NULL);
-            kern_attention_backward(dinp, dout, inp, att, B, T, C, NH, part ? from : NULL);
-            attention_reference(rout, ratt, rdinp, dout, inp, B, T, C, NH, from);
-            for (int b = 0; b < B; b++)
-                for (size_t j = ((size_t)b * T + from[b]) * C; j < (size_t)(b + 1) * T * C; j++)
-                    if (memcmp(&out[j], &rout[j], sizeof(float)))
-                        fail_msg("hs %d from %d: out[%zu] = %a, reference %a", hs, part, j, out[j], rout[j]);
-            if (memcmp(att, ratt, NA * sizeof(float))) fail_msg("hs %d from %d: att differs from the reference", hs, part);
-            for (size_t j = 0; j < N * 3 * C; j++)
-                if (memcmp(&dinp[j], &rdinp[j], sizeof(float)))
-                    fail_msg("hs %d from %d: dinp[%zu] = %a, reference %a", hs, part, j, dinp[j], rdinp[j]);
-            free(inp), free(dout), free(out), free(att), free(dinp), free(rout), free(ratt), free(rdinp);
-        }
+        for (int li = 0; li < 5; li++)
+            for (int sc = 0; sc < 2; sc++)
+                for (int part = 0; part < 2; part++)
+                    for (int vi = 0; vi < nv; vi++) {
+                        int hs = sizes[si], NH = 3, C = hs * NH, B = 2, T = lens[li], ldT = (T + 7) / 8 * 8;
+                        int whole[2] = {0, 0}, from[2] = {part ? T / 3 : 0, part ? T - 1 : 0};
+                        rng_t rg;
+                        rng_seed(&rg, 40 + (uint64_t)(si * 10 + li), (uint64_t)(sc * 2 + part));
+                        size_t N = (size_t)B * T, NA = (size_t)B * NH * T * ldT;
+                        float *inp = randn(&rg, N * 3 * C, 1), *dout = randn(&rg, N * C, 1);
+                        for (size_t j = 0; j < N * 3 * C; j++) inp[j] *= scales[sc];
+                        float *out = zeros(N * C), *att = zeros(NA), *dinp = randn(&rg, N * 3 * C, 1);
+                        float *rout = zeros(N * C), *ratt = zeros(NA), *rdinp = malloc(N * 3 * C * sizeof(float));
+                        for (int b = 0; b < B; b++) {
+                            memset(dout + (size_t)b * T * C, 0, (size_t)from[b] * C * sizeof(float));
+                            for (int h = 0; h < NH; h++)
+                                for (size_t j = 0; j < (size_t)from[b] * ldT; j++)
+                                    att[((size_t)b * NH + h) * T * ldT + j] = ratt[((size_t)b * NH + h) * T * ldT + j] = NAN;
+                        }
+                        memcpy(rdinp, dinp, N * 3 * C * sizeof(float)); /* both accumulate onto the same values */
+                        run_attention(&variants[vi], out, att, dinp, dout, inp, B, T, C, NH, part ? from : NULL);
+                        attention_reference(rout, ratt, rdinp, dout, inp, B, T, C, NH, part ? from : whole);
+                        for (int b = 0; b < B; b++)
+                            for (size_t j = ((size_t)b * T + from[b]) * C; j < (size_t)(b + 1) * T * C; j++)
+                                if (memcmp(&out[j], &rout[j], sizeof(float)))
+                                    fail_msg("%s hs %d T %d scale %g from %d: out[%zu] = %a, reference %a", variants[vi].name,
+                                             hs, T, scales[sc], part, j, out[j], rout[j]);
+                        if (memcmp(att, ratt, NA * sizeof(float)))
+                            fail_msg("%s hs %d T %d scale %g from %d: att differs from the reference", variants[vi].name, hs,
+                                     T, scales[sc], part);
+                        for (size_t j = 0; j < N * 3 * C; j++)
+                            if (memcmp(&dinp[j], &rdinp[j], sizeof(float)))
+                                fail_msg("%s hs %d T %d scale %g from %d: dinp[%zu] = %a, reference %a", variants[vi].name,
+                                         hs, T, scales[sc], part, j, dinp[j], rdinp[j]);
+                        free(inp), free(dout), free(out), free(att), free(dinp), free(rout), free(ratt), free(rdinp);
+                        cases++;
+                    }
+    printf("attention: %ld cases (%d variants) give the reference's bits\n", cases, nv);
 }
 
 static double gelu_loss(void *p) {

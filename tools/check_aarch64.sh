@@ -23,6 +23,6 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 mkdir -p build/aarch64
 aarch64-linux-gnu-gcc -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -ffp-contract=off -fno-fast-math \
-  tests/test_dmath.c sim/dmath.c sim/rng.c -lcmocka -lmpfr -lgmp -lm -o build/aarch64/test_dmath || exit 1
+  tests/test_dmath.c sim/base/dmath.c sim/base/rng.c -lcmocka -lmpfr -lgmp -lm -o build/aarch64/test_dmath || exit 1
 echo "check-aarch64: running the maths test under qemu-aarch64 (about a minute)"
 RLGF_SKIP_SLOW=1 qemu-aarch64 -L /usr/aarch64-linux-gnu build/aarch64/test_dmath

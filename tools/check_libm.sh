@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The source check of the determinism contract: no libm transcendental outside rlgf's own maths
-# (sim/dmath.[ch]), because glibc's results differ in the last bit between its CPU variants and
+# (sim/base/dmath.[ch]), because glibc's results differ in the last bit between its CPU variants and
 # versions. Two independent checks:
 #   1. the sources of everything linked into rlgf (sim/ envs/ algos/ analysis/): a call of exp,
 #      log, pow, tanh, ... (any float/long double variant) outside comments and strings;
@@ -29,7 +29,7 @@ hits=$(for f in $(ls sim/*/*.[ch] envs/*.[ch] algos/*.[ch] analysis/*.[ch] 2>/de
         }' "$f"
 done)
 if [ -n "$hits" ]; then
-    echo "check_libm: libm transcendental calls outside sim/dmath (use dm_exp, dm_log, ... from sim/base/dmath.h):"
+    echo "check_libm: libm transcendental calls outside sim/base/dmath (use dm_exp, dm_log, ... from sim/base/dmath.h):"
     printf '%s\n' "$hits" | sed 's/^/  /'
     bad=1
 fi
@@ -46,5 +46,5 @@ else
     echo "check_libm: $bin is not built (run make first)"
     bad=1
 fi
-[ $bad -eq 0 ] && echo "check_libm: no libm transcendental outside sim/dmath (sources and $bin)"
+[ $bad -eq 0 ] && echo "check_libm: no libm transcendental outside sim/base/dmath (sources and $bin)"
 exit $bad

@@ -9,7 +9,7 @@ PKGS=(
   libhdf5-dev       # run logs and checkpoints (HDF5)
   hdf5-tools        # h5dump, to read run logs by hand and in tests
   libcmocka-dev     # unit tests
-  libmpfr-dev       # MPFR, the correctly rounded oracle the maths test checks sim/dmath against
+  libmpfr-dev       # MPFR, the correctly rounded oracle the maths test checks sim/base/dmath against
   libinih-dev       # INI config parsing
   nettle-dev        # SHA-256 for digests and config hashes
   gnuplot-nox       # figures

@@ -90,7 +90,9 @@ typedef float dm_vf4 __attribute__((vector_size(16)));
  * is exact by Sterbenz), e^r = 1 + (r + r^2 q(r)) with q the Taylor polynomial of (e^r - 1 - r)/r^2
  * to degree 5 (truncation below 2^-28 relative on |r| <= ln2/2), then the scaling by 2^k split in
  * two exact powers so that subnormal results round once. Float +, -, * in a fixed order: every
- * lane of dm_fexpf8 gives dm_fexpf's bits. Accuracy measured over every float by tests/test_dmath.c. */
+ * lane of dm_fexpf8 gives dm_fexpf's bits. Accuracy: 1.0226 ulp at most over every float in
+ * (-110, 90), measured once exhaustively against dm_exp; tests/test_dmath.c asserts 1.03 against
+ * MPFR on 10^6 arguments. */
 #define DM_FEXP_SHIFT 12582912.0f /* 1.5 * 2^23 */
 #define DM_FEXP_LOG2E 1.44269502162933349609375f
 #define DM_FEXP_LN2_HI 0.693145751953125f     /* 0x1.62e4p-1 */

@@ -287,6 +287,44 @@ h5log_t *h5log_create(const char *path, const h5log_meta_t *meta, err_t *err) {
     return L;
 }
 
+/* NaN's sign and payload bits depend on the compiler and the CPU (x86 returns the first operand's NaN
+ * when both are, and a compiler may commute a + b), so a non-finite value would make a diverged
+ * run's bytes differ between machines. Floats are written with every NaN as the one quiet NaN
+ * (0x7FC00000, 0x7FF8000000000000): the values of `values` that are NaN, in a copy (*copy, to
+ * free) only when there is one. Returns the buffer to write. */
+static const void *canonical_nans(h5col_type_t type, const void *values, size_t n, void **copy) {
+    *copy = NULL;
+    if (type == H5COL_F32) {
+        const float *v = values;
+        size_t i = 0;
+        while (i < n && v[i] == v[i]) i++;
+        if (i == n) return values;
+        float *c = malloc(n * sizeof *c);
+        if (!c) return NULL;
+        const uint32_t qnan = 0x7FC00000u;
+        for (size_t j = 0; j < n; j++) {
+            c[j] = v[j];
+            if (v[j] != v[j]) memcpy(&c[j], &qnan, sizeof qnan);
+        }
+        return *copy = c;
+    }
+    if (type == H5COL_F64) {
+        const double *v = values;
+        size_t i = 0;
+        while (i < n && v[i] == v[i]) i++;
+        if (i == n) return values;
+        double *c = malloc(n * sizeof *c);
+        if (!c) return NULL;
+        const uint64_t qnan = 0x7FF8000000000000ull;
+        for (size_t j = 0; j < n; j++) {
+            c[j] = v[j];
+            if (v[j] != v[j]) memcpy(&c[j], &qnan, sizeof qnan);
+        }
+        return *copy = c;
+    }
+    return values;
+}
+
 int h5log_append(h5log_t *L, const char *dataset, h5col_type_t type, const void *values, size_t n,
                  err_t *err) {
     char cause[300];
@@ -309,10 +347,14 @@ int h5log_append(h5log_t *L, const char *dataset, h5col_type_t type, const void 
     if (H5Dset_extent(c->id, &newlen) < 0)
         return L->failed = 1, err_set(err, "%s: cannot extend dataset '/%s' to %llu rows: %s", L->partial, dataset,
                        (unsigned long long)newlen, h5log_error_cause(cause));
+    void *copy;
+    const void *out = canonical_nans(type, values, n, &copy);
+    if (!out) return L->failed = 1, err_set(err, "%s: dataset '/%s': out of memory", L->partial, dataset);
     hid_t fs = H5Dget_space(c->id);
     hid_t ms = H5Screate_simple(1, &count, NULL);
     int ok = fs >= 0 && ms >= 0 && H5Sselect_hyperslab(fs, H5S_SELECT_SET, &start, NULL, &count, NULL) >= 0 &&
-             H5Dwrite(c->id, h5util_mem_type(type), ms, fs, H5P_DEFAULT, values) >= 0;
+             H5Dwrite(c->id, h5util_mem_type(type), ms, fs, H5P_DEFAULT, out) >= 0;
+    free(copy);
     if (fs >= 0) H5Sclose(fs);
     if (ms >= 0) H5Sclose(ms);
     if (!ok) {
