@@ -6,7 +6,7 @@ the token embedding (policy, pi_ref) and one with a scalar head (critic), L=2, C
 V=512; 112 trajectories of a 64-token prompt and 48 sampled tokens (top-k 50, KV cache); scoring
 with pi_ref and the critic; 5 PPO epochs of 4 minibatches of 28, each with the clipped policy
 loss, the target NLL of a 48-token reference continuation and the clipped value loss, then AdamW.
-Timed like rlgf bench: one warm-up iteration, then the mean of --reps iterations. Prints one
+Timed like rlgf bench: one warm-up iteration, then the median of --reps iterations. Prints one
 `PEER ...` line for tools/bench.sh. Random prompts and references: only the speed matters here.
 """
 import argparse
@@ -126,7 +126,7 @@ def main():
     p.add_argument("--batch", type=int, default=112)
     p.add_argument("--minibatch", type=int, default=28)
     p.add_argument("--epochs", type=int, default=5)
-    p.add_argument("--reps", type=int, default=2)
+    p.add_argument("--reps", type=int, default=5)
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
@@ -137,14 +137,17 @@ def main():
     opt = torch.optim.AdamW(list(policy.parameters()) + list(critic.parameters()), lr=1e-4, eps=1e-5,
                             weight_decay=1e-6)
     iteration(a, policy, ref, critic, opt)  # warm-up
-    roll = upd = 0.0
+    rs, us, its = [], [], []
     for _ in range(a.reps):
         r, u = iteration(a, policy, ref, critic, opt)
-        roll += r / a.reps
-        upd += u / a.reps
+        rs.append(r)
+        us.append(u)
+        its.append(r + u)
+    med = lambda v: sorted(v)[len(v) // 2] if len(v) % 2 else 0.5 * (sorted(v)[len(v) // 2 - 1] + sorted(v)[len(v) // 2])
+    roll, upd, it = med(rs), med(us), med(its)
     tok = a.batch * a.gen
     print(f"PEER torch={torch.__version__} threads={a.threads} rollout_s={roll:.6f} update_s={upd:.6f} "
-          f"iteration_s={roll + upd:.6f} rollout_tok={tok} update_tok={tok * a.epochs}")
+          f"iteration_s={it:.6f} rollout_tok={tok} update_tok={tok * a.epochs}")
     sys.stdout.flush()
 
 

@@ -39,9 +39,20 @@ static void cpu_name(char *buf, size_t len) {
 }
 
 typedef struct {
-    double roll_s, upd_s; /* seconds per iteration */
-    double roll_tok, upd_tok;
+    double roll_s, upd_s, iter_s; /* seconds per iteration: the medians over the timed reps */
+    double roll_tok, upd_tok;     /* tokens per iteration (mean) */
 } bench_result_t;
+
+/* the median of n values (sorts them): robust to the one rep a shared machine slowed down */
+static double median(double *v, int n) {
+    for (int i = 1; i < n; i++)
+        for (int j = i; j > 0 && v[j] < v[j - 1]; j--) {
+            double t = v[j];
+            v[j] = v[j - 1];
+            v[j - 1] = t;
+        }
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
 
 /* `reps` timed iterations (after one untimed warm-up) of: generate the batch with the policy,
  * score it with pi_ref (a different model, as after the first iteration) and the critic, then
@@ -65,7 +76,8 @@ static bench_result_t run(const config_t *cfg, const task_t *task, model_t *poli
                        cfg->ppo.epochs, cfg->ppo.minibatch, cfg->ppo.grad_clip,
                        (float)cfg->ppo.weight_decay, (float)cfg->ppo.adam_eps};
     long s1 = 0, s2 = 0;
-    bench_result_t r = {0, 0, 0, 0};
+    bench_result_t r = {0, 0, 0, 0, 0};
+    double *roll = calloc((size_t)reps * 3, sizeof *roll), *upd = roll + reps, *iter = upd + reps;
     for (int rep = 0; rep <= reps; rep++) {
         for (int i = 0; i < b.n; i++) idx[i] = (int64_t)rep * b.n + i;
         double t0 = util_now_s();
@@ -81,11 +93,16 @@ static bench_result_t run(const config_t *cfg, const task_t *task, model_t *poli
         if (rep == 0) continue; /* warm-up: first-touch of every buffer */
         int64_t toks = 0;
         for (int i = 0; i < b.n; i++) toks += b.gen_len[i];
-        r.roll_s += (t1 - t0) / reps;
-        r.upd_s += (t2 - t1) / reps;
+        roll[rep - 1] = t1 - t0;
+        upd[rep - 1] = t2 - t1;
+        iter[rep - 1] = t2 - t0;
         r.roll_tok += (double)toks / reps;
         r.upd_tok += (double)toks * cfg->ppo.epochs / reps;
     }
+    r.roll_s = median(roll, reps);
+    r.upd_s = median(upd, reps);
+    r.iter_s = median(iter, reps);
+    free(roll);
     free(idx);
     batch_free(&b);
     ppo_trainer_destroy(tr);
@@ -98,14 +115,15 @@ int bench_main(int argc, char **argv) {
     config_t cfg;
     err_t err;
     cfg_defaults(&cfg);
-    int reps = 2, only_threads = 0; /* 0: measure 1 and 2 threads */
+    int reps = 5, only_threads = 0; /* 0: measure 1 and 2 threads */
     for (int i = 2; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             printf("usage: rlgf bench [FILE.ini] [key=value ...] [--reps N] [--threads N]\n\n"
                    "Measures, for the configured model and task, with 1 and 2 threads: rollout (generation and\n"
                    "scoring with pi_ref and the critic), the PPO update (epochs x minibatches, target NLL\n"
                    "included) and their sum, the whole iteration without logging and evaluation; in tokens/s and\n"
-                   "seconds, mean of N timed iterations (default 2) after one warm-up. Names the machine and prints\n"
+                   "seconds, the median of N timed iterations (default 5) after one warm-up (a shared machine slows\n"
+                   "single iterations: the median is not moved by one). Names the machine and prints\n"
                    "the peak memory. `make bench` runs it at the reference IMDB budget with the kernel and PyTorch\n"
                    "comparisons. --threads N measures N threads only (e.g. for a profiler).\n");
             return 0;
@@ -173,18 +191,18 @@ int bench_main(int argc, char **argv) {
     }
     printf("%-8s %14s %14s %14s %10s %10s %12s\n", "threads", "rollout tok/s", "update tok/s", "iter tok/s", "rollout s",
            "update s", "iteration s");
-    bench_result_t base = {0, 0, 0, 0};
+    bench_result_t base = {0, 0, 0, 0, 0};
     int t_first = only_threads ? only_threads : 1, t_last = only_threads ? only_threads : 2;
     for (int threads = t_first; threads <= t_last; threads++) {
         bench_result_t x = run(&cfg, task, policy, ref, critic, threads, reps);
-        double it = x.roll_s + x.upd_s;
+        double it = x.iter_s;
         printf("%-8d %14.0f %14.0f %14.0f %10.3f %10.3f %12.3f", threads, x.roll_tok / x.roll_s, x.upd_tok / x.upd_s,
                x.roll_tok / it, x.roll_s, x.upd_s, it);
         if (threads == t_first)
             base = x;
         else
             printf("   (x%.2f, x%.2f, x%.2f vs 1 thread)", base.roll_s / x.roll_s, base.upd_s / x.upd_s,
-                   (base.roll_s + base.upd_s) / it);
+                   base.iter_s / it);
         printf("\n");
         /* one line for tools/bench.sh to read */
         fprintf(stderr, "BENCH threads=%d rollout_s=%.6f update_s=%.6f iteration_s=%.6f rollout_tok=%.0f update_tok=%.0f\n",
@@ -192,7 +210,8 @@ int bench_main(int argc, char **argv) {
     }
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
-    printf("(update tok/s counts each token once per epoch; iteration = rollout + update, no logging or evaluation)\n");
+    printf("(medians of %d iterations; update tok/s counts each token once per epoch; iteration = rollout + update,\n"
+           " no logging or evaluation)\n", reps);
     printf("peak memory: %.1f MiB (max RSS of this process)\n", (double)ru.ru_maxrss / 1024.0);
     model_destroy(policy);
     model_destroy(ref);
