@@ -16,6 +16,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include <hdf5.h>
+
 #include "../analysis/diff.h"
 #include "../sim/store/h5log.h"
 
@@ -46,7 +48,8 @@ static const char *tpath(const char *name) {
 typedef struct {
     const char *config;
     int bump_logp;   /* one ulp more on the logp of training trajectory 1, token 2 */
-    int nan_logp;    /* that logp is NaN: 1 quiet NaN, 2 a NaN with another payload */
+    int nan_logp;    /* that logp is NaN: 1 quiet NaN, 2 a NaN with another payload (patched in after
+                        the writer, which stores every NaN as the quiet NaN: a file from elsewhere) */
     int longer;      /* training trajectory 1 has one more token */
     int extra;       /* a dataset the other file lacks */
     int bump_reward; /* iterations/reward of iteration 0 a little larger */
@@ -69,7 +72,7 @@ static void write_log(const char *path, const spec_t *s) {
     h5log_t *L = h5log_create(path, &meta, &err);
     assert_non_null(L);
     static const int64_t it[] = {0, 0, 1}, split[] = {1, 0, 1}, nb[] = {2, 3, 2};
-    int64_t t = 0, off = 0;
+    int64_t t = 0, off = 0, nan_row = -1;
     for (int b = 0; b < 3; b++) {
         for (int64_t j = 0; j < nb[b]; j++, t++) {
             int32_t len = b == 1 && j == 1 ? 3 + (s->longer ? 1 : 0) : 2;
@@ -86,11 +89,7 @@ static void write_log(const char *path, const spec_t *s) {
                 float logp = -0.5f - 0.01f * (float)(10 * t + p);
                 if (b == 1 && j == 1 && p == 2) {
                     if (s->bump_logp) logp = bump_ulp(logp);
-                    if (s->nan_logp == 1) logp = NAN;
-                    if (s->nan_logp == 2) {
-                        uint32_t u = 0x7fc00001u;
-                        memcpy(&logp, &u, 4);
-                    }
+                    if (s->nan_logp) logp = NAN, nan_row = off + p;
                 }
                 if (b == 2 && j == 0 && p == 0 && s->eval1_token) tok = 999;
                 assert_int_equal(h5log_append(L, "trajectories/token", H5COL_I32, &tok, 1, &err), 0);
@@ -114,6 +113,18 @@ static void write_log(const char *path, const spec_t *s) {
         }
     }
     assert_int_equal(h5log_close(L, 1, &err), 0);
+    if (s->nan_logp == 2) { /* the NaN with another payload, written past h5log */
+        uint32_t u = 0x7fc00001u;
+        float nan2;
+        memcpy(&nan2, &u, 4);
+        hid_t f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT), d = H5Dopen2(f, "trajectories/logp", H5P_DEFAULT);
+        hid_t fs = H5Dget_space(d);
+        hsize_t start = (hsize_t)nan_row, one = 1;
+        hid_t ms = H5Screate_simple(1, &one, NULL);
+        assert_true(f >= 0 && d >= 0 && H5Sselect_hyperslab(fs, H5S_SELECT_SET, &start, NULL, &one, NULL) >= 0);
+        assert_true(H5Dwrite(d, H5T_NATIVE_FLOAT, ms, fs, H5P_DEFAULT, &nan2) >= 0);
+        H5Sclose(ms), H5Sclose(fs), H5Dclose(d), H5Fclose(f);
+    }
 }
 
 static char outbuf[65536];
