@@ -51,7 +51,7 @@ check-aarch64:
 # The same program built by clang, in its own build directory: tests/e2e_portable.sh checks that
 # it writes the same bits as the gcc build.
 clang-build: deps
-	@$(MAKE) --no-print-directory CC=clang B=build/clang BIN=build/clang/rlgf build/clang/rlgf build/clang/tests/test_dmath
+	@$(MAKE) --no-print-directory CC=clang B=build/clang BIN=build/clang/rlgf build/clang/rlgf build/clang/tests/test_dmath build/clang/tests/test_model
 
 $(B)/tests/%: tests/%.c $(B)/librlgf.a
 	@mkdir -p $(dir $@)

@@ -1,6 +1,7 @@
 # The bits do not depend on the machine: the golden config gives the golden digest
 #  - with glibc told to use the libm/string variants of a CPU without AVX2 and FMA (GLIBC_TUNABLES),
-#  - from a clang build (make clang-build, run by `make e2e` before this script),
+#  - from a clang build (make clang-build, run by `make e2e` before this script; its maths and
+#    model-kernel unit tests too),
 # and no libm transcendental is called outside sim/base/dmath (tools/check_libm.sh, sources and binary).
 . tests/lib.sh
 golden=$(cat tests/golden/imdb_small.digest)
@@ -24,6 +25,9 @@ if [ -x "$CLANG_RLGF" ]; then
   check clang-no-libm tools/check_libm.sh $CLANG_RLGF
   # the maths alone, every function against MPFR and its pinned result bits, compiled by clang
   check clang-dmath-bits env RLGF_SKIP_SLOW=1 build/clang/tests/test_dmath
+  # the model's kernels as clang compiles them: gradient checks and every attention instance
+  # (SSE2 and AVX2) against the scalar statement of their orders, bit for bit
+  check clang-model-kernels build/clang/tests/test_model
 else
   fail clang-golden "$CLANG_RLGF missing (make clang-build)"
 fi
