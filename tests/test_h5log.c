@@ -249,6 +249,9 @@ static void write_nans(const char *path, int variant) {
     assert_int_equal(h5log_close(log, 1, &err), 0);
     /* the caller's buffers are left as they were */
     assert_memory_equal(&d[1], &d_bits[variant], sizeof(double));
+    assert_memory_equal(&d[2], &d_bits[(variant + 1) % 3], sizeof(double));
+    assert_memory_equal(&f[1], &f_bits[variant], sizeof(float));
+    assert_memory_equal(&f[2], &f_bits[(variant + 2) % 3], sizeof(float));
 }
 
 static void test_nan_bits_canonical(void **state) {

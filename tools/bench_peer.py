@@ -128,6 +128,8 @@ def main():
     p.add_argument("--epochs", type=int, default=5)
     p.add_argument("--reps", type=int, default=5)
     a = p.parse_args()
+    if a.reps < 1:
+        p.error("--reps needs at least 1 timed iteration")
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
     S = a.prompt + a.gen

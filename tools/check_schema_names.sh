@@ -4,8 +4,9 @@
 # readers (analyze, summary, info, diff, the Minari export) that re-type a name the table does not
 # have fail here instead of reading nothing at run time. Wildcard rows (`metric_*`, `*_mean`) match
 # as shell patterns. Root attributes are named only through the table (schema_attr(ATTR_...)): a
-# string literal as the name of a run-log attribute call (h5log_read_attr, h5info's attr_text,
-# analyze's listing_attr, diff's find_attr on "/", h5log's writes) fails too. The conformance kit's
+# string literal as the name argument of a run-log attribute call (h5log_read_attr, h5info's
+# attr_text, analyze's listing_attr, diff's find_attr on "/", h5log's writes) fails too, when the
+# call is on one line; a literal kept in an array or compared with strcmp is not seen. The conformance kit's
 # own files (sim/run/conformance.c) are not run logs.
 # usage: tools/check_schema_names.sh RLGF_BINARY [FILE.c ...]   (default: the library's sources;
 #        exit 1 and one line per unknown name)
@@ -35,5 +36,5 @@ while IFS= read -r hit; do
   [ -n "$hit" ] || continue
   echo "${hit%%:*}: root attribute named by a literal (${hit#*:}): use schema_attr(ATTR_...) (rlgf schema)" >&2
   bad=1
-done < <(grep -HoE '(h5log_read_attr|attr_text|listing_attr)\([^,()]+, "[^"]*"|find_attr\([^,()]+, "/", "[^"]*"|(write_attr|write_str_attr|H5Aopen)\(L->file, "[^"]*"' "$@")
+done < <(grep -HoE '(h5log_read_attr|attr_text|listing_attr)\(([^;"(),]|\([^;"()]*\))*,[[:space:]]*"[^"]*"|find_attr\(([^;"(),]|\([^;"()]*\))*,[[:space:]]*"/",[[:space:]]*"[^"]*"|(write_attr|write_str_attr|H5Aopen)\(L->file,[[:space:]]*"[^"]*"' "$@")
 exit $bad

@@ -77,7 +77,12 @@ static bench_result_t run(const config_t *cfg, const task_t *task, model_t *poli
                        (float)cfg->ppo.weight_decay, (float)cfg->ppo.adam_eps};
     long s1 = 0, s2 = 0;
     bench_result_t r = {0, 0, 0, 0, 0};
-    double *roll = calloc((size_t)reps * 3, sizeof *roll), *upd = roll + reps, *iter = upd + reps;
+    double *roll = calloc((size_t)reps * 3, sizeof *roll);
+    if (!roll || !idx) {
+        fprintf(stderr, "rlgf bench: out of memory\n");
+        exit(1);
+    }
+    double *upd = roll + reps, *iter = upd + reps;
     for (int rep = 0; rep <= reps; rep++) {
         for (int i = 0; i < b.n; i++) idx[i] = (int64_t)rep * b.n + i;
         double t0 = util_now_s();
@@ -210,8 +215,8 @@ int bench_main(int argc, char **argv) {
     }
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
-    printf("(medians of %d iterations; update tok/s counts each token once per epoch; iteration = rollout + update,\n"
-           " no logging or evaluation)\n", reps);
+    printf("(medians of %d iterations, the iteration's of its own rollout + update sums; update tok/s counts each\n"
+           " token once per epoch; no logging or evaluation)\n", reps);
     printf("peak memory: %.1f MiB (max RSS of this process)\n", (double)ru.ru_maxrss / 1024.0);
     model_destroy(policy);
     model_destroy(ref);
