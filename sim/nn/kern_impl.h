@@ -186,6 +186,23 @@ void KV(gemm_gen)(float *out, int ldo, const float *a, long sa_n, long sa_k, con
 
 KINLINE int pad8i(int n) { return (n + 7) / 8 * 8; }
 
+/* *out = sum over t2 < n of w[t2] rows[t2 * stride .. + 8]: four partial sums P_r over t2 = r mod 4,
+ * each in ascending t2, combined as (P0 + P1) + (P2 + P3). Unrolled by the partials so they stay
+ * in registers (indexed p[t2 & 3] they would live in memory). The forward's weighted values and the
+ * backward's dq both use it. */
+KINLINE void weighted_rows8(vf8 *out, const float *w, const float *rows, long stride, int n) {
+    vf8 p[4] = {BC8(0.0f), BC8(0.0f), BC8(0.0f), BC8(0.0f)};
+    int t2 = 0;
+    for (; t2 + 4 <= n; t2 += 4, rows += 4 * stride) {
+        p[0] += BC8(w[t2]) * LD8(rows);
+        p[1] += BC8(w[t2 + 1]) * LD8(rows + stride);
+        p[2] += BC8(w[t2 + 2]) * LD8(rows + 2 * stride);
+        p[3] += BC8(w[t2 + 3]) * LD8(rows + 3 * stride);
+    }
+    for (int r = 0; t2 < n; t2++, r++, rows += stride) p[r] += BC8(w[t2]) * LD8(rows);
+    *out = (p[0] + p[1]) + (p[2] + p[3]);
+}
+
 KINLINE void attention_row_body(float *out, float *att_row, const float *q, const float *kT, int ldk, const float *v,
                                 long sv, int t, int hs) {
     float scale = 1.0f / sqrtf((float)hs);
@@ -218,17 +235,9 @@ KINLINE void attention_row_body(float *out, float *att_row, const float *q, cons
     /* weighted values */
     if (hs % 8 == 0) {
         for (int i0 = 0; i0 < hs; i0 += 8) {
-            vf8 p[4] = {BC8(0.0f), BC8(0.0f), BC8(0.0f), BC8(0.0f)};
-            const float *vp = v + i0;
-            int t2 = 0;
-            for (; t2 + 4 <= n; t2 += 4, vp += 4 * sv) {
-                p[0] += BC8(sbuf[t2]) * LD8(vp);
-                p[1] += BC8(sbuf[t2 + 1]) * LD8(vp + sv);
-                p[2] += BC8(sbuf[t2 + 2]) * LD8(vp + 2 * sv);
-                p[3] += BC8(sbuf[t2 + 3]) * LD8(vp + 3 * sv);
-            }
-            for (int r = 0; t2 < n; t2++, r++, vp += sv) p[r] += BC8(sbuf[t2]) * LD8(vp);
-            ST8(out + i0, (p[0] + p[1]) + (p[2] + p[3]));
+            vf8 o;
+            weighted_rows8(&o, sbuf, v + i0, sv, n);
+            ST8(out + i0, o);
         }
     } else {
         for (int i = 0; i < hs; i++) {
@@ -315,17 +324,9 @@ KINLINE void attention_backward_body(float *dinp, const float *dout, const float
                     ST8(da + c, (LD8(abuf + c) * (LD8(da + c) - BC8(dot))) * BC8(scale));
                 if (hs % 8 == 0) {
                     for (int i0 = 0; i0 < hs; i0 += 8) {
-                        vf8 p[4] = {BC8(0.0f), BC8(0.0f), BC8(0.0f), BC8(0.0f)};
-                        const float *kp = K + i0;
-                        int t2 = 0; /* unrolled by the partial sums: p[] stays in registers */
-                        for (; t2 + 4 <= n; t2 += 4, kp += 4 * C3) {
-                            p[0] += BC8(da[t2]) * LD8(kp);
-                            p[1] += BC8(da[t2 + 1]) * LD8(kp + C3);
-                            p[2] += BC8(da[t2 + 2]) * LD8(kp + 2 * C3);
-                            p[3] += BC8(da[t2 + 3]) * LD8(kp + 3 * C3);
-                        }
-                        for (int r = 0; t2 < n; t2++, r++, kp += C3) p[r] += BC8(da[t2]) * LD8(kp);
-                        ST8(dq + i0, LD8(dq + i0) + ((p[0] + p[1]) + (p[2] + p[3])));
+                        vf8 g;
+                        weighted_rows8(&g, da, K + i0, C3, n);
+                        ST8(dq + i0, LD8(dq + i0) + g);
                     }
                 } else {
                     for (int i = 0; i < hs; i++) {

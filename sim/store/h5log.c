@@ -287,42 +287,36 @@ h5log_t *h5log_create(const char *path, const h5log_meta_t *meta, err_t *err) {
     return L;
 }
 
+static int is_nan_at(h5col_type_t type, const void *values, size_t i) {
+    if (type == H5COL_F32) {
+        float x = ((const float *)values)[i];
+        return x != x;
+    }
+    double x = ((const double *)values)[i];
+    return x != x;
+}
+
 /* NaN's sign and payload bits depend on the compiler and the CPU (x86 returns the first operand's NaN
  * when both are, and a compiler may commute a + b), so a non-finite value would make a diverged
  * run's bytes differ between machines. Floats are written with every NaN as the one quiet NaN
  * (0x7FC00000, 0x7FF8000000000000): the values of `values` that are NaN, in a copy (*copy, to
  * free) only when there is one. Returns the buffer to write. */
 static const void *canonical_nans(h5col_type_t type, const void *values, size_t n, void **copy) {
+    static const uint32_t qnan32 = 0x7FC00000u;
+    static const uint64_t qnan64 = 0x7FF8000000000000ull;
+    size_t w = type == H5COL_F32 ? sizeof qnan32 : type == H5COL_F64 ? sizeof qnan64 : 0;
+    const void *qnan = w == sizeof qnan32 ? (const void *)&qnan32 : (const void *)&qnan64;
+    unsigned char *c = NULL;
     *copy = NULL;
-    if (type == H5COL_F32) {
-        const float *v = values;
-        size_t i = 0;
-        while (i < n && v[i] == v[i]) i++;
-        if (i == n) return values;
-        float *c = malloc(n * sizeof *c);
-        if (!c) return NULL;
-        const uint32_t qnan = 0x7FC00000u;
-        for (size_t j = 0; j < n; j++) {
-            c[j] = v[j];
-            if (v[j] != v[j]) memcpy(&c[j], &qnan, sizeof qnan);
+    for (size_t i = 0; w && i < n; i++) {
+        if (!is_nan_at(type, values, i)) continue;
+        if (!c) {
+            if (!(c = malloc(n * w))) return NULL;
+            memcpy(c, values, n * w);
         }
-        return *copy = c;
+        memcpy(c + i * w, qnan, w);
     }
-    if (type == H5COL_F64) {
-        const double *v = values;
-        size_t i = 0;
-        while (i < n && v[i] == v[i]) i++;
-        if (i == n) return values;
-        double *c = malloc(n * sizeof *c);
-        if (!c) return NULL;
-        const uint64_t qnan = 0x7FF8000000000000ull;
-        for (size_t j = 0; j < n; j++) {
-            c[j] = v[j];
-            if (v[j] != v[j]) memcpy(&c[j], &qnan, sizeof qnan);
-        }
-        return *copy = c;
-    }
-    return values;
+    return c ? (*copy = c) : values;
 }
 
 int h5log_append(h5log_t *L, const char *dataset, h5col_type_t type, const void *values, size_t n,
