@@ -2,13 +2,17 @@
 # paper/appendix.sh RESULTS_DIR BUILD_DIR "SWEEPS"
 # The reproducibility appendix, from the sweep manifests (RESULTS_DIR/SWEEP/manifest.tsv: run,
 # overrides, status, exit_code, wall_s, digest, cpu_s) and the runs' own logged timing (with
-# log.timing=true every run log has /timing/iteration_seconds: the wall time of each iteration,
-# its update and any evaluation at its end; SL training and the start evaluations are outside it):
-#   BUILD_DIR/appendix_cost.tex  per figure or table: runs, CPU hours (the manifest's cpu_s: user +
-#                                system time of the run's process, SL training included in the
-#                                first run of a task and seed that needed it; "--" for manifests of
-#                                an rlgf without that column), wall hours (each run's own, so on a
-#                                shared machine more than its CPU time) and logged iteration hours
+# log.timing=true every run log has /timing/iteration_seconds and /timing/cpu_seconds: the wall and
+# CPU time of each iteration, its update and any evaluation at its end; SL training and the start
+# evaluations are outside them):
+#   BUILD_DIR/appendix_cost.tex  per figure or table: runs, CPU hours, wall hours (each run's own,
+#                                so on a shared machine more than its CPU time) and logged
+#                                iteration hours. A run's CPU time is the manifest's cpu_s (user +
+#                                system time of the run's process, SL training included in the first
+#                                run of a task and seed that needed it) or, when larger, the sum of
+#                                its logged cpu_seconds: a run resumed from a checkpoint has in
+#                                cpu_s only its last process, while its log keeps every iteration's
+#                                row. "--" when neither is known (manifests of an older rlgf).
 #   BUILD_DIR/appendix_runs.tex  every run: sweep, name, its digest's first 16 hex digits, wall s
 #   BUILD_DIR/cost.tex           \CostRuns, \CostHours (CPU, or wall when no CPU time is known),
 #                                \CostWallHours, \CostIterHours, \CostKind ("CPU" or "wall")
@@ -19,15 +23,21 @@ set -eu
 R=$1; B=$2; SWEEPS=$3
 mkdir -p "$B"
 T=$(mktemp); trap 'rm -f "$T"' EXIT
+# the sum of the run log's /timing/NAME column, or - when the log has none
+timing_sum() {
+  h5dump -d "/timing/$2" "$1" 2>/dev/null |
+    awk '/DATA \{/ { d = 1; next } d && /\}/ { d = 0 } d { sub(/^[^:]*:/, ""); n = split($0, x, ","); for (i = 1; i <= n; i++) if (x[i] ~ /[0-9]/) { t += x[i]; k++ } } END { if (k) printf "%.3f", t; else print "-" }'
+}
 # one line per run: sweep run wall_s digest iter_s overrides cpu_s
 for s in $SWEEPS; do
   m=$R/$s/manifest.tsv
   [ -f "$m" ] || { echo "appendix.sh: missing $m" >&2; exit 1; }
   tail -n +2 "$m" | while IFS='	' read -r run ov st ec wall dg cpu; do
     [ "$st" = ok ] || continue
-    it=$(h5dump -d /timing/iteration_seconds "$R/$s/$run.h5" 2>/dev/null |
-         awk '/DATA \{/ { d = 1; next } d && /\}/ { d = 0 } d { sub(/^[^:]*:/, ""); n = split($0, x, ","); for (i = 1; i <= n; i++) if (x[i] ~ /[0-9]/) t += x[i] } END { printf "%.3f", t }')
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$s" "$run" "$wall" "$dg" "$it" "$ov" "${cpu:--}"
+    it=$(timing_sum "$R/$s/$run.h5" iteration_seconds)
+    logged_cpu=$(timing_sum "$R/$s/$run.h5" cpu_seconds)
+    cpu=$(awk -v m="${cpu:--}" -v l="$logged_cpu" 'BEGIN { if (l == "-") print m; else if (m == "-" || l + 0 > m + 0) print l; else print m }')
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$s" "$run" "$wall" "$dg" "$it" "$ov" "$cpu"
   done
 done > "$T"
 { printf 'sweep\trun\tdigest\twall_s\tcpu_s\toverrides\n'; awk -F'\t' '{ printf "%s\t%s\t%s\t%s\t%s\t%s\n", $1, $2, $4, $3, $7, $6 }' "$T"; } > "$R/digests.tsv"

@@ -19,5 +19,7 @@ int util_export_dir_ok(const char *dir, int force, const char *replaced, err_t *
 
 /* Seconds on a monotonic clock: for progress lines and /timing only, never for results. */
 double util_now_s(void);
+/* CPU seconds this process has used, all threads summed: for /timing and costs only. */
+double util_cpu_s(void);
 
 #endif

@@ -122,9 +122,10 @@ int runlog_eval(runlog_t *rl, int64_t iteration, int split, int who, int n, cons
     return h5log_append_f64(L, COL_EV_REF_PPL, ref_ppl, err);
 }
 
-int runlog_timing(runlog_t *rl, double seconds, int64_t tokens, err_t *err) {
+int runlog_timing(runlog_t *rl, double seconds, double cpu_seconds, int64_t tokens, err_t *err) {
     double tok_s = (double)tokens / seconds;
     if (h5log_append_col(rl->log, COL_TIMING, "iteration_seconds", H5COL_F64, &seconds, 1, err) ||
+        h5log_append_col(rl->log, COL_TIMING, "cpu_seconds", H5COL_F64, &cpu_seconds, 1, err) ||
         h5log_append_col(rl->log, COL_TIMING, "tokens_per_second", H5COL_F64, &tok_s, 1, err))
         return -1;
     return 0;

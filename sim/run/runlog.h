@@ -39,7 +39,8 @@ int runlog_iteration(runlog_t *rl, const iter_row_t *row, err_t *err);
 int runlog_eval(runlog_t *rl, int64_t iteration, int split, int who, int n, const double *mean, const double *sd,
                 double ref_ppl, err_t *err);
 
-/* The /timing row of one iteration (only with log.timing = true): its seconds and tokens. */
-int runlog_timing(runlog_t *rl, double seconds, int64_t tokens, err_t *err);
+/* The /timing row of one iteration (only with log.timing = true): its wall seconds, the CPU seconds
+ * of the process in it (all threads) and its tokens per second. */
+int runlog_timing(runlog_t *rl, double seconds, double cpu_seconds, int64_t tokens, err_t *err);
 
 #endif

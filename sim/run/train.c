@@ -431,7 +431,7 @@ static int checkpoint(run_t *r, int it, err_t *err) {
 static int iterate(run_t *r, int it, err_t *err) {
     const config_t *cfg = r->cfg;
     batch_t *b = &r->batch;
-    double t_it = util_now_s();
+    double t_it = util_now_s(), cpu_it = util_cpu_s();
     /* about what this iteration will add to the log: its trajectories and tokens, with
      * evaluations (a fraction of iterations) counted generously */
     size_t it_bytes = (size_t)(cfg->trajectories + 2 * cfg->eval.prompts) * (200 + (size_t)r->task->gen_max * 40);
@@ -462,7 +462,9 @@ static int iterate(run_t *r, int it, err_t *err) {
         if (evaluate(&r->ev, &r->rl, &r->learner_eval, r->ref, WHO_LEARNER, SPLIT_VALID, cfg->eval.prompts, it + 1, &es, err))
             return -1;
     double t_now = util_now_s();
-    if (cfg->log.timing && runlog_timing(&r->rl, t_now - t_it, it_tokens, err)) return -1;
+    /* the CPU column lets a run resumed from a checkpoint still report what all its iterations
+     * cost: a sweep's manifest only sees the CPU of the last process */
+    if (cfg->log.timing && runlog_timing(&r->rl, t_now - t_it, util_cpu_s() - cpu_it, it_tokens, err)) return -1;
     if (h5log_flush(r->rl.log, err)) return -1;
     if (r->kill_after >= 0 && it == r->kill_after) raise(SIGKILL); /* fault injection */
     if (cfg->checkpoint.every > 0 && (it + 1) % cfg->checkpoint.every == 0 && it + 1 < cfg->iterations &&

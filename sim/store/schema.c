@@ -72,7 +72,7 @@ const schema_entry_t SCHEMA[SCHEMA_ROWS] = {
     [COL_EV_STD] = {"/eval/*_std", "float64", "evaluation", "standard deviation of the same"},
     [COL_EV_REF_PPL] = {"/eval/ref_ppl", "float64", "evaluation", "perplexity of held-out references under the policy (NaN for the guide)"},
 
-    [COL_TIMING] = {"/timing/*", "float64", "timing", "wall-clock figures, only with `log.timing=true`; outside the digest"},
+    [COL_TIMING] = {"/timing/*", "float64", "timing", "per iteration: `iteration_seconds` (wall clock), `cpu_seconds` (the process's CPU, all threads), `tokens_per_second`; only with `log.timing=true`; outside the digest"},
 };
 const int SCHEMA_N = SCHEMA_ROWS;
 
