@@ -6,7 +6,8 @@
 # CPU time of each iteration, its update and any evaluation at its end; SL training and the start
 # evaluations are outside them):
 #   BUILD_DIR/appendix_cost.tex  per figure or table: runs, CPU hours, wall hours (each run's own,
-#                                so on a shared machine more than its CPU time) and logged
+#                                so on a shared machine more than its CPU time; the manifest's
+#                                wall_s or, when larger, the logged iteration seconds) and logged
 #                                iteration hours. A run's CPU time is the manifest's cpu_s (user +
 #                                system time of the run's process, SL training included in the first
 #                                run of a task and seed that needed it) or, when larger, the sum of
@@ -28,6 +29,8 @@ timing_sum() {
   h5dump -d "/timing/$2" "$1" 2>/dev/null |
     awk '/DATA \{/ { d = 1; next } d && /\}/ { d = 0 } d { sub(/^[^:]*:/, ""); n = split($0, x, ","); for (i = 1; i <= n; i++) if (x[i] ~ /[0-9]/) { t += x[i]; k++ } } END { if (k) printf "%.3f", t; else print "-" }'
 }
+# the larger of a manifest's figure and the logged one (- when unknown)
+larger() { awk -v m="$1" -v l="$2" 'BEGIN { if (l == "-") print m; else if (m == "-" || l + 0 > m + 0) print l; else print m }'; }
 # one line per run: sweep run wall_s digest iter_s overrides cpu_s
 for s in $SWEEPS; do
   m=$R/$s/manifest.tsv
@@ -36,7 +39,7 @@ for s in $SWEEPS; do
     [ "$st" = ok ] || continue
     it=$(timing_sum "$R/$s/$run.h5" iteration_seconds)
     logged_cpu=$(timing_sum "$R/$s/$run.h5" cpu_seconds)
-    cpu=$(awk -v m="${cpu:--}" -v l="$logged_cpu" 'BEGIN { if (l == "-") print m; else if (m == "-" || l + 0 > m + 0) print l; else print m }')
+    cpu=$(larger "${cpu:--}" "$logged_cpu"); wall=$(larger "$wall" "$it")
     printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$s" "$run" "$wall" "$dg" "$it" "$ov" "$cpu"
   done
 done > "$T"

@@ -46,3 +46,7 @@ mkdir -p $TMP/old/s && cp $TMP/old.tsv $TMP/old/s/manifest.tsv && h5copy -i $TMP
 check appendix-old-log sh paper/appendix.sh $TMP/old $TMP/oldbuild s
 [ "$(awk -F'\t' 'NR == 2 { print $5 }' $TMP/old/digests.tsv)" = 7.25 ] && ok cpu-old-log || fail cpu-old-log "$(cat $TMP/old/digests.tsv)"
 expect_fail appendix-missing-manifest "missing .*nope/manifest.tsv" sh paper/appendix.sh $TMP $TMP/build nope
+# and its wall time: at least its logged iterations' (the manifest's wall_s is the last process's)
+wall1=$(awk -F'\t' '$2 == "seed=1" { print $4 }' $TMP/digests.tsv)
+awk -v w="$wall1" -v l="$(rows 1 iteration_seconds | awk '{ t += $1 } END { print t }')" 'BEGIN { exit !(w + 0 >= l - 0.001) }' \
+  && ok wall-resumed || fail wall-resumed "appendix $wall1 s"
