@@ -278,6 +278,15 @@ END {
   v = ntask == 0 ? "not tested" : (dom == ntask) ? "supported" : (dom + fr > 0) ? "partly supported" : "not supported"
   vd("P8", sprintf("%s: in %d of %d tasks at least one guided method ends with significantly more reward than PPO (paired interval above 0) at no significantly higher KL (%s); with no resolved reward difference but significantly less KL (so at or above PPO'"'"'s reward-KL frontier) in %d more (%s)", v, dom, ntask, txt == "" ? "--" : txt, fr, txt2 == "" ? "none" : txt2), v)
 
+  # ---- per task, the paired gain over PPO of every guided algorithm run there, in one sentence
+  for (i = 1; i <= NTK; i++) { t = TK[i]; txt = ""; up = ""; dn = ""
+    for (j = 2; j <= NA; j++) { a = AL[j]; k = "g:" t ":reward:" a "-ppo"; if (!has(k)) continue
+      txt = txt (txt == "" ? "" : ", ") NAME[a] " " ci(k)
+      if (sgn(k) == 1) up = up (up == "" ? "" : ", ") NAME[a]; else if (sgn(k) == -1) dn = dn (dn == "" ? "" : ", ") NAME[a] }
+    if (txt == "") txt = "no guided algorithm was run"
+    else txt = txt sprintf(" (significantly above PPO: %s; below: %s)", up == "" ? "none" : up, dn == "" ? "none" : dn)
+    printf "\\expandafter\\def\\csname rlgfV@gains:%s\\endcsname{%s}\n", t, txt > out }
+
   # ---- resolution: half-widths of the paired intervals (what each study can separate)
   for (i = 1; i <= NTK; i++) { t = TK[i]; mx = ""
     for (j = 2; j <= NA; j++) { k = "g:" t ":reward:" AL[j] "-ppo"; if (!has(k ":lo")) continue

@@ -81,6 +81,11 @@ check "P7: AggreVaTeD drops most at t = 0, PPO++ at t = .9" has 'second partly s
 check "P8 supported for IMDB: PPO++ more reward at less KL" has 'IMDB: PPO++, LOLS, D2LOLS;'
 check "map verdict names the cell (0.9, 1) for PPO++" has 'PPO++ ends significantly above PPO in 1 cells (t, q): (0.9, 1);'
 check "map verdict: AggreVaTeD below PPO at q = 0" has 'AggreVaTeD ends significantly above PPO in 0 cells (t, q): none; significantly below in 2: (0, 0), (0.9, 0)'
+check "gains sentence, IMDB: each guided algorithm, those above and below PPO" \
+  has 'rlgfV@gains:imdb\endcsname{PPO++ +0.200 [+0.175, +0.225], AggreVaTeD -0.053 ['
+check "gains sentence, IMDB: the summary" has '(significantly above PPO: PPO++, LOLS, D2LOLS; below: AggreVaTeD)}'
+check "gains sentence, CommonGen: only what was run, nothing resolved" \
+  has 'rlgfV@gains:commongen\endcsname{PPO++ +0.100 [-0.148, +0.348] (significantly above PPO: none; below: none)}'
 check "a paired interval macro" has 'rlgfN@g:imdb:reward:ppopp-ppo:ci\endcsname{+0.200 [+0.175, +0.225]}'
 check "the map table bolds the significant cell" grep -qF '\textbf{+0.300}' "$B/table_map.tex"
 check "the IMDB table has the paired gain" grep -qF 'PPO++ & 0.910' "$B/table_imdb.tex"
