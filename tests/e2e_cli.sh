@@ -3,9 +3,11 @@
 check help "$RLGF" --help
 expect_fail unknown-command "unknown command 'frobnicate'" "$RLGF" frobnicate
 
-# rlgf bench: both thread counts, the medians of --reps iterations, the line tools/bench.sh reads
+# rlgf bench: both thread counts (interleaved; exit 0 only if they end with the same weights), the
+# medians of --reps iterations, the line tools/bench.sh reads
 if $RLGF bench configs/imdb_small.ini --reps 3 >$TMP/bench 2>$TMP/bench.err && grep -q '^1 ' $TMP/bench \
    && grep -q '^2 .*vs 1 thread' $TMP/bench && grep -q 'medians of 3 iterations' $TMP/bench \
+   && grep -q 'interleaved, each rep from the same weights' $TMP/bench \
    && [ "$(grep -c '^BENCH threads=[12] .*iteration_s=' $TMP/bench.err)" = 2 ]; then ok bench
 else fail bench "$(head -5 $TMP/bench $TMP/bench.err)"; fi
 expect_fail bench-threads "needs a thread count from 1 to 256" "$RLGF" bench configs/imdb_small.ini --threads 0

@@ -54,19 +54,52 @@ static double median(double *v, int n) {
     return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
-/* `reps` timed iterations (after one untimed warm-up) of: generate the batch with the policy,
- * score it with pi_ref (a different model, as after the first iteration) and the critic, then
- * the PPO update of the config (epochs x minibatches, target NLL included). */
-static bench_result_t run(const config_t *cfg, const task_t *task, model_t *policy, const model_t *ref,
-                          model_t *critic, int threads, int reps) {
-    pool_t *pool = pool_create(threads);
-    int seq_cap = task->prompt_max + task->gen_max;
-    rollout_engine_t *eng = rollout_engine_create(task, pool, seq_cap);
-    ppo_trainer_t *tr = ppo_trainer_create(task, pool, seq_cap);
+/* One thread count's engine: its pool, rollout engine, PPO trainer and batch, and the seconds
+ * and tokens of every rep it ran. */
+typedef struct {
+    int threads;
+    pool_t *pool;
+    rollout_engine_t *eng;
+    ppo_trainer_t *tr;
     batch_t b;
-    batch_init(&b, cfg->trajectories, seq_cap, task->gen_max, task->n_metrics);
-    b.n = cfg->trajectories;
-    int64_t *idx = calloc((size_t)b.n, sizeof *idx);
+    int64_t *idx;
+    double *roll, *upd, *iter; /* per timed rep */
+    double toks;               /* generated tokens, summed over the timed reps */
+} bench_lane_t;
+
+static int lane_init(bench_lane_t *l, const config_t *cfg, const task_t *task, int threads, int reps) {
+    memset(l, 0, sizeof *l);
+    l->threads = threads;
+    l->pool = pool_create(threads);
+    int seq_cap = task->prompt_max + task->gen_max;
+    l->eng = rollout_engine_create(task, l->pool, seq_cap);
+    l->tr = ppo_trainer_create(task, l->pool, seq_cap);
+    batch_init(&l->b, cfg->trajectories, seq_cap, task->gen_max, task->n_metrics);
+    l->b.n = cfg->trajectories;
+    l->idx = calloc((size_t)l->b.n, sizeof *l->idx);
+    l->roll = calloc((size_t)reps * 3, sizeof *l->roll);
+    if (!l->pool || !l->eng || !l->tr || !l->idx || !l->roll) return -1;
+    l->upd = l->roll + reps;
+    l->iter = l->upd + reps;
+    return 0;
+}
+
+static void lane_free(bench_lane_t *l) {
+    free(l->roll);
+    free(l->idx);
+    batch_free(&l->b);
+    if (l->tr) ppo_trainer_destroy(l->tr);
+    if (l->eng) rollout_engine_destroy(l->eng);
+    if (l->pool) pool_destroy(l->pool);
+}
+
+/* Rep `rep` on lane l (rep 0 is the untimed warm-up: first touch of every buffer): generate the
+ * batch with the policy, score it with pi_ref (a different model, as after the first iteration)
+ * and the critic, then the PPO update of the config (epochs x minibatches, target NLL included).
+ * *steps are the optimiser's step counters of policy and critic. */
+static void lane_rep(bench_lane_t *l, const config_t *cfg, model_t *policy, const model_t *ref, model_t *critic,
+                     int rep, long steps[2]) {
+    batch_t *b = &l->b;
     actor_t a = {policy, {cfg->sample.temperature, cfg->sample.top_k, cfg->sample.top_p}, 0.0, 0};
     const actor_t *actors[2] = {&a, NULL};
     rollout_plan_t plan = {-1, ACTOR_LEARNER, 0};
@@ -75,45 +108,77 @@ static bench_result_t run(const config_t *cfg, const task_t *task, model_t *poli
                        cfg->ppo.vf_coef, cfg->ppo.ent_coef, cfg->ppo.tgt_coef, cfg->ppo.norm_adv, 0,
                        cfg->ppo.epochs, cfg->ppo.minibatch, cfg->ppo.grad_clip,
                        (float)cfg->ppo.weight_decay, (float)cfg->ppo.adam_eps};
-    long s1 = 0, s2 = 0;
-    bench_result_t r = {0, 0, 0, 0, 0};
-    double *roll = calloc((size_t)reps * 3, sizeof *roll);
-    if (!roll || !idx) {
-        fprintf(stderr, "rlgf bench: out of memory\n");
-        exit(1);
-    }
-    double *upd = roll + reps, *iter = upd + reps;
-    for (int rep = 0; rep <= reps; rep++) {
-        for (int i = 0; i < b.n; i++) idx[i] = (int64_t)rep * b.n + i;
-        double t0 = util_now_s();
-        rollout_generate(eng, &plan, actors, &b, SPLIT_TRAIN, idx, 1, purpose, (uint64_t)rep);
-        rollout_score(eng, &b, policy, ref, critic);
-        double t1 = util_now_s();
-        for (int i = 0; i < b.n; i++)
-            for (int t = 0; t < b.gen_len[i]; t++) b.pmask[batch_tok(&b, i, t)] = b.vmask[batch_tok(&b, i, t)] = 1;
-        ppo_rewards_and_gae(&b, cfg->kl.beta, 0, pp.gamma, pp.lambda);
-        ppo_stats_t st;
-        ppo_update(tr, &b, &pp, 1e-4f, policy, critic, &s1, &s2, 1, rep, &st);
-        double t2 = util_now_s();
-        if (rep == 0) continue; /* warm-up: first-touch of every buffer */
-        int64_t toks = 0;
-        for (int i = 0; i < b.n; i++) toks += b.gen_len[i];
-        roll[rep - 1] = t1 - t0;
-        upd[rep - 1] = t2 - t1;
-        iter[rep - 1] = t2 - t0;
-        r.roll_tok += (double)toks / reps;
-        r.upd_tok += (double)toks * cfg->ppo.epochs / reps;
-    }
-    r.roll_s = median(roll, reps);
-    r.upd_s = median(upd, reps);
-    r.iter_s = median(iter, reps);
-    free(roll);
-    free(idx);
-    batch_free(&b);
-    ppo_trainer_destroy(tr);
-    rollout_engine_destroy(eng);
-    pool_destroy(pool);
+    for (int i = 0; i < b->n; i++) l->idx[i] = (int64_t)rep * b->n + i;
+    double t0 = util_now_s();
+    rollout_generate(l->eng, &plan, actors, b, SPLIT_TRAIN, l->idx, 1, purpose, (uint64_t)rep);
+    rollout_score(l->eng, b, policy, ref, critic);
+    double t1 = util_now_s();
+    for (int i = 0; i < b->n; i++)
+        for (int t = 0; t < b->gen_len[i]; t++) b->pmask[batch_tok(b, i, t)] = b->vmask[batch_tok(b, i, t)] = 1;
+    ppo_rewards_and_gae(b, cfg->kl.beta, 0, pp.gamma, pp.lambda);
+    ppo_stats_t st;
+    ppo_update(l->tr, b, &pp, 1e-4f, policy, critic, &steps[0], &steps[1], 1, rep, &st);
+    double t2 = util_now_s();
+    if (rep == 0) return;
+    for (int i = 0; i < b->n; i++) l->toks += b->gen_len[i];
+    l->roll[rep - 1] = t1 - t0;
+    l->upd[rep - 1] = t2 - t1;
+    l->iter[rep - 1] = t2 - t0;
+}
+
+static bench_result_t lane_result(const bench_lane_t *l, const config_t *cfg, int reps) {
+    bench_result_t r;
+    r.roll_tok = l->toks / reps;
+    r.upd_tok = l->toks * cfg->ppo.epochs / reps;
+    r.roll_s = median(l->roll, reps);
+    r.upd_s = median(l->upd, reps);
+    r.iter_s = median(l->iter, reps);
     return r;
+}
+
+/* Runs every lane rep by rep, interleaved (the order alternates from rep to rep), each rep of
+ * every lane from the same weights and optimiser state: a shared machine's slow spells hit the
+ * thread counts alike, and the ratios are paired. The thread count must not change a bit, so
+ * after each rep every lane's weights are compared with the first lane's: a difference is an
+ * error. Returns 0, or -1 (with a message) on a difference or no memory. */
+static int run_lanes(bench_lane_t *lanes, int n_lanes, const config_t *cfg, model_t *policy, const model_t *ref,
+                     model_t *critic, int reps) {
+    size_t np = 4 * policy->n_params, nc = 4 * critic->n_params; /* params, grads, Adam m and v */
+    float *start = malloc((np + nc) * sizeof(float)), *first = malloc((np + nc) * sizeof(float));
+    if (!start || !first) {
+        free(start);
+        free(first);
+        fprintf(stderr, "rlgf bench: out of memory\n");
+        return -1;
+    }
+    long steps[2] = {0, 0};
+    int rc = 0;
+    for (int rep = 0; rep <= reps && !rc; rep++) {
+        memcpy(start, policy->arena, np * sizeof(float));
+        memcpy(start + np, critic->arena, nc * sizeof(float));
+        long steps0[2] = {steps[0], steps[1]};
+        for (int k = 0; k < n_lanes; k++) {
+            int li = rep % 2 ? n_lanes - 1 - k : k;
+            memcpy(policy->arena, start, np * sizeof(float));
+            memcpy(critic->arena, start + np, nc * sizeof(float));
+            steps[0] = steps0[0];
+            steps[1] = steps0[1];
+            lane_rep(&lanes[li], cfg, policy, ref, critic, rep, steps);
+            if (k == 0) {
+                memcpy(first, policy->params, policy->n_params * sizeof(float));
+                memcpy(first + np, critic->params, critic->n_params * sizeof(float));
+            } else if (memcmp(first, policy->params, policy->n_params * sizeof(float)) ||
+                       memcmp(first + np, critic->params, critic->n_params * sizeof(float))) {
+                fprintf(stderr, "rlgf bench: after rep %d the weights differ between %d and %d threads: the thread "
+                        "count changed the bits (a determinism bug)\n", rep, lanes[rep % 2 ? n_lanes - 1 : 0].threads,
+                        lanes[li].threads);
+                rc = -1;
+            }
+        }
+    }
+    free(start);
+    free(first);
+    return rc;
 }
 
 int bench_main(int argc, char **argv) {
@@ -128,9 +193,12 @@ int bench_main(int argc, char **argv) {
                    "scoring with pi_ref and the critic), the PPO update (epochs x minibatches, target NLL\n"
                    "included) and their sum, the whole iteration without logging and evaluation; in tokens/s and\n"
                    "seconds, the median of N timed iterations (default 5) after one warm-up (a shared machine slows\n"
-                   "single iterations: the median is not moved by one). Names the machine and prints\n"
-                   "the peak memory. `make bench` runs it at the reference IMDB budget with the kernel and PyTorch\n"
-                   "comparisons. --threads N measures N threads only (e.g. for a profiler).\n");
+                   "single iterations: the median is not moved by one). The two thread counts run interleaved,\n"
+                   "each rep from the same weights (checked identical after it: the thread count must not change\n"
+                   "a bit), so a slow spell of a shared machine hits both; the speed-up is the median of the\n"
+                   "per-rep ratios. Names the machine and prints the peak memory. `make bench` runs it at the\n"
+                   "reference IMDB budget with the kernel and PyTorch comparisons.\n"
+                   "--threads N measures N threads only (e.g. for a profiler).\n");
             return 0;
         }
         if (!strcmp(argv[i], "--reps") && i + 1 < argc) {
@@ -196,27 +264,44 @@ int bench_main(int argc, char **argv) {
     }
     printf("%-8s %14s %14s %14s %10s %10s %12s\n", "threads", "rollout tok/s", "update tok/s", "iter tok/s", "rollout s",
            "update s", "iteration s");
-    bench_result_t base = {0, 0, 0, 0, 0};
     int t_first = only_threads ? only_threads : 1, t_last = only_threads ? only_threads : 2;
-    for (int threads = t_first; threads <= t_last; threads++) {
-        bench_result_t x = run(&cfg, task, policy, ref, critic, threads, reps);
+    int n_lanes = t_last - t_first + 1;
+    bench_lane_t lanes[2];
+    for (int k = 0; k < n_lanes; k++)
+        if (lane_init(&lanes[k], &cfg, task, t_first + k, reps)) {
+            fprintf(stderr, "rlgf bench: out of memory\n");
+            return 1;
+        }
+    if (run_lanes(lanes, n_lanes, &cfg, policy, ref, critic, reps)) return 1;
+    for (int k = 0; k < n_lanes; k++) {
+        bench_result_t x = lane_result(&lanes[k], &cfg, reps);
         double it = x.iter_s;
-        printf("%-8d %14.0f %14.0f %14.0f %10.3f %10.3f %12.3f", threads, x.roll_tok / x.roll_s, x.upd_tok / x.upd_s,
-               x.roll_tok / it, x.roll_s, x.upd_s, it);
-        if (threads == t_first)
-            base = x;
-        else
-            printf("   (x%.2f, x%.2f, x%.2f vs 1 thread)", base.roll_s / x.roll_s, base.upd_s / x.upd_s,
-                   base.iter_s / it);
+        printf("%-8d %14.0f %14.0f %14.0f %10.3f %10.3f %12.3f", lanes[k].threads, x.roll_tok / x.roll_s,
+               x.upd_tok / x.upd_s, x.roll_tok / it, x.roll_s, x.upd_s, it);
+        double iter_speedup = 1.0;
+        if (k > 0) { /* the speed-ups: medians of the per-rep ratios, each rep timed from the same weights */
+            double rr[3][reps];
+            for (int q = 0; q < reps; q++) {
+                rr[0][q] = lanes[0].roll[q] / lanes[k].roll[q];
+                rr[1][q] = lanes[0].upd[q] / lanes[k].upd[q];
+                rr[2][q] = lanes[0].iter[q] / lanes[k].iter[q];
+            }
+            iter_speedup = median(rr[2], reps);
+            printf("   (x%.2f, x%.2f, x%.2f vs %d thread%s)", median(rr[0], reps), median(rr[1], reps), iter_speedup,
+                   lanes[0].threads, lanes[0].threads == 1 ? "" : "s");
+        }
         printf("\n");
         /* one line for tools/bench.sh to read */
-        fprintf(stderr, "BENCH threads=%d rollout_s=%.6f update_s=%.6f iteration_s=%.6f rollout_tok=%.0f update_tok=%.0f\n",
-                threads, x.roll_s, x.upd_s, it, x.roll_tok, x.upd_tok);
+        fprintf(stderr, "BENCH threads=%d rollout_s=%.6f update_s=%.6f iteration_s=%.6f rollout_tok=%.0f update_tok=%.0f "
+                "iteration_speedup=%.4f\n", lanes[k].threads, x.roll_s, x.upd_s, it, x.roll_tok, x.upd_tok, iter_speedup);
     }
+    for (int k = 0; k < n_lanes; k++) lane_free(&lanes[k]);
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     printf("(medians of %d iterations, the iteration's of its own rollout + update sums; update tok/s counts each\n"
-           " token once per epoch; no logging or evaluation)\n", reps);
+           " token once per epoch; no logging or evaluation%s)\n", reps,
+           n_lanes > 1 ? ".\n The thread counts run interleaved, each rep from the same weights, which they end with\n"
+                         " identical; the speed-ups are medians of the per-rep ratios" : "");
     printf("peak memory: %.1f MiB (max RSS of this process)\n", (double)ru.ru_maxrss / 1024.0);
     model_destroy(policy);
     model_destroy(ref);
