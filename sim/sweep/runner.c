@@ -291,6 +291,12 @@ static int launch(ctx_t *c, int i) {
     }
     r->pid = pid;
     r->t0 = util_now_s();
+    r->carry_wall = r->carry_cpu = 0;
+    if (cont) { /* known only from a failed row that nothing ran after */
+        int known = r->prev_failed && !r->prev_running && r->prev_wall >= 0 && r->prev_cpu >= 0;
+        r->carry_wall = known ? r->prev_wall : -1;
+        r->carry_cpu = known ? r->prev_cpu : -1;
+    }
     r->status = ST_RUNNING;
     r->exit_code = -1;
     r->wall = -1;
@@ -319,10 +325,12 @@ static void finish(ctx_t *c, int i, int wstatus, const struct rusage *ru, int in
     rstate_t *r = &c->st[i];
     r->pid = 0;
     r->done = 1;
-    r->wall = util_now_s() - r->t0;
-    r->cpu = (double)ru->ru_utime.tv_sec + 1e-6 * (double)ru->ru_utime.tv_usec + (double)ru->ru_stime.tv_sec +
-             1e-6 * (double)ru->ru_stime.tv_usec;
-    c->wall_sum += r->wall;
+    double seg_wall = util_now_s() - r->t0; /* this process's; the manifest's adds the earlier ones' */
+    double seg_cpu = (double)ru->ru_utime.tv_sec + 1e-6 * (double)ru->ru_utime.tv_usec + (double)ru->ru_stime.tv_sec +
+                     1e-6 * (double)ru->ru_stime.tv_usec;
+    r->wall = r->carry_wall < 0 ? -1 : seg_wall + r->carry_wall;
+    r->cpu = r->carry_cpu < 0 ? -1 : seg_cpu + r->carry_cpu;
+    c->wall_sum += seg_wall;
     c->ndone++;
     char why[PATH_MAX + 1200] = "", logp[PATH_MAX], textp[PATH_MAX];
     log_path(s, i, ".h5", logp, sizeof logp);
@@ -352,7 +360,7 @@ static void finish(ctx_t *c, int i, int wstatus, const struct rusage *ru, int in
     int left = c->ntodo - c->ndone, running = 0;
     for (int j = 0; j < s->nruns; j++) running += c->st[j].pid > 0;
     char wall[32], eta[32] = "";
-    fmt_dur(r->wall, wall, sizeof wall);
+    fmt_dur(seg_wall, wall, sizeof wall);
     if (left > 0 && !interrupted) {
         int par = c->jobs < left ? c->jobs : left;
         fmt_dur(c->wall_sum / c->ndone * left / (par > 0 ? par : 1), eta, sizeof eta);

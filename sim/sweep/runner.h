@@ -27,6 +27,10 @@ typedef struct {
     /* previous manifests */
     int prev_ok, prev_failed, prev_running, prev_exit;
     double prev_wall, prev_cpu;
+    /* a run continued from its checkpoint: what its earlier processes took, added to this one's
+     * in the manifest (< 0: unknown, e.g. the sweep that ran them was killed; then the manifest
+     * says "-" rather than a part presented as the whole) */
+    double carry_wall, carry_cpu;
 } rstate_t;
 
 typedef struct {
