@@ -45,6 +45,11 @@ function fmt(x,   a) {
   return sprintf("%.3f", x)
 }
 function fs(x) { return x == "" ? "--" : (x >= 0 ? "+" : "") fmt(x) } # signed
+# an interval bound, signed: with the digits it needs not to read as 0 when it is not (a bound of
+# +0.0002 decides significance; printed as +0.000 it would look like it did not)
+function fb(x,   a) { if (x == "") return "--"; a = x < 0 ? -x : x
+  if (a == 0 || a >= 0.0005) return fs(x)
+  return (x > 0 ? "+" : "-") (a >= 0.00005 ? sprintf("%.4f", a) : sprintf("%.1e", a)) }
 function fp(x) { return x == "" ? "--" : sprintf("%.2f", x) }
 # group name -> "ALGO" (or the ablation value for beta/tau)
 function gkey(g, label,   n, t, i, k, v, algo, ab) {
@@ -65,7 +70,7 @@ function has(k) { return (k in V) && V[k] != "" }
 function vd(p, long, short) { printf "\\expandafter\\def\\csname rlgfV@%s\\endcsname{%s}\n\\expandafter\\def\\csname rlgfV@%sshort\\endcsname{%s}\n", p, long, p, short > out }
 function nm(k) { printf "\\expandafter\\def\\csname rlgfN@%s\\endcsname{%s}\n", k, V[k] == "" ? "--" : V[k] > out }
 # "mean [lo, hi]" of a key with :lo/:hi
-function ci(k) { return has(k ":lo") ? sprintf("%s [%s, %s]", fs(V[k]), fs(V[k ":lo"]), fs(V[k ":hi"])) : (has(k) ? fs(V[k]) " (one seed: no interval)" : "--") }
+function ci(k) { return has(k ":lo") ? sprintf("%s [%s, %s]", fs(V[k]), fb(V[k ":lo"]), fb(V[k ":hi"])) : (has(k) ? fs(V[k]) " (one seed: no interval)" : "--") }
 # sign of an interval: 1 above 0, -1 below, 0 contains 0, "" unknown
 function sgn(k) { if (!has(k ":lo")) return ""; return V[k ":lo"] > 0 ? 1 : (V[k ":hi"] < 0 ? -1 : 0) }
 {
@@ -112,7 +117,7 @@ function task_table(t, metric, mname,   f, a, i, r, g) {
     printf "%s & %s {\\footnotesize[%s, %s]} & %s {\\footnotesize[%s, %s]} & %s & %s \\\\\n", NAME[a],
       fmt(V[r "reward"]), fmt(V[r "reward:lo"]), fmt(V[r "reward:hi"]),
       fmt(V[r "kl"]), fmt(V[r "kl:lo"]), fmt(V[r "kl:hi"]), fmt(V[r metric]),
-      (a == "ppo") ? "" : (sgn(g) != "" && sgn(g) != 0 ? "\\textbf{" fs(V[g]) "}" : fs(V[g])) (has(g ":lo") ? " {\\footnotesize[" fs(V[g ":lo"]) ", " fs(V[g ":hi"]) "]}" : "") > f
+      (a == "ppo") ? "" : (sgn(g) != "" && sgn(g) != 0 ? "\\textbf{" fs(V[g]) "}" : fs(V[g])) (has(g ":lo") ? " {\\footnotesize[" fb(V[g ":lo"]) ", " fb(V[g ":hi"]) "]}" : "") > f
   }
   printf "\\bottomrule\n\\end{tabular}\n" > f
   close(f)
@@ -157,7 +162,7 @@ END {
     for (i = 1; i <= NT; i++) { t = TT[i]; printf "%s & %s", (i == 1 ? NAME[a] " $-$ PPO" : ""), t > f
       for (j = 1; j <= NQ; j++) { k = "m:" a "-ppo:" t ":" QQ[j]; s = fs(V[k])
         if (sgn(k) == 1 || sgn(k) == -1) s = "\\textbf{" s "}"
-        printf " & %s%s", s, has(k ":lo") ? " {\\tiny[" fs(V[k ":lo"]) ", " fs(V[k ":hi"]) "]}" : "" > f }
+        printf " & %s%s", s, has(k ":lo") ? " {\\tiny[" fb(V[k ":lo"]) ", " fb(V[k ":hi"]) "]}" : "" > f }
       printf " \\\\\n" > f }
   }
   printf "\\bottomrule\n\\end{tabular}\n" > f
