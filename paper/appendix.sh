@@ -3,8 +3,8 @@
 # The reproducibility appendix, from the sweep manifests (RESULTS_DIR/SWEEP/manifest.tsv: run,
 # overrides, status, exit_code, wall_s, digest, cpu_s) and the runs' own logged timing (with
 # log.timing=true every run log has /timing/iteration_seconds and /timing/cpu_seconds: the wall and
-# CPU time of each iteration, its update and any evaluation at its end; SL training and the start
-# evaluations are outside them):
+# CPU time of each iteration, its update and any evaluation at its end; SL training, the start
+# evaluations, checkpoint writes and log flushes are outside them):
 #   BUILD_DIR/appendix_cost.tex  per figure or table: runs, CPU hours, wall hours (each run's own,
 #                                so on a shared machine more than its CPU time) and logged
 #                                iteration hours. A run's CPU and wall time are the manifest's
