@@ -141,8 +141,8 @@ static bench_result_t lane_result(const bench_lane_t *l, const config_t *cfg, in
  * thread counts alike, and the ratios are paired. The thread count must not change a bit, so
  * after each rep every lane's weights are compared with the first lane's: a difference is an
  * error. Returns 0, or -1 (with a message) on a difference or no memory. */
-static int run_lanes(bench_lane_t *lanes, int n_lanes, const config_t *cfg, model_t *policy, const model_t *ref,
-                     model_t *critic, int reps) {
+static int run_lanes(bench_lane_t *lanes, int n_lanes, const config_t *cfg, const task_t *task, model_t *policy,
+                     const model_t *ref, model_t *critic, int reps, double *one_lane_mib) {
     size_t np = 4 * policy->n_params, nc = 4 * critic->n_params; /* params, grads, Adam m and v */
     float *start = malloc((np + nc) * sizeof(float)), *first = malloc((np + nc) * sizeof(float));
     if (!start || !first) {
@@ -159,18 +159,31 @@ static int run_lanes(bench_lane_t *lanes, int n_lanes, const config_t *cfg, mode
         long steps0[2] = {steps[0], steps[1]};
         for (int k = 0; k < n_lanes; k++) {
             int li = rep % 2 ? n_lanes - 1 - k : k;
+            if (rep == 0) { /* lanes start one by one: the peak after the first is that of one run */
+                li = n_lanes - 1 - k; /* the most threads first: the most per-worker buffers */
+                if (lane_init(&lanes[li], cfg, task, lanes[li].threads, reps)) {
+                    fprintf(stderr, "rlgf bench: out of memory\n");
+                    rc = -1;
+                    break;
+                }
+            }
             memcpy(policy->arena, start, np * sizeof(float));
             memcpy(critic->arena, start + np, nc * sizeof(float));
             steps[0] = steps0[0];
             steps[1] = steps0[1];
             lane_rep(&lanes[li], cfg, policy, ref, critic, rep, steps);
+            if (rep == 0 && k == 0) {
+                struct rusage ru;
+                getrusage(RUSAGE_SELF, &ru);
+                *one_lane_mib = (double)ru.ru_maxrss / 1024.0;
+            }
             if (k == 0) {
                 memcpy(first, policy->params, policy->n_params * sizeof(float));
                 memcpy(first + np, critic->params, critic->n_params * sizeof(float));
             } else if (memcmp(first, policy->params, policy->n_params * sizeof(float)) ||
                        memcmp(first + np, critic->params, critic->n_params * sizeof(float))) {
                 fprintf(stderr, "rlgf bench: after rep %d the weights differ between %d and %d threads: the thread "
-                        "count changed the bits (a determinism bug)\n", rep, lanes[rep % 2 ? n_lanes - 1 : 0].threads,
+                        "count changed the bits (a determinism bug)\n", rep, lanes[rep % 2 || rep == 0 ? n_lanes - 1 : 0].threads,
                         lanes[li].threads);
                 rc = -1;
             }
@@ -267,12 +280,10 @@ int bench_main(int argc, char **argv) {
     int t_first = only_threads ? only_threads : 1, t_last = only_threads ? only_threads : 2;
     int n_lanes = t_last - t_first + 1;
     bench_lane_t lanes[2];
-    for (int k = 0; k < n_lanes; k++)
-        if (lane_init(&lanes[k], &cfg, task, t_first + k, reps)) {
-            fprintf(stderr, "rlgf bench: out of memory\n");
-            return 1;
-        }
-    if (run_lanes(lanes, n_lanes, &cfg, policy, ref, critic, reps)) return 1;
+    memset(lanes, 0, sizeof lanes);
+    for (int k = 0; k < n_lanes; k++) lanes[k].threads = t_first + k; /* run_lanes starts them */
+    double one_lane_mib = 0;
+    if (run_lanes(lanes, n_lanes, &cfg, task, policy, ref, critic, reps, &one_lane_mib)) return 1;
     for (int k = 0; k < n_lanes; k++) {
         bench_result_t x = lane_result(&lanes[k], &cfg, reps);
         double it = x.iter_s;
@@ -302,7 +313,11 @@ int bench_main(int argc, char **argv) {
            " token once per epoch; no logging or evaluation%s)\n", reps,
            n_lanes > 1 ? ".\n The thread counts run interleaved, each rep from the same weights, which they end with\n"
                          " identical; the speed-ups are medians of the per-rep ratios" : "");
-    printf("peak memory: %.1f MiB (max RSS of this process)\n", (double)ru.ru_maxrss / 1024.0);
+    if (n_lanes > 1)
+        printf("peak memory: %.1f MiB for the models and one %d-thread engine (max RSS before the second started;\n"
+               " %.1f MiB with both)\n", one_lane_mib, lanes[n_lanes - 1].threads, (double)ru.ru_maxrss / 1024.0);
+    else
+        printf("peak memory: %.1f MiB (max RSS of this process)\n", (double)ru.ru_maxrss / 1024.0);
     model_destroy(policy);
     model_destroy(ref);
     model_destroy(critic);
