@@ -93,12 +93,13 @@ static void lane_free(bench_lane_t *l) {
     if (l->pool) pool_destroy(l->pool);
 }
 
-/* Rep `rep` on lane l (rep 0 is the untimed warm-up: first touch of every buffer): generate the
+/* Rep `rep` on lane l, timed into slot rep - 1 when `timed` (rep 0 is the untimed warm-up: first
+ * touch of every buffer): generate the
  * batch with the policy, score it with pi_ref (a different model, as after the first iteration)
  * and the critic, then the PPO update of the config (epochs x minibatches, target NLL included).
  * *steps are the optimiser's step counters of policy and critic. */
 static void lane_rep(bench_lane_t *l, const config_t *cfg, model_t *policy, const model_t *ref, model_t *critic,
-                     int rep, long steps[2]) {
+                     int rep, int timed, long steps[2]) {
     batch_t *b = &l->b;
     actor_t a = {policy, {cfg->sample.temperature, cfg->sample.top_k, cfg->sample.top_p}, 0.0, 0};
     const actor_t *actors[2] = {&a, NULL};
@@ -119,7 +120,7 @@ static void lane_rep(bench_lane_t *l, const config_t *cfg, model_t *policy, cons
     ppo_stats_t st;
     ppo_update(l->tr, b, &pp, 1e-4f, policy, critic, &steps[0], &steps[1], 1, rep, &st);
     double t2 = util_now_s();
-    if (rep == 0) return;
+    if (!timed || rep == 0) return;
     for (int i = 0; i < b->n; i++) l->toks += b->gen_len[i];
     l->roll[rep - 1] = t1 - t0;
     l->upd[rep - 1] = t2 - t1;
@@ -138,9 +139,12 @@ static bench_result_t lane_result(const bench_lane_t *l, const config_t *cfg, in
 
 /* Runs every lane rep by rep, interleaved (the order alternates from rep to rep), each rep of
  * every lane from the same weights and optimiser state: a shared machine's slow spells hit the
- * thread counts alike, and the ratios are paired. The thread count must not change a bit, so
- * after each rep every lane's weights are compared with the first lane's: a difference is an
- * error. Returns 0, or -1 (with a message) on a difference or no memory. */
+ * thread counts alike, and the ratios are paired. On a VM a core left idle during another lane's
+ * 1-thread rep comes back slow (measured: a 2-thread rep right after a 1-thread one took 15% longer
+ * than in a row of 2-thread reps), so with two lanes each timed rep follows an untimed one from the
+ * same weights, as in a run where the iterations follow each other. The thread count must not
+ * change a bit, so after each rep every lane's weights are compared with the first lane's: a
+ * difference is an error. Returns 0, or -1 (with a message) on a difference or no memory. */
 static int run_lanes(bench_lane_t *lanes, int n_lanes, const config_t *cfg, const task_t *task, model_t *policy,
                      const model_t *ref, model_t *critic, int reps, double *one_lane_mib) {
     size_t np = 4 * policy->n_params, nc = 4 * critic->n_params; /* params, grads, Adam m and v */
@@ -167,11 +171,13 @@ static int run_lanes(bench_lane_t *lanes, int n_lanes, const config_t *cfg, cons
                     break;
                 }
             }
-            memcpy(policy->arena, start, np * sizeof(float));
-            memcpy(critic->arena, start + np, nc * sizeof(float));
-            steps[0] = steps0[0];
-            steps[1] = steps0[1];
-            lane_rep(&lanes[li], cfg, policy, ref, critic, rep, steps);
+            for (int warm = rep > 0 && n_lanes > 1; warm >= 0; warm--) { /* the re-warm rep, then the timed one */
+                memcpy(policy->arena, start, np * sizeof(float));
+                memcpy(critic->arena, start + np, nc * sizeof(float));
+                steps[0] = steps0[0];
+                steps[1] = steps0[1];
+                lane_rep(&lanes[li], cfg, policy, ref, critic, rep, !warm, steps);
+            }
             if (rep == 0 && k == 0) {
                 struct rusage ru;
                 getrusage(RUSAGE_SELF, &ru);
@@ -207,10 +213,11 @@ int bench_main(int argc, char **argv) {
                    "included) and their sum, the whole iteration without logging and evaluation; in tokens/s and\n"
                    "seconds, the median of N timed iterations (default 5) after one warm-up (a shared machine slows\n"
                    "single iterations: the median is not moved by one). The two thread counts run interleaved,\n"
-                   "each rep from the same weights (checked identical after it: the thread count must not change\n"
-                   "a bit), so a slow spell of a shared machine hits both; the speed-up is the median of the\n"
-                   "per-rep ratios. Names the machine and prints the peak memory. `make bench` runs it at the\n"
-                   "reference IMDB budget with the kernel and PyTorch comparisons.\n"
+                   "each timed rep after an untimed one and both from the same weights (checked identical after\n"
+                   "it: the thread count must not change a bit), so a slow spell of a shared machine hits both;\n"
+                   "the speed-up is the median of the per-rep ratios. Names the machine and prints the peak\n"
+                   "memory. `make bench` runs it at the reference IMDB budget with the kernel and PyTorch\n"
+                   "comparisons.\n"
                    "--threads N measures N threads only (e.g. for a profiler).\n");
             return 0;
         }
