@@ -166,8 +166,14 @@ static void mb_block(void *ctx, int blk, int worker) {
         int from[ROLLOUT_BLOCK];
         for (int r = r0; r < r1; r++) from[r - r0] = b->prompt_len[job->idx[r]] - 1;
         const float *logits = model_forward_from(job->policy, ws, w->tokens, B, T, from);
-        for (int r = 0; r < B; r++)
-            memset(w->dout + ((size_t)r * T + from[r]) * V, 0, (size_t)(T - from[r]) * V * sizeof(float));
+        /* dout rows from[r] on are read by the backward: a trained token's row is written whole
+         * below, every other row (untrained tokens, padding past the sequence) is zeroed here */
+        for (int r = r0; r < r1; r++) {
+            int i = job->idx[r], n_rows = T - from[r - r0];
+            float *d0 = w->dout + ((size_t)(r - r0) * T + from[r - r0]) * V;
+            for (int t = 0; t < n_rows; t++)
+                if (t >= b->gen_len[i] || !b->pmask[batch_tok(b, i, t)]) memset(d0 + (size_t)t * V, 0, (size_t)V * sizeof(float));
+        }
         for (int r = r0; r < r1; r++) {
             int i = job->idx[r];
             const int32_t *gen = batch_gen(b, i);
@@ -230,8 +236,9 @@ static void mb_block(void *ctx, int blk, int worker) {
         int from[ROLLOUT_BLOCK];
         for (int r = 0; r < B; r++) from[r] = plen[r] - 1;
         const float *logits = model_forward_from(job->policy, ws, tmp, B, Tr, from);
+        /* rows from[r] on: the reference's rlen rows are written whole below, the padding zeroed */
         for (int r = 0; r < B; r++)
-            memset(w->dout + ((size_t)r * Tr + from[r]) * V, 0, (size_t)(Tr - from[r]) * V * sizeof(float));
+            memset(w->dout + ((size_t)r * Tr + from[r] + rlen[r]) * V, 0, (size_t)(Tr - from[r] - rlen[r]) * V * sizeof(float));
         double c = p->tgt_coef / job->Nref;
         for (int r = 0; r < B; r++) {
             const int32_t *row = tmp + (int64_t)r * Tr;
