@@ -161,10 +161,12 @@ static int run_lanes(bench_lane_t *lanes, int n_lanes, const config_t *cfg, cons
         memcpy(start, policy->arena, np * sizeof(float));
         memcpy(start + np, critic->arena, nc * sizeof(float));
         long steps0[2] = {steps[0], steps[1]};
+        /* the order alternates; at the warm-up the lanes start one by one, the most threads (the
+         * most per-worker buffers) first, so the peak after the first is that of one run */
+        int reverse = rep == 0 || rep % 2;
         for (int k = 0; k < n_lanes; k++) {
-            int li = rep % 2 ? n_lanes - 1 - k : k;
-            if (rep == 0) { /* lanes start one by one: the peak after the first is that of one run */
-                li = n_lanes - 1 - k; /* the most threads first: the most per-worker buffers */
+            int li = reverse ? n_lanes - 1 - k : k;
+            if (rep == 0) {
                 if (lane_init(&lanes[li], cfg, task, lanes[li].threads, reps)) {
                     fprintf(stderr, "rlgf bench: out of memory\n");
                     rc = -1;
@@ -189,7 +191,7 @@ static int run_lanes(bench_lane_t *lanes, int n_lanes, const config_t *cfg, cons
             } else if (memcmp(first, policy->params, policy->n_params * sizeof(float)) ||
                        memcmp(first + np, critic->params, critic->n_params * sizeof(float))) {
                 fprintf(stderr, "rlgf bench: after rep %d the weights differ between %d and %d threads: the thread "
-                        "count changed the bits (a determinism bug)\n", rep, lanes[rep % 2 || rep == 0 ? n_lanes - 1 : 0].threads,
+                        "count changed the bits (a determinism bug)\n", rep, lanes[reverse ? n_lanes - 1 : 0].threads,
                         lanes[li].threads);
                 rc = -1;
             }
