@@ -47,9 +47,9 @@ function fmt(x,   a) {
 function fs(x) { return x == "" ? "--" : (x >= 0 ? "+" : "") fmt(x) } # signed
 # an interval bound, signed: with the digits it needs not to read as 0 when it is not (a bound of
 # +0.0002 decides significance; printed as +0.000 it would look like it did not)
-function fb(x,   a, d, u, k) { if (x == "") return "--"; a = x < 0 ? -x : x
+function fb(x,   a, d, u) { if (x == "") return "--"; a = x < 0 ? -x : x
   if (a == 0 || a >= 0.0005) return fs(x)
-  for (d = 4; d < 9; d++) { u = 0.5; for (k = 0; k < d; k++) u /= 10; if (a >= u) break }
+  d = 4; u = 0.00005; while (a < u && d < 8) { d++; u /= 10 } # down to the first digit not 0
   return (x > 0 ? "+" : "-") sprintf("%." d "f", a) }
 function fp(x) { return x == "" ? "--" : sprintf("%.2f", x) }
 # group name -> "ALGO" (or the ablation value for beta/tau)

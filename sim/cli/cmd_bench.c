@@ -94,10 +94,9 @@ static void lane_free(bench_lane_t *l) {
 }
 
 /* Rep `rep` on lane l, timed into slot rep - 1 when `timed` (rep 0 is the untimed warm-up: first
- * touch of every buffer): generate the
- * batch with the policy, score it with pi_ref (a different model, as after the first iteration)
- * and the critic, then the PPO update of the config (epochs x minibatches, target NLL included).
- * *steps are the optimiser's step counters of policy and critic. */
+ * touch of every buffer): generate the batch with the policy, score it with pi_ref (a different
+ * model, as after the first iteration) and the critic, then the PPO update of the config (epochs x
+ * minibatches, target NLL included). steps are the optimiser's step counters of policy and critic. */
 static void lane_rep(bench_lane_t *l, const config_t *cfg, model_t *policy, const model_t *ref, model_t *critic,
                      int rep, int timed, long steps[2]) {
     batch_t *b = &l->b;

@@ -167,16 +167,12 @@ static void mb_block(void *ctx, int blk, int worker) {
         for (int r = r0; r < r1; r++) from[r - r0] = b->prompt_len[job->idx[r]] - 1;
         const float *logits = model_forward_from(job->policy, ws, w->tokens, B, T, from);
         /* dout rows from[r] on are read by the backward: a trained token's row is written whole
-         * below, every other row (untrained tokens, padding past the sequence) is zeroed here */
-        for (int r = r0; r < r1; r++) {
-            int i = job->idx[r], n_rows = T - from[r - r0];
-            float *d0 = w->dout + ((size_t)(r - r0) * T + from[r - r0]) * V;
-            for (int t = 0; t < n_rows; t++)
-                if (t >= b->gen_len[i] || !b->pmask[batch_tok(b, i, t)]) memset(d0 + (size_t)t * V, 0, (size_t)V * sizeof(float));
-        }
+         * below, an untrained token's row and the padding past the sequence are zeroed */
         for (int r = r0; r < r1; r++) {
             int i = job->idx[r];
             const int32_t *gen = batch_gen(b, i);
+            int64_t pad = ((int64_t)(r - r0) * T + b->prompt_len[i] - 1 + b->gen_len[i]) * V;
+            memset(w->dout + pad, 0, (size_t)(T - (b->prompt_len[i] - 1 + b->gen_len[i])) * V * sizeof(float));
             double Li = 0, cw = 0; /* loss.agg: this sequence's trained tokens, each one's weight */
             if (LO->loss_agg || LO->kl_loss_beta > 0) {
                 for (int t = 0; t < b->gen_len[i]; t++) Li += b->pmask[batch_tok(b, i, t)];
@@ -184,8 +180,11 @@ static void mb_block(void *ctx, int blk, int worker) {
             }
             for (int t = 0; t < b->gen_len[i]; t++) {
                 int64_t k = batch_tok(b, i, t);
-                if (!b->pmask[k]) continue;
                 int64_t row = ((int64_t)(r - r0) * T + b->prompt_len[i] - 1 + t) * V;
+                if (!b->pmask[k]) {
+                    memset(w->dout + row, 0, (size_t)V * sizeof(float));
+                    continue;
+                }
                 log_softmax_probs_row(logits + row, V, w->ls, w->p);
                 double logp = w->ls[gen[t]];
                 double A = ((double)b->advantage[k] - job->adv_mean) * job->adv_scale;
