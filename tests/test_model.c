@@ -767,6 +767,71 @@ static void test_forward_from(void **state) {
     model_destroy(m);
 }
 
+/* One case of model_forward_reusing: forward `a` (from fa) on ws, optionally a backward and a
+ * parameter change, then a reusing forward on `b` (from fb). Its outputs at the rows it computes
+ * and its gradients must be those of model_forward_from on a fresh workspace, bit for bit. */
+static void check_reusing(model_t *m, const int32_t *a, const int *fa, const int32_t *b, const int *fb, int B, int T,
+                          int backward_between, int change_params, uint64_t seed) {
+    int D = model_out_dim(m);
+    rng_t rg;
+    rng_seed(&rg, seed, 5);
+    float *r = randn(&rg, (size_t)B * T * D, 1);
+    for (int q = 0; q < B; q++) /* the losses' case: no gradient before from */
+        if (fb) memset(r + (size_t)q * T * D, 0, (size_t)fb[q] * D * sizeof(float));
+    model_ws_t *ws = model_ws_create(m, B, T), *fresh = model_ws_create(m, B, T);
+    float *g = zeros(m->n_params), *g_ref = zeros(m->n_params);
+    model_forward_from(m, ws, a, B, T, fa);
+    if (backward_between) model_backward(m, ws, r, g);
+    if (change_params) m->params[m->n_params / 2] += 0.25f; /* reuse must notice */
+    memset(g, 0, m->n_params * sizeof(float));
+    const float *o = model_forward_reusing(m, ws, b, B, T, fb);
+    const float *o_ref = model_forward_from(m, fresh, b, B, T, fb);
+    for (int q = 0; q < B; q++) {
+        int f = fb ? fb[q] : 0;
+        assert_memory_equal(o + ((size_t)q * T + f) * D, o_ref + ((size_t)q * T + f) * D, (size_t)(T - f) * D * sizeof(float));
+    }
+    model_backward(m, ws, r, g);
+    model_backward(m, fresh, r, g_ref);
+    assert_memory_equal(g, g_ref, m->n_params * sizeof(float));
+    if (change_params) m->params[m->n_params / 2] -= 0.25f;
+    free(g), free(g_ref), free(r);
+    model_ws_destroy(ws), model_ws_destroy(fresh);
+}
+
+/* model_forward_reusing keeps the rows it may and recomputes the rest: the result is always the
+ * full forward's, whether the previous forward had `from` or not, a larger or smaller one, a
+ * backward ran in between, or the parameters changed (then nothing may be kept). Sequences share
+ * a prefix of 0, some, or all of their tokens with the previous forward. */
+static void test_forward_reusing(void **state) {
+    (void)state;
+    for (int head = 0; head < 2; head++)
+        for (int shape = 0; shape < 2; shape++) {
+            /* head size 8 (the kernels' unrolled instance) and 4 (the generic one) */
+            model_config_t cfg = {.kind = MODEL_GPT, .head = (head_kind_t)head, .vocab = 40, .max_seq = 14,
+                                  .channels = 16, .layers = 3, .heads = shape ? 4 : 2};
+            model_t *m = make(&cfg, 21 + shape);
+            perturb(m, 21 + shape, 0.1);
+            enum { B = 4, T = 14 };
+            int32_t a[B * T], b[B * T];
+            rng_t rg;
+            rng_seed(&rg, 22, 3);
+            for (int i = 0; i < B * T; i++) a[i] = (int32_t)rng_bounded(&rg, 40);
+            memcpy(b, a, sizeof b);
+            int share[B] = {0, 5, T, 9}; /* b's first differing position per sequence */
+            for (int q = 0; q < B; q++)
+                if (share[q] < T) b[q * T + share[q]] = (a[q * T + share[q]] + 1) % 40;
+            int f_lo[B] = {4, 4, 13, 0}, f_hi[B] = {7, 6, 13, 12};
+            const int *froms[] = {NULL, f_lo, f_hi};
+            for (int i = 0; i < 3; i++)
+                for (int j = 0; j < 3; j++)
+                    for (int between = 0; between < 2; between++)
+                        check_reusing(m, a, froms[i], b, froms[j], B, T, between, 0, 30 + i * 3 + j);
+            check_reusing(m, a, f_lo, b, f_lo, B, T, 1, 1, 40); /* parameters changed: nothing kept */
+            check_reusing(m, a, f_lo, a, f_lo, B, T, 1, 0, 41); /* the same tokens: every row kept */
+            model_destroy(m);
+        }
+}
+
 /* Changing the token at position k leaves outputs before k bit-identical and changes position k. */
 static void test_causality(void **state) {
     (void)state;
@@ -903,6 +968,7 @@ int main(void) {
         cmocka_unit_test(test_causality),        cmocka_unit_test(test_init),
         cmocka_unit_test(test_clone_and_copy),   cmocka_unit_test(test_config_errors),
         cmocka_unit_test(test_kv_rows_equal_forward), cmocka_unit_test(test_forward_from),
+        cmocka_unit_test(test_forward_reusing),
         cmocka_unit_test(test_det_math_vector),  cmocka_unit_test(test_matmul_row_independent),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -345,6 +345,13 @@ static void transpose_all(const model_config_t *cfg, const gpt_params_t *p, floa
 /* ------------------------------------------------------------------------------------------
  * workspace: activations of one (B,T) batch, laid out for (max_B, max_T) */
 
+/* Runs of rows: r0[i] .. r0[i] + R[i] - 1 of the (B*T) rows of a batch */
+typedef struct {
+    int n;
+    size_t *r0;
+    int *R;
+} row_runs_t;
+
 struct gpt_ws {
     model_config_t cfg;
     int max_B, max_T, B, T;
@@ -352,6 +359,12 @@ struct gpt_ws {
     int32_t *tokens;      /* (B,T) copy of the last forward's tokens */
     int *from;            /* (max_B) first position with a head output, 0 when all */
     int part;             /* the last forward had `from`: its last layer only ran rows t >= from[b] */
+    /* reuse (gpt_forward with reuse): what the rows in the buffers were computed from */
+    int have_rows;        /* a forward has filled the buffers */
+    float *params_seen;   /* (n_params) the parameters of that forward, bit for bit */
+    int *keep;            /* (max_B) rows kept from that forward, per sequence */
+    int *start_last;      /* (max_B) first row the last layer's queries and MLP run on */
+    row_runs_t runs[2];   /* scratch of gpt_forward */
     float *mem;
     float *encoded;                        /* (B,T,C) */
     float *ln1, *ln1_mean, *ln1_rstd;      /* (L,B,T,C), (L,B,T), (L,B,T) */
@@ -414,7 +427,16 @@ gpt_ws_t *gpt_ws_create(const model_t *m, int max_B, int max_T) {
     ws->mem = aligned_alloc(64, bytes ? bytes : 64);
     ws->tokens = malloc(BT * sizeof(int32_t));
     ws->from = calloc((size_t)max_B, sizeof(int));
-    if (!ws->mem || !ws->tokens || !ws->from) {
+    ws->keep = calloc((size_t)max_B, sizeof(int));
+    ws->start_last = calloc((size_t)max_B, sizeof(int));
+    ws->params_seen = malloc(m->n_params * sizeof(float));
+    int runs_ok = 1;
+    for (int i = 0; i < 2; i++) {
+        ws->runs[i].r0 = malloc((size_t)max_B * sizeof(size_t));
+        ws->runs[i].R = malloc((size_t)max_B * sizeof(int));
+        runs_ok &= ws->runs[i].r0 && ws->runs[i].R;
+    }
+    if (!ws->mem || !ws->tokens || !ws->from || !ws->keep || !ws->start_last || !ws->params_seen || !runs_ok) {
         gpt_ws_destroy(ws);
         return NULL;
     }
@@ -432,10 +454,53 @@ void gpt_ws_destroy(gpt_ws_t *ws) {
     free(ws->mem);
     free(ws->tokens);
     free(ws->from);
+    free(ws->keep);
+    free(ws->start_last);
+    free(ws->params_seen);
+    for (int i = 0; i < 2; i++) {
+        free(ws->runs[i].r0);
+        free(ws->runs[i].R);
+    }
     free(ws);
 }
 
-const float *gpt_forward(const model_t *m, gpt_ws_t *ws, const int32_t *tokens, int B, int T, const int *from) {
+/* The rows a forward on (tokens, B, T) may keep from the workspace's previous one (ws->keep[b]):
+ * a row's activations in every layer depend only on the parameters and on the tokens up to it
+ * (causality), so when the parameters are bit for bit those of that forward and B and T are the
+ * same, sequence b's rows before its first differing token are already in the buffers. The PPO
+ * update's target-NLL pass runs right after the trajectory pass on the same prompts: about half
+ * its rows are such a prefix. */
+static void reusable_rows(const model_t *m, const gpt_ws_t *ws, const int32_t *tokens, int B, int T, int reuse) {
+    int ok = reuse && ws->have_rows && ws->B == B && ws->T == T &&
+             memcmp(ws->params_seen, m->params, m->n_params * sizeof(float)) == 0;
+    for (int b = 0; b < B; b++) {
+        int k = 0;
+        if (ok)
+            while (k < T && tokens[(size_t)b * T + k] == ws->tokens[(size_t)b * T + k]) k++;
+        ws->keep[b] = k;
+    }
+}
+
+/* Runs of rows t >= start[b] of each sequence, merged where they touch: one run of all B*T rows
+ * when every start is 0. Row-wise operations over any such runs give each row the same bits. */
+static void row_runs(row_runs_t *rr, const int *start, int B, int T) {
+    rr->n = 0;
+    for (int b = 0; b < B; b++) {
+        int s = start ? start[b] : 0;
+        if (s >= T) continue;
+        size_t r0 = (size_t)b * T + s;
+        if (rr->n > 0 && rr->r0[rr->n - 1] + (size_t)rr->R[rr->n - 1] == r0)
+            rr->R[rr->n - 1] += T - s;
+        else {
+            rr->r0[rr->n] = r0;
+            rr->R[rr->n] = T - s;
+            rr->n++;
+        }
+    }
+}
+
+const float *gpt_forward(const model_t *m, gpt_ws_t *ws, const int32_t *tokens, int B, int T, const int *from,
+                         int reuse) {
     const model_config_t *cfg = &m->cfg;
     const gpt_params_t *p = m->impl;
     assert(B >= 1 && T >= 1 && B <= ws->max_B && T <= ws->max_T);
@@ -443,17 +508,29 @@ const float *gpt_forward(const model_t *m, gpt_ws_t *ws, const int32_t *tokens, 
     int C = cfg->channels, L = cfg->layers, NH = cfg->heads, V = cfg->vocab;
     int N = B * T;
     for (int i = 0; i < N; i++) assert(tokens[i] >= 0 && tokens[i] < V);
-    memcpy(ws->tokens, tokens, (size_t)N * sizeof(int32_t));
+    reusable_rows(m, ws, tokens, B, T, reuse);
+    int any_kept = 0;
     for (int b = 0; b < B; b++) {
         int f = from ? from[b] : 0;
-        ws->from[b] = f < 0 ? 0 : (f > T ? T : f);
+        f = f < 0 ? 0 : (f > T ? T : f);
+        /* the last layer's queries and MLP (and the head) ran on rows >= the previous from[b]:
+         * they are kept on [previous from, keep) if this forward needs nothing before that */
+        int prev = ws->from[b], k = ws->keep[b];
+        ws->start_last[b] = (k > 0 && f >= prev && k > f) ? k : f;
+        ws->from[b] = f;
+        any_kept |= k > 0;
     }
+    memcpy(ws->tokens, tokens, (size_t)N * sizeof(int32_t));
+    if (!any_kept) memcpy(ws->params_seen, m->params, m->n_params * sizeof(float));
+    ws->have_rows = 1;
     ws->B = B;
     ws->T = T;
     ws->part = from != NULL;
     size_t BT = ws->BTmax, C_ = (size_t)C;
+    row_runs_t *kept = &ws->runs[0], *rest = &ws->runs[1], *runs;
+    row_runs(kept, any_kept ? ws->keep : NULL, B, T);
 
-    transpose_all(cfg, p, ws->wT);
+    if (!any_kept) transpose_all(cfg, p, ws->wT); /* else wT already holds these parameters */
     encoder_forward(ws->encoded, tokens, p->wte, p->wpe, B, T, C);
     for (int l = 0; l < L; l++) {
         wt_layer_t w = wt_layer(cfg, ws->wT, l);
@@ -465,17 +542,27 @@ const float *gpt_forward(const model_t *m, gpt_ws_t *ws, const int32_t *tokens, 
         float *fch = ws->fch + l * BT * 4 * C_, *fch_gelu = ws->fch_gelu + l * BT * 4 * C_;
         float *residual3 = ws->residual3 + l * BT * C_;
 
-        layernorm_forward(ln1, ln1_mean, ln1_rstd, residual, p->ln1w + l * C_, p->ln1b + l * C_, N, C);
-        matmul_forward_t(qkv, ln1, w.qkv, p->qkvb + l * 3 * C_, N, C, 3 * C);
+        /* keys and values: every row not kept */
+        for (int i = 0; i < kept->n; i++) {
+            size_t r0 = kept->r0[i];
+            layernorm_forward(ln1 + r0 * C_, ln1_mean + r0, ln1_rstd + r0, residual + r0 * C_, p->ln1w + l * C_,
+                              p->ln1b + l * C_, kept->R[i], C);
+            matmul_forward_t(qkv + r0 * 3 * C_, ln1 + r0 * C_, w.qkv, p->qkvb + l * 3 * C_, kept->R[i], C, 3 * C);
+        }
         /* With `from`, the last layer's outputs are only read from position from[b] on: every
          * position still needs its keys and values (above), but queries, the MLP and the final
          * norm run on rows t >= from[b] only. Row-wise operations, so those rows keep their bits. */
-        int part = ws->part && l == L - 1;
-        kern_attention_forward(atty, att, qkv, B, T, C, NH, part ? ws->from : NULL);
-        for (int b = 0; b < (part ? B : 1); b++) {
-            size_t r0 = part ? (size_t)b * T + ws->from[b] : 0;
-            int R = part ? T - ws->from[b] : N;
-            if (R <= 0) continue;
+        const int *start = l == L - 1 ? (ws->part || any_kept ? ws->start_last : NULL) : (any_kept ? ws->keep : NULL);
+        if (start == NULL)
+            runs = kept; /* all rows */
+        else {
+            row_runs(rest, start, B, T);
+            runs = rest;
+        }
+        kern_attention_forward(atty, att, qkv, B, T, C, NH, start);
+        for (int i = 0; i < runs->n; i++) {
+            size_t r0 = runs->r0[i];
+            int R = runs->R[i];
             float *pj = ws->proj + r0 * C_, *r2 = residual2 + r0 * C_, *h = fch + r0 * 4 * C_;
             matmul_forward_t(pj, atty + r0 * C_, w.attproj, p->attprojb + l * C_, R, C, C);
             residual_forward(r2, residual + r0 * C_, pj, R * C);
@@ -489,11 +576,14 @@ const float *gpt_forward(const model_t *m, gpt_ws_t *ws, const int32_t *tokens, 
                                   p->lnfb, R, C);
         }
     }
-    /* the head on the positions asked for: one contiguous run of rows per sequence */
+    /* the head on the positions asked for and not kept: one contiguous run of rows per sequence
+     * (the backward still reads from[b] on) */
     int OD = cfg->head == HEAD_LM ? V : 1;
     for (int b = 0; b < B; b++) {
-        size_t r0 = (size_t)b * T + ws->from[b];
-        int R = T - ws->from[b];
+        int s = ws->start_last[b];
+        size_t r0 = (size_t)b * T + s;
+        int R = T - s;
+        if (R <= 0) continue;
         if (cfg->head == HEAD_LM) /* tied: logits = lnf wte^T */
             matmul_forward_t(ws->out + r0 * OD, ws->lnf + r0 * C_, wt_head(cfg, ws->wT), NULL, R, C, V);
         else

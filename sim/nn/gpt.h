@@ -47,8 +47,11 @@ void gpt_init(model_t *m, rng_t *init);
 
 gpt_ws_t *gpt_ws_create(const model_t *m, int max_B, int max_T);
 void gpt_ws_destroy(gpt_ws_t *ws);
-/* from: NULL, or (B) first position of each sequence whose output is needed (model_forward_from) */
-const float *gpt_forward(const model_t *m, gpt_ws_t *ws, const int32_t *tokens, int B, int T, const int *from);
+/* from: NULL, or (B) first position of each sequence whose output is needed (model_forward_from);
+ * reuse: keep the rows the previous forward on ws computed from the same parameters and tokens
+ * (model_forward_reusing) */
+const float *gpt_forward(const model_t *m, gpt_ws_t *ws, const int32_t *tokens, int B, int T, const int *from,
+                         int reuse);
 void gpt_backward(const model_t *m, gpt_ws_t *ws, const float *dout, float *grads);
 
 /* Batched KV cache: max_R rows, each its own sequence (model.h, model_kv_step_rows). */

@@ -153,15 +153,22 @@ void model_ws_destroy(model_ws_t *ws) {
 
 const float *model_forward(const model_t *m, model_ws_t *ws, const int32_t *tokens, int B, int T) {
     assert(ws->kind == m->cfg.kind);
-    if (m->cfg.kind == MODEL_GPT) return gpt_forward(m, ws->impl, tokens, B, T, NULL);
+    if (m->cfg.kind == MODEL_GPT) return gpt_forward(m, ws->impl, tokens, B, T, NULL, 0);
     return tab_forward(m, ws->impl, tokens, B, T);
 }
 
 const float *model_forward_from(const model_t *m, model_ws_t *ws, const int32_t *tokens, int B, int T,
                                 const int *from) {
     assert(ws->kind == m->cfg.kind);
-    if (m->cfg.kind == MODEL_GPT) return gpt_forward(m, ws->impl, tokens, B, T, from);
+    if (m->cfg.kind == MODEL_GPT) return gpt_forward(m, ws->impl, tokens, B, T, from, 0);
     return tab_forward(m, ws->impl, tokens, B, T); /* a table row costs nothing to look up */
+}
+
+const float *model_forward_reusing(const model_t *m, model_ws_t *ws, const int32_t *tokens, int B, int T,
+                                   const int *from) {
+    assert(ws->kind == m->cfg.kind);
+    if (m->cfg.kind == MODEL_GPT) return gpt_forward(m, ws->impl, tokens, B, T, from, 1);
+    return tab_forward(m, ws->impl, tokens, B, T);
 }
 
 void model_backward(const model_t *m, model_ws_t *ws, const float *dout, float *grads) {

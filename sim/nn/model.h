@@ -80,6 +80,14 @@ const float *model_forward(const model_t *m, model_ws_t *ws, const int32_t *toke
  * positions but their keys and values. */
 const float *model_forward_from(const model_t *m, model_ws_t *ws, const int32_t *tokens, int B, int T,
                                 const int *from);
+/* model_forward_from, computing only what the workspace's previous forward did not already: when
+ * that forward ran on bit-identical parameters (compared, not assumed) with the same B and T, the
+ * rows of sequence b before the first token where its tokens differ from then are kept (a causal
+ * model's row depends only on the tokens up to it). Outputs and the following model_backward have
+ * exactly model_forward_from's bits. For a second pass on the same prompts, e.g. PPO's target NLL
+ * right after the trajectory pass. */
+const float *model_forward_reusing(const model_t *m, model_ws_t *ws, const int32_t *tokens, int B, int T,
+                                   const int *from);
 /* Back-propagates dout (B,T,out_dim), the gradient of the loss w.r.t. out of the last forward on
  * ws, and ADDS the parameter gradients into grads (n_params floats). */
 void model_backward(const model_t *m, model_ws_t *ws, const float *dout, float *grads);

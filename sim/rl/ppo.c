@@ -234,7 +234,9 @@ static void mb_block(void *ctx, int blk, int worker) {
         for (int r = 1; r < B; r++) memmove(tmp + (int64_t)r * Tr, tmp + (int64_t)r * tr->seq_cap, (size_t)Tr * sizeof(int32_t));
         int from[ROLLOUT_BLOCK];
         for (int r = 0; r < B; r++) from[r] = plen[r] - 1;
-        const float *logits = model_forward_from(job->policy, ws, tmp, B, Tr, from);
+        /* the trajectory pass just ran on the same prompts with the same parameters: its prompt rows
+         * are kept (same bits) when the two passes have the same length */
+        const float *logits = model_forward_reusing(job->policy, ws, tmp, B, Tr, from);
         /* rows from[r] on: the reference's rlen rows are written whole below, the padding zeroed */
         for (int r = 0; r < B; r++)
             memset(w->dout + ((size_t)r * Tr + from[r] + rlen[r]) * V, 0, (size_t)(Tr - from[r] - rlen[r]) * V * sizeof(float));
