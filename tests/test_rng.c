@@ -240,11 +240,45 @@ static void test_log_softmax_bits(void **state) {
     printf("log_softmax: the vector rows equal the scalar definition bit for bit on %ld entries\n", n);
 }
 
+/* The losses' row gradients (sample.h): the vector kernels equal the scalar expressions bit for
+ * bit, every length (tails), random signs and scales, probabilities from real rows (zeros, -inf
+ * log-probabilities included). */
+static void test_softmax_grads_bits(void **state) {
+    (void)state;
+    enum { VMAX = 37 };
+    float x[VMAX], d1[VMAX], d2[VMAX];
+    double ls[VMAX], p[VMAX];
+    rng_t r = rng_stream(2026, 12, 0, 0);
+    long n = 0;
+    for (int it = 0; it < 4000; it++) {
+        int V = 1 + it % VMAX;
+        for (int i = 0; i < V; i++) {
+            uint32_t u = rng_next(&r);
+            x[i] = u % 9 == 0 ? -INFINITY : (float)(u % 4000) / 100.0f - 20.0f;
+        }
+        x[it % V] = 1.0f; /* at least one finite logit */
+        log_softmax_probs_row(x, V, ls, p);
+        double g = rng_double(&r) * 4.0 - 2.0, ce = (it % 3) ? rng_double(&r) * 0.1 : 0.0, H = 0.0;
+        for (int i = 0; i < V; i++)
+            if (p[i] > 0) H -= p[i] * ls[i];
+        softmax_grad_pg(d2, p, ls, g, ce, H, V);
+        for (int i = 0; i < V; i++) d1[i] = (float)(-g * p[i] + ce * p[i] * (ls[i] + H));
+        for (int i = 0; i < V; i++, n++)
+            if (memcmp(&d1[i], &d2[i], sizeof d1[i]) != 0 && !(d1[i] != d1[i] && d2[i] != d2[i]))
+                fail_msg("softmax_grad_pg V=%d entry %d: %a, scalar %a", V, i, d2[i], d1[i]);
+        softmax_grad_scaled(d2, p, g, V);
+        for (int i = 0; i < V; i++) d1[i] = (float)(g * p[i]);
+        assert_memory_equal(d1, d2, (size_t)V * sizeof(float));
+    }
+    printf("softmax grads: the vector rows equal the scalar expressions bit for bit on %ld entries\n", n);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pcg32_vectors),    cmocka_unit_test(test_advance_backstep_inverse),
         cmocka_unit_test(test_stream_derivation), cmocka_unit_test(test_uniforms),
         cmocka_unit_test(test_sampling_rules),   cmocka_unit_test(test_log_softmax), cmocka_unit_test(test_log_softmax_bits),
+        cmocka_unit_test(test_softmax_grads_bits),
     };
     return cmocka_run_group_tests_name("rng", tests, NULL, NULL);
 }

@@ -89,6 +89,10 @@ void kern_exp_shift(double *out, const float *x, int n, double mx, double t) {
 }
 
 void kern_log_softmax(const float *logits, int V, double *out, double *p) { KPICK(log_softmax)(logits, V, out, p); }
+void kern_softmax_grad_pg(float *d, const double *p, const double *ls, double g, double ce, double H, int V) {
+    KPICK(softmax_grad_pg)(d, p, ls, g, ce, H, V);
+}
+void kern_softmax_grad_scaled(float *d, const double *p, double c, int V) { KPICK(softmax_grad_scaled)(d, p, c, V); }
 
 float kern_det_expf(float x) { return det_expf(x); }
 void kern_det_expf8(float *out, const float *in) {

@@ -63,6 +63,9 @@ void kern_colsum(float *out, const float *a, int N, int M);
 void kern_exp_shift(double *out, const float *x, int n, double mx, double t);
 // log_softmax_probs_row (sim/nn/sample.h), its bits
 void kern_log_softmax(const float *logits, int V, double *out, double *p);
+// softmax_grad_pg and softmax_grad_scaled (sim/nn/sample.h), their bits
+void kern_softmax_grad_pg(float *d, const double *p, const double *ls, double g, double ce, double H, int V);
+void kern_softmax_grad_scaled(float *d, const double *p, double c, int V);
 
 /* The libm-free exp of the model (sim/nn/kern_impl.h: dm_fexpf), exported for tests: scalar, and 8
  * at a time as the vector kernels compute it (same bits). */

@@ -60,6 +60,8 @@ typedef int32_t vi8 __attribute__((vector_size(32)));
     void kv_colsum_##sfx(float *out, const float *a, int N, int M); \
     void kv_exp_shift_##sfx(double *out, const float *x, int n, double mx, double t); \
     void kv_log_softmax_##sfx(const float *logits, int V, double *out, double *p); \
+    void kv_softmax_grad_pg_##sfx(float *d, const double *p, const double *ls, double g, double ce, double H, int V); \
+    void kv_softmax_grad_scaled_##sfx(float *d, const double *p, double c, int V); \
     void kv_layernorm_forward_##sfx(float *out, float *mean, float *rstd, const float *inp, const float *weight, \
                                     const float *bias, int N, int C); \
     void kv_layernorm_backward_##sfx(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp, \
@@ -639,5 +641,38 @@ KINLINE void log_softmax_body(const float *logits, int V, double *out, double *p
 }
 
 void KV(log_softmax)(const float *logits, int V, double *out, double *p) { log_softmax_body(logits, V, out, p); }
+
+/* ------------------------------------------------------------------------------------------
+ * the losses' gradients over a row of logits from its softmax p and log-softmax ls (double),
+ * 4 at a time: element-wise, the scalar expression's operations in its order, so the bits are the
+ * scalar loop's (sim/nn/sample.h). */
+
+KINLINE void softmax_grad_pg_body(float *d, const double *p, const double *ls, double g, double ce, double H, int V) {
+    int j = 0;
+    for (; j + 4 <= V; j += 4) {
+        dm_vd4 pj, lj;
+        memcpy(&pj, p + j, sizeof pj);
+        memcpy(&lj, ls + j, sizeof lj);
+        dm_vd4 v = DM_BCD(-g) * pj + (DM_BCD(ce) * pj) * (lj + DM_BCD(H));
+        dm_vf4 f = __builtin_convertvector(v, dm_vf4);
+        memcpy(d + j, &f, sizeof f);
+    }
+    for (; j < V; j++) d[j] = (float)(-g * p[j] + ce * p[j] * (ls[j] + H));
+}
+void KV(softmax_grad_pg)(float *d, const double *p, const double *ls, double g, double ce, double H, int V) {
+    softmax_grad_pg_body(d, p, ls, g, ce, H, V);
+}
+
+KINLINE void softmax_grad_scaled_body(float *d, const double *p, double c, int V) {
+    int j = 0;
+    for (; j + 4 <= V; j += 4) {
+        dm_vd4 pj;
+        memcpy(&pj, p + j, sizeof pj);
+        dm_vf4 f = __builtin_convertvector(DM_BCD(c) * pj, dm_vf4);
+        memcpy(d + j, &f, sizeof f);
+    }
+    for (; j < V; j++) d[j] = (float)(c * p[j]);
+}
+void KV(softmax_grad_scaled)(float *d, const double *p, double c, int V) { softmax_grad_scaled_body(d, p, c, V); }
 
 #endif

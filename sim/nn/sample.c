@@ -12,6 +12,11 @@ void log_softmax_probs_row(const float *logits, int V, double *out, double *p) {
 
 void log_softmax_row(const float *logits, int V, double *out) { log_softmax_probs_row(logits, V, out, NULL); }
 
+void softmax_grad_pg(float *d, const double *p, const double *ls, double g, double ce, double H, int V) {
+    kern_softmax_grad_pg(d, p, ls, g, ce, H, V);
+}
+void softmax_grad_scaled(float *d, const double *p, double c, int V) { kern_softmax_grad_scaled(d, p, c, V); }
+
 /* Rank order: higher probability first, lower id on ties. */
 static int rank_before(int i, int j, const double *p) { return p[i] > p[j] || (p[i] == p[j] && i < j); }
 

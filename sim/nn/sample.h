@@ -35,4 +35,14 @@ void log_softmax_row(const float *logits, int V, double *out);
  * exps (one exp per token instead of one more per use of the probabilities). */
 void log_softmax_probs_row(const float *logits, int V, double *out, double *p);
 
+/* The losses' gradients w.r.t. one row's logits, from that row's p and ls (log_softmax_probs_row),
+ * rounded to float, 4 at a time with the bits of the scalar loops written here:
+ *  - softmax_grad_pg: d[j] = (float)(-g p[j] + ce p[j] (ls[j] + H)): the policy-gradient term of
+ *    the sampled token's log-probability (slope g; the caller adds g at that token) plus ce times
+ *    the gradient of the entropy H of the row;
+ *  - softmax_grad_scaled: d[j] = (float)(c p[j]): c times the NLL's gradient (the caller
+ *    subtracts c at the target token). */
+void softmax_grad_pg(float *d, const double *p, const double *ls, double g, double ce, double H, int V);
+void softmax_grad_scaled(float *d, const double *p, double c, int V);
+
 #endif

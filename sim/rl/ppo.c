@@ -207,11 +207,7 @@ static void mb_block(void *ctx, int blk, int worker) {
                 st.akl += (ratio - 1.0) - (logp - (double)b->logp[k]);
                 st.clip += LO->clip_high > 0 ? (ratio < 1.0 - p->clip || ratio > 1.0 + hi) : fabs(ratio - 1.0) > p->clip;
                 float *d = w->dout + row;
-                double ce = p->ent_coef / job->N;
-                for (int j = 0; j < V; j++) {
-                    double pj = w->p[j];
-                    d[j] = (float)(-g * pj + ce * pj * (w->ls[j] + H));
-                }
+                softmax_grad_pg(d, w->p, w->ls, g, p->ent_coef / job->N, H, V);
                 d[gen[t]] += (float)g;
             }
         }
@@ -249,7 +245,7 @@ static void mb_block(void *ctx, int blk, int worker) {
                 int y = row[plen[r] + t];
                 st.tgt += -w->ls[y];
                 float *d = w->dout + off;
-                for (int j = 0; j < V; j++) d[j] = (float)(c * w->p[j]);
+                softmax_grad_scaled(d, w->p, c, V);
                 d[y] -= (float)c;
             }
         }
