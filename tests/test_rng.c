@@ -177,6 +177,61 @@ static void test_sampling_rules(void **state) {
     assert_true(fabs(pr - (tok == 0 ? 4.0 / 7.0 : 3.0 / 7.0)) < 1e-6); /* logits are float */
 }
 
+/* top-k by the definition (sample.h): p as sample_token computes it, every token sorted into rank
+ * order (probability descending, lower id first on ties), the first k kept and renormalised, one
+ * draw u. */
+static int rank_cmp(const void *a, const void *b, void *ctx) {
+    const double *p = ctx;
+    int i = *(const int *)a, j = *(const int *)b;
+    if (p[i] != p[j]) return p[i] > p[j] ? -1 : 1;
+    return i < j ? -1 : (i > j);
+}
+static int top_k_by_definition(const float *x, int V, int k, double t, int banned, double u, double *prob) {
+    double p[600], mx = -INFINITY, total = 0.0;
+    int idx[600];
+    for (int i = 0; i < V; i++)
+        if (i != banned && x[i] > mx) mx = x[i];
+    for (int i = 0; i < V; i++) p[i] = dm_exp(((double)x[i] - mx) / t);
+    if (banned >= 0) p[banned] = 0.0;
+    for (int i = 0; i < V; i++) total += p[i];
+    for (int i = 0; i < V; i++) p[i] /= total;
+    for (int i = 0; i < V; i++) idx[i] = i;
+    qsort_r(idx, (size_t)V, sizeof idx[0], rank_cmp, p);
+    double kept = 0.0, c = 0.0;
+    for (int i = 0; i < k; i++) kept += p[idx[i]];
+    for (int i = 0; i < k; i++) {
+        c += p[idx[i]];
+        if (u * kept < c || i == k - 1) {
+            *prob = p[idx[i]] / kept;
+            return idx[i];
+        }
+    }
+    return -1;
+}
+
+/* sample_token's top-k (kept sorted by insertion with bisection) draws exactly the token and the
+ * probability of the definition: many ties (logits from a few values), every k from 1 to V - 1. */
+static void test_top_k_matches_definition(void **state) {
+    (void)state;
+    static unsigned char scratch[600 * 16] __attribute__((aligned(8)));
+    rng_t r = rng_stream(2026, 13, 0, 0);
+    for (int it = 0; it < 3000; it++) {
+        int V = 2 + (int)rng_bounded(&r, 598), k = 1 + (int)rng_bounded(&r, (uint32_t)(V - 1));
+        if (it % 4 == 0) k = k < 50 ? k : 50;
+        float x[600];
+        int levels = 1 + it % 40;
+        for (int i = 0; i < V; i++) x[i] = (float)rng_bounded(&r, (uint32_t)levels) * 0.37f - 3.0f;
+        int banned = it % 5 == 0 ? (int)rng_bounded(&r, (uint32_t)V) : -1;
+        sample_cfg_t cfg = {it % 3 ? 1.0 : 0.7, k, 1.0};
+        rng_t a = rng_stream(7, (uint64_t)it, 0, 0), b = a;
+        double pa, pb;
+        int ta = sample_token(x, V, &cfg, banned, &a, scratch, &pa);
+        int tb = top_k_by_definition(x, V, k, cfg.temperature, banned, rng_double(&b), &pb);
+        if (ta != tb || memcmp(&pa, &pb, sizeof pa) != 0)
+            fail_msg("V=%d k=%d levels=%d: token %d p %a, definition %d p %a", V, k, levels, ta, pa, tb, pb);
+    }
+}
+
 static void test_log_softmax(void **state) {
     (void)state;
     float l[4] = {1.0f, 2.0f, 3.0f, 1000.0f};
@@ -278,7 +333,7 @@ int main(void) {
         cmocka_unit_test(test_pcg32_vectors),    cmocka_unit_test(test_advance_backstep_inverse),
         cmocka_unit_test(test_stream_derivation), cmocka_unit_test(test_uniforms),
         cmocka_unit_test(test_sampling_rules),   cmocka_unit_test(test_log_softmax), cmocka_unit_test(test_log_softmax_bits),
-        cmocka_unit_test(test_softmax_grads_bits),
+        cmocka_unit_test(test_softmax_grads_bits), cmocka_unit_test(test_top_k_matches_definition),
     };
     return cmocka_run_group_tests_name("rng", tests, NULL, NULL);
 }

@@ -3,6 +3,7 @@
 #include "kern.h"
 
 #include <math.h>
+#include <string.h>
 
 size_t sample_scratch_size(int V) { return (size_t)V * (sizeof(double) + 2 * sizeof(int)); }
 
@@ -75,16 +76,23 @@ int sample_token(const float *logits, int V, const sample_cfg_t *cfg, int banned
     if (filter_k) {
         /* Only the first top_k of the rank order are ever looked at: keep them sorted by insertion
          * instead of sorting all V. Rank order is strict (ties go to the lower id), so this is
-         * exactly the prefix the full sort would give. */
+         * exactly the prefix the full sort would give. A token that does not beat the last kept
+         * one costs one comparison; one that does finds its place by bisection (the kept ones are
+         * in rank order, so "i ranks before idx[a]" is false, then true, along a) and the ones
+         * after it move down one, the last falling out when k are kept. */
         int k = cfg->top_k;
         for (int i = 0; i < V; i++) {
             if (n == k && !rank_before(i, idx[k - 1], p)) continue;
-            int at = n < k ? n++ : k - 1;
-            while (at > 0 && rank_before(i, idx[at - 1], p)) {
-                idx[at] = idx[at - 1];
-                at--;
+            int end = n < k ? n++ : k - 1, lo = 0, hi = end;
+            while (lo < hi) {
+                int mid = (lo + hi) / 2;
+                if (rank_before(i, idx[mid], p))
+                    hi = mid;
+                else
+                    lo = mid + 1;
             }
-            idx[at] = i;
+            memmove(idx + lo + 1, idx + lo, (size_t)(end - lo) * sizeof(int));
+            idx[lo] = i;
         }
         keep = k;
     } else {
