@@ -295,29 +295,29 @@ static void attention_reference(float *out, float *att, float *dinp, const float
 typedef struct {
     const char *name;
     void (*fwd)(float *, float *, const float *, int, int, int, int, const int *, float *);
-    void (*bwd)(float *, const float *, const float *, const float *, int, int, int, int, const int *, float *,
+    void (*bwd)(float *, const float *, const float *, const float *, int, int, int, int, const int *, int, float *,
                 float *);
 } att_variant_t;
 #if defined(__x86_64__)
 void kv_attention_forward_base(float *, float *, const float *, int, int, int, int, const int *, float *);
 void kv_attention_backward_base(float *, const float *, const float *, const float *, int, int, int, int, const int *,
-                                float *, float *);
+                                int, float *, float *);
 void kv_attention_forward_avx2(float *, float *, const float *, int, int, int, int, const int *, float *);
 void kv_attention_backward_avx2(float *, const float *, const float *, const float *, int, int, int, int, const int *,
-                                float *, float *);
+                                int, float *, float *);
 #endif
 
 static void run_attention(const att_variant_t *v, float *out, float *att, float *dinp, const float *dout,
-                          const float *inp, int B, int T, int C, int NH, const int *from) {
+                          const float *inp, int B, int T, int C, int NH, const int *from, int accumulate) {
     if (!v->fwd) {
         kern_attention_forward(out, att, inp, B, T, C, NH, from);
-        kern_attention_backward(dinp, dout, inp, att, B, T, C, NH, from);
+        kern_attention_backward(dinp, dout, inp, att, B, T, C, NH, from, accumulate);
         return;
     }
     int hs = C / NH, ld = (T + 7) / 8 * 8;
     float *ws = malloc(((size_t)hs * ld + (size_t)T * ld) * sizeof(float));
     v->fwd(out, att, inp, B, T, C, NH, from, ws);
-    v->bwd(dinp, dout, inp, att, B, T, C, NH, from, ws, ws + (size_t)hs * ld);
+    v->bwd(dinp, dout, inp, att, B, T, C, NH, from, accumulate, ws, ws + (size_t)hs * ld);
     free(ws);
 }
 
@@ -343,10 +343,11 @@ static void test_attention_orders(void **state) {
     for (int si = 0; si < 5; si++)
         for (int li = 0; li < 5; li++)
             for (int sc = 0; sc < 2; sc++)
-                for (int part = 0; part < 2; part++)
+                for (int part = 0; part < 3; part++) /* no from; from inside; a sequence from its end */
+                    for (int acc = 0; acc < 2; acc++)
                     for (int vi = 0; vi < nv; vi++) {
                         int hs = sizes[si], NH = 3, C = hs * NH, B = 2, T = lens[li], ldT = (T + 7) / 8 * 8;
-                        int whole[2] = {0, 0}, from[2] = {part ? T / 3 : 0, part ? T - 1 : 0};
+                        int whole[2] = {0, 0}, from[2] = {part == 1 ? T / 3 : (part ? T : 0), part == 1 ? T - 1 : (part ? 1 % T : 0)};
                         rng_t rg;
                         rng_seed(&rg, 40 + (uint64_t)(si * 10 + li), (uint64_t)(sc * 2 + part));
                         size_t N = (size_t)B * T, NA = (size_t)B * NH * T * ldT;
@@ -361,7 +362,9 @@ static void test_attention_orders(void **state) {
                                     att[((size_t)b * NH + h) * T * ldT + j] = ratt[((size_t)b * NH + h) * T * ldT + j] = NAN;
                         }
                         memcpy(rdinp, dinp, N * 3 * C * sizeof(float)); /* both accumulate onto the same values */
-                        run_attention(&variants[vi], out, att, dinp, dout, inp, B, T, C, NH, part ? from : NULL);
+                        if (!acc) /* written, not added: onto garbage, against the reference onto zeros */
+                            for (size_t j = 0; j < N * 3 * C; j++) dinp[j] = NAN, rdinp[j] = 0.0f;
+                        run_attention(&variants[vi], out, att, dinp, dout, inp, B, T, C, NH, part ? from : NULL, acc);
                         attention_reference(rout, ratt, rdinp, dout, inp, B, T, C, NH, part ? from : whole);
                         for (int b = 0; b < B; b++)
                             for (size_t j = ((size_t)b * T + from[b]) * C; j < (size_t)(b + 1) * T * C; j++)
@@ -373,8 +376,8 @@ static void test_attention_orders(void **state) {
                                      T, scales[sc], part);
                         for (size_t j = 0; j < N * 3 * C; j++)
                             if (memcmp(&dinp[j], &rdinp[j], sizeof(float)))
-                                fail_msg("%s hs %d T %d scale %g from %d: dinp[%zu] = %a, reference %a", variants[vi].name,
-                                         hs, T, scales[sc], part, j, dinp[j], rdinp[j]);
+                                fail_msg("%s hs %d T %d scale %g from %d accumulate %d: dinp[%zu] = %a, reference %a",
+                                         variants[vi].name, hs, T, scales[sc], part, acc, j, dinp[j], rdinp[j]);
                         free(inp), free(dout), free(out), free(att), free(dinp), free(rout), free(ratt), free(rdinp);
                         cases++;
                     }

@@ -169,7 +169,7 @@ static void attention_forward(float *out, float *att, const float *inp, int B, i
 static void attention_backward(float *dinp, float *datt_row, const float *dout, const float *inp, const float *att,
                                int B, int T, int C, int NH) {
     (void)datt_row;
-    kern_attention_backward(dinp, dout, inp, att, B, T, C, NH, NULL);
+    kern_attention_backward(dinp, dout, inp, att, B, T, C, NH, NULL, 1);
 }
 
 // out, inp are (N): the tanh approximation of GELU (computed as x sigmoid(2u), sim/nn/kern_impl.h)
@@ -177,7 +177,7 @@ static void gelu_forward(float *out, const float *inp, int N) { kern_gelu_forwar
 
 // dinp, inp, dout are (N)
 static void gelu_backward(float *dinp, const float *inp, const float *dout, int N) {
-    kern_gelu_backward(dinp, inp, NULL, dout, N);
+    kern_gelu_backward(dinp, inp, NULL, dout, N, 1);
 }
 
 // out, inp1, inp2 are (N)
@@ -633,16 +633,17 @@ void gpt_backward(const model_t *m, gpt_ws_t *ws, const float *dout, float *grad
         /* MLP branch: residual3 = residual2 + fcproj(gelu(fc(ln2(residual2)))) */
         matmul_backward_to(ws->dfchg, g.fcprojw + l * 4 * C_ * C_, g.fcprojb + l * C_, ws->dres, fch_gelu,
                            p->fcprojw + l * 4 * C_ * C_, N, 4 * C, C, 1);
-        memset(ws->dfch, 0, NC * 4 * sizeof(float));
         /* after a partial forward (from), the last layer's rows before from[b] hold no activations
-         * and no gradient: skip them (the skipped terms are zeros) */
+         * and no gradient: they get zeros (the fc backward skips zero rows), the others are written
+         * as 0 + the gradient, the bits of accumulating onto a zeroed buffer */
         int part = ws->part && l == L - 1;
         for (int b = 0; b < (part ? B : 1); b++) {
             size_t r0 = part ? (size_t)b * T + ws->from[b] : 0;
             int R = part ? T - ws->from[b] : N;
+            if (part) memset(ws->dfch + (size_t)b * T * 4 * C_, 0, (size_t)ws->from[b] * 4 * C_ * sizeof(float));
             if (R > 0)
                 kern_gelu_backward(ws->dfch + r0 * 4 * C_, fch + r0 * 4 * C_, ws->fch_sg + l * BT * 4 * C_ + r0 * 4 * C_,
-                                   ws->dfchg + r0 * 4 * C_, R * 4 * C);
+                                   ws->dfchg + r0 * 4 * C_, R * 4 * C, 0);
         }
         matmul_backward_to(ws->dbuf, g.fcw + l * 4 * C_ * C_, g.fcb + l * 4 * C_, ws->dfch, ln2,
                            p->fcw + l * 4 * C_ * C_, N, C, 4 * C, 1);
@@ -652,8 +653,7 @@ void gpt_backward(const model_t *m, gpt_ws_t *ws, const float *dout, float *grad
         /* attention branch: residual2 = residual + attproj(attention(qkv(ln1(residual)))) */
         matmul_backward_to(ws->dbuf, g.attprojw + l * C_ * C_, g.attprojb + l * C_, ws->dres, atty,
                            p->attprojw + l * C_ * C_, N, C, C, 1);
-        memset(ws->dqkv, 0, NC * 3 * sizeof(float));
-        kern_attention_backward(ws->dqkv, ws->dbuf, qkv, att, B, T, C, NH, part ? ws->from : NULL);
+        kern_attention_backward(ws->dqkv, ws->dbuf, qkv, att, B, T, C, NH, part ? ws->from : NULL, 0);
         matmul_backward_to(ws->dbuf, g.qkvw + l * 3 * C_ * C_, g.qkvb + l * 3 * C_, ws->dqkv, ln1,
                            p->qkvw + l * 3 * C_ * C_, N, C, 3 * C, 1);
         layernorm_backward(ws->dres, g.ln1w + l * C_, g.ln1b + l * C_, ws->dbuf, residual, p->ln1w + l * C_, ln1_mean,

@@ -59,18 +59,18 @@ void kern_attention_row(float *out, float *att_row, const float *q, const float 
 
 
 void kern_attention_backward(float *dinp, const float *dout, const float *inp, const float *att, int B, int T, int C,
-                             int NH, const int *from) {
+                             int NH, const int *from, int accumulate) {
     int hs = C / NH, ldv = pad8i(T);
     /* vT (hs, ldv), then every query row's ds (T, ldv) for the dK pass */
     float *vT = malloc(((size_t)hs * ldv + (size_t)(T > 0 ? T : 1) * ldv) * sizeof(float));
-    KPICK(attention_backward)(dinp, dout, inp, att, B, T, C, NH, from, vT, vT + (size_t)hs * ldv);
+    KPICK(attention_backward)(dinp, dout, inp, att, B, T, C, NH, from, accumulate, vT, vT + (size_t)hs * ldv);
     free(vT);
 }
 
 
 void kern_gelu_forward(float *out, float *sg, const float *inp, int N) { KPICK(gelu_forward)(out, sg, inp, N); }
-void kern_gelu_backward(float *dinp, const float *inp, const float *sg, const float *dout, int N) {
-    KPICK(gelu_backward)(dinp, inp, sg, dout, N);
+void kern_gelu_backward(float *dinp, const float *inp, const float *sg, const float *dout, int N, int accumulate) {
+    KPICK(gelu_backward)(dinp, inp, sg, dout, N, accumulate);
 }
 
 void kern_layernorm_forward(float *out, float *mean, float *rstd, const float *inp, const float *weight,

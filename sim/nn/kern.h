@@ -32,10 +32,11 @@ void kern_gemm(float *out, int ldo, const float *a, long sa_n, long sa_k, const 
 // from: NULL, or (B) the first query row computed per sequence (rows before it are left as they
 // are: a last layer whose outputs are only read from there on).
 void kern_attention_forward(float *out, float *att, const float *inp, int B, int T, int C, int NH, const int *from);
-// dout (B,T,C), inp (B,T,3C), att (B,NH,T,ldT) from kern_attention_forward; dinp (B,T,3C) +=.
+// dout (B,T,C), inp (B,T,3C), att (B,NH,T,ldT) from kern_attention_forward; dinp (B,T,3C) += the
+// gradient (accumulate != 0), or = 0 + the gradient (the bits of adding onto a zeroed dinp).
 // from as in the forward: query rows before it (whose dout must be zero) are skipped.
 void kern_attention_backward(float *dinp, const float *dout, const float *inp, const float *att, int B, int T, int C,
-                             int NH, const int *from);
+                             int NH, const int *from, int accumulate);
 // One query row of causal attention for one head, as kern_attention_forward computes it: q (hs);
 // keys transposed, kT[i*ldk + t2] for i < hs, t2 <= t (ldk >= t+1 rounded up to 8, readable and
 // finite there); values at v + t2*sv; out (hs); att_row (t+1 rounded up to 8) receives the
@@ -45,9 +46,10 @@ void kern_attention_row(float *out, float *att_row, const float *q, const float 
 
 // out, inp are (N): the tanh approximation of GELU, x sigma(2u); sg (N) or NULL receives sigma(2u)
 void kern_gelu_forward(float *out, float *sg, const float *inp, int N);
-// dinp, inp, dout are (N): dinp += gelu'(inp) dout; sg the forward's sigmoid values, or NULL to
-// recompute them (same bits)
-void kern_gelu_backward(float *dinp, const float *inp, const float *sg, const float *dout, int N);
+// dinp, inp, dout are (N): dinp += gelu'(inp) dout (accumulate != 0), or dinp = 0 + gelu'(inp) dout
+// (the bits of adding onto a zeroed buffer, without the memset); sg the forward's sigmoid values,
+// or NULL to recompute them (same bits)
+void kern_gelu_backward(float *dinp, const float *inp, const float *sg, const float *dout, int N, int accumulate);
 
 // inp, out are (N,C); mean, rstd are (N); weight, bias are (C). Orders: sim/nn/kern_impl.h.
 void kern_layernorm_forward(float *out, float *mean, float *rstd, const float *inp, const float *weight,

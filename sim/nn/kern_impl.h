@@ -54,9 +54,9 @@ typedef int32_t vi8 __attribute__((vector_size(32)));
     void kv_gemm_gen_##sfx(float *out, int ldo, const float *a, long sa_n, long sa_k, const float *b, int ldb, const float *bias, int accumulate, int N, int K, int M); \
     void kv_attention_forward_##sfx(float *out, float *att, const float *inp, int B, int T, int C, int NH, const int *from, float *kT); \
     void kv_attention_row_##sfx(float *out, float *att_row, const float *q, const float *kT, int ldk, const float *v, long sv, int t, int hs); \
-    void kv_attention_backward_##sfx(float *dinp, const float *dout, const float *inp, const float *att, int B, int T, int C, int NH, const int *from, float *vT, float *ds); \
+    void kv_attention_backward_##sfx(float *dinp, const float *dout, const float *inp, const float *att, int B, int T, int C, int NH, const int *from, int accumulate, float *vT, float *ds); \
     void kv_gelu_forward_##sfx(float *out, float *sg, const float *inp, int N); \
-    void kv_gelu_backward_##sfx(float *dinp, const float *inp, const float *sg, const float *dout, int N); \
+    void kv_gelu_backward_##sfx(float *dinp, const float *inp, const float *sg, const float *dout, int N, int accumulate); \
     void kv_colsum_##sfx(float *out, const float *a, int N, int M); \
     void kv_exp_shift_##sfx(double *out, const float *x, int n, double mx, double t); \
     void kv_log_softmax_##sfx(const float *logits, int V, double *out, double *p); \
@@ -287,10 +287,20 @@ void KV(attention_row)(float *out, float *att_row, const float *q, const float *
                int hs) { HS_DISPATCH(hs, attention_row_body(out, att_row, q, kT, ldk, v, sv, t, HSC)); }
 
 KINLINE void attention_backward_body(float *dinp, const float *dout, const float *inp, const float *att, int B, int T,
-                                     int C, int NH, const int *from, float *vT, float *ds, int hs) {
+                                     int C, int NH, const int *from, int accumulate, float *vT, float *ds, int hs) {
     int C3 = 3 * C, ldv = pad8i(T), ldT = ldv;
     float scale = 1.0f / sqrtf((float)hs);
-    for (int b = 0; b < B; b++)
+    /* Without accumulate, dinp is written as 0 + the sums: the bits of accumulating onto zeros.
+     * The vector path writes every element once (dq of rows t >= from, dk and dv of every row in
+     * the keys' pass) and zeroes the rest; the general path adds in place, onto zeros set here. */
+    int set = !accumulate && hs % 8 == 0;
+    if (!accumulate && !set) memset(dinp, 0, (size_t)B * T * C3 * sizeof(float));
+    for (int b = 0; b < B; b++) {
+        if (set) {
+            int t0 = from ? (from[b] < T ? from[b] : T) : 0;
+            for (int t = 0; t < t0; t++) memset(dinp + ((long)b * T + t) * C3, 0, (size_t)C * sizeof(float)); /* dq */
+            if (t0 >= T) memset(dinp + (long)b * T * C3, 0, (size_t)T * C3 * sizeof(float));
+        }
         for (int h = 0; h < NH; h++) {
             const float *base = inp + (long)b * T * C3;
             float *dbase = dinp + (long)b * T * C3;
@@ -328,7 +338,7 @@ KINLINE void attention_backward_body(float *dinp, const float *dout, const float
                     for (int i0 = 0; i0 < hs; i0 += 8) {
                         vf8 g;
                         weighted_rows8(&g, da, K + i0, C3, n);
-                        ST8(dq + i0, LD8(dq + i0) + g);
+                        ST8(dq + i0, (set ? BC8(0.0f) : LD8(dq + i0)) + g);
                     }
                 } else {
                     for (int i = 0; i < hs; i++) {
@@ -351,8 +361,8 @@ KINLINE void attention_backward_body(float *dinp, const float *dout, const float
                     int w = T - t2 < 4 ? T - t2 : 4;
                     vf8 aK[4], aV[4];
                     for (int j = 0; j < w; j++) {
-                        aK[j] = LD8(dK + (long)(t2 + j) * C3 + i0);
-                        aV[j] = LD8(dV + (long)(t2 + j) * C3 + i0);
+                        aK[j] = set ? BC8(0.0f) : LD8(dK + (long)(t2 + j) * C3 + i0);
+                        aV[j] = set ? BC8(0.0f) : LD8(dV + (long)(t2 + j) * C3 + i0);
                     }
                     int t = t2 > t0 ? t2 : t0;
                     for (; t < T && t < t2 + w - 1; t++) { /* the triangle: keys t2 + j <= t only */
@@ -391,11 +401,12 @@ KINLINE void attention_backward_body(float *dinp, const float *dout, const float
                     }
                 }
         }
+    }
 }
 
 void KV(attention_backward)(float *dinp, const float *dout, const float *inp, const float *att, int B, int T, int C, int NH,
-               const int *from, float *vT, float *ds) {
-    HS_DISPATCH(C / NH, attention_backward_body(dinp, dout, inp, att, B, T, C, NH, from, vT, ds, HSC));
+               const int *from, int accumulate, float *vT, float *ds) {
+    HS_DISPATCH(C / NH, attention_backward_body(dinp, dout, inp, att, B, T, C, NH, from, accumulate, vT, ds, HSC));
 }
 
 /* ------------------------------------------------------------------------------------------
@@ -436,24 +447,25 @@ KINLINE void gelu_forward_body(float *out, float *sgv, const float *inp, int N) 
 
 /* d/dx [x sigma(2u)] = sigma + x 2 sigma (1 - sigma) u'(x), u'(x) = sqrt(2/pi) (1 + 3 0.044715 x^2).
  * sgv: the forward's sigma values, or NULL to recompute them (the same bits either way) */
-KINLINE void gelu_backward_body(float *dinp, const float *inp, const float *sgv, const float *dout, int N) {
+KINLINE void gelu_backward_body(float *dinp, const float *inp, const float *sgv, const float *dout, int N,
+                                int accumulate) {
     int i = 0;
     for (; i + 8 <= N; i += 8) {
         vf8 x = LD8(inp + i), sg = sgv ? LD8(sgv + i) : GELU_SG8(x);
         vf8 local = sg + x * (BC8(2.0f) * sg * (BC8(1.0f) - sg)) * BC8(GELU_SCALING) *
                              (BC8(1.0f) + BC8(3.0f * GELU_CUBIC) * x * x);
-        ST8(dinp + i, LD8(dinp + i) + local * LD8(dout + i));
+        ST8(dinp + i, (accumulate ? LD8(dinp + i) : BC8(0.0f)) + local * LD8(dout + i));
     }
     for (; i < N; i++) {
         float x = inp[i], sg = sgv ? sgv[i] : gelu_sg(x);
         float local = sg + x * (2.0f * sg * (1.0f - sg)) * GELU_SCALING * (1.0f + 3.0f * GELU_CUBIC * x * x);
-        dinp[i] += local * dout[i];
+        dinp[i] = (accumulate ? dinp[i] : 0.0f) + local * dout[i];
     }
 }
 
 void KV(gelu_forward)(float *out, float *sg, const float *inp, int N) { gelu_forward_body(out, sg, inp, N); }
-void KV(gelu_backward)(float *dinp, const float *inp, const float *sg, const float *dout, int N) {
-    gelu_backward_body(dinp, inp, sg, dout, N);
+void KV(gelu_backward)(float *dinp, const float *inp, const float *sg, const float *dout, int N, int accumulate) {
+    gelu_backward_body(dinp, inp, sg, dout, N, accumulate);
 }
 
 /* ------------------------------------------------------------------------------------------
