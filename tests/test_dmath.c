@@ -351,6 +351,43 @@ static void test_vector_lanes(void **state) {
     printf("dmath: dm_fexpf8 equals dm_fexpf bit for bit on %ld arguments\n", checked);
 }
 
+/* The softmax's version for x <= 0 (and -inf): dm_fexpf's bits on every non-positive float near
+ * the borders (0, the subnormal results below -87.3, the cut at -104) and a random sample of all
+ * of them; NaN stays NaN. */
+static void test_vector_nonpos(void **state) {
+    (void)state;
+    rng_t r = rng_stream(2026, 9, 4, 0);
+    int n = n_args();
+    long checked = 0;
+    for (int i = 0; i < n; i += 8) {
+        float x[8], yf[8];
+        for (int j = 0; j < 8; j++) {
+            uint32_t u = rng_next(&r);
+            switch ((i / 8 + j) % 4) {
+            case 0: x[j] = -fabsf(f_of(u)); if (x[j] != x[j]) x[j] = -0.0f; break; /* every sign-cleared pattern */
+            case 1: x[j] = -110.0f * (float)(u >> 8) * (1.0f / 16777216.0f); break;
+            case 2: x[j] = -104.0f + 17.0f * (float)(u >> 8) * (1.0f / 16777216.0f) - 0.5f; break; /* subnormal results */
+            default: x[j] = -(float)ldexp((double)(u >> 8) / 16777216.0, -(int)(u & 31)); break;
+            }
+        }
+        if (i == 0) {
+            const float sp[8] = {0.0f, -0.0f, -INFINITY, -104.0f, -0x1.a0p6f, -103.99999f, -87.33655f, -0x1p-149f};
+            memcpy(x, sp, sizeof x);
+        }
+        dm_fexpf8_nonpos(yf, x);
+        for (int j = 0; j < 8; j++) {
+            float sf = dm_fexpf(x[j]);
+            if (memcmp(&sf, &yf[j], sizeof sf) != 0)
+                fail_msg("dm_fexpf8_nonpos lane %d: x = %a gives %a, dm_fexpf %a", j, x[j], yf[j], sf);
+            checked++;
+        }
+    }
+    float nan8[8] = {NAN, -1.0f, NAN, 0.0f, -INFINITY, NAN, -2.0f, NAN}, y8[8];
+    dm_fexpf8_nonpos(y8, nan8);
+    for (int j = 0; j < 8; j++) assert_true((nan8[j] != nan8[j]) == (y8[j] != y8[j]));
+    printf("dmath: dm_fexpf8_nonpos equals dm_fexpf bit for bit on %ld arguments <= 0\n", checked);
+}
+
 /* dm_exp4 against dm_exp, lane by lane: every bit pattern, the log-softmax's range, the whole
  * finite range, near 0 (the 1 + x lanes), the borders of the vector path (-700, 690) and the
  * subnormal and overflowing results the scalar fallback computes, mixed within vectors. */
@@ -466,7 +503,7 @@ int main(void) {
         cmocka_unit_test(test_tables), cmocka_unit_test(test_exact_cases), cmocka_unit_test(test_exp),
         cmocka_unit_test(test_expm1),  cmocka_unit_test(test_log),         cmocka_unit_test(test_log1p),
         cmocka_unit_test(test_pown),   cmocka_unit_test(test_cos2pi),      cmocka_unit_test(test_fexpf),
-        cmocka_unit_test(test_vector_lanes), cmocka_unit_test(test_exp4_lanes),
+        cmocka_unit_test(test_vector_lanes), cmocka_unit_test(test_vector_nonpos), cmocka_unit_test(test_exp4_lanes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

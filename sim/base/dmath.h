@@ -31,7 +31,8 @@
  *                                                   leading term as a double-double.
  *   dm_fexpf(x)    e^x in float         [1.03 ulp]  float arithmetic only (Cody-Waite reduction,
  *                                                   degree-7 Taylor): the model's exp (attention
- *                                                   softmax, GELU's sigmoid), also 8 at a time.
+ *                                                   softmax, GELU's sigmoid), also 8 at a time
+ *                                                   (and for x <= 0 only, the softmax's case).
  *   dm_exp4(x)     dm_exp, 4 at a time  (its bits)  the log-softmax's exp.
  *
  * Error analyses are in the comments of dmath.c; the bounds above are those analyses rounded up,
@@ -152,6 +153,32 @@ DM_VINLINE void dm_fexpf8(float *out, const float *in) {
     e = DM_SELF(tiny, DM_BCF(0.0f), e);
     e = DM_SELF(big, DM_BCF(__builtin_inff()), e);
     e = DM_SELF(nan, x + x, e);
+    memcpy(out, &e, sizeof e);
+}
+
+/* out[i] = dm_fexpf(in[i]) for i < 8 where in[i] <= 0 or -inf, the softmax's shifted scores (out may
+ * equal in). The same operations as dm_fexpf8 on those arguments, without its NaN and overflow
+ * lanes: x - max cannot overflow. A NaN argument (a NaN score) still gives a NaN, with some
+ * payload, as every operation propagates it. */
+DM_VINLINE void dm_fexpf8_nonpos(float *out, const float *in) {
+    dm_vf8 x;
+    memcpy(&x, in, sizeof x);
+    dm_vi8 tiny = x < DM_BCF(-104.0f);
+    dm_vf8 xc = DM_SELF(tiny, DM_BCF(0.0f), x);
+    dm_vf8 sh = xc * DM_BCF(DM_FEXP_LOG2E) + DM_BCF(DM_FEXP_SHIFT);
+    dm_vf8 k = sh - DM_BCF(DM_FEXP_SHIFT);
+    dm_vf8 r = (xc - k * DM_BCF(DM_FEXP_LN2_HI)) - k * DM_BCF(DM_FEXP_LN2_LO);
+    dm_vf8 q = DM_BCF(1.0f / 5040.0f);
+    q = q * r + DM_BCF(1.0f / 720.0f);
+    q = q * r + DM_BCF(1.0f / 120.0f);
+    q = q * r + DM_BCF(1.0f / 24.0f);
+    q = q * r + DM_BCF(1.0f / 6.0f);
+    q = q * r + DM_BCF(0.5f);
+    dm_vf8 e = DM_BCF(1.0f) + (r + (r * r) * q);
+    dm_vi8 ki = (dm_vi8)sh - DM_BCI(0x4B400000);
+    dm_vi8 k1 = ki / 2, k2 = ki - k1;
+    e = (e * (dm_vf8)((k1 + 127) << 23)) * (dm_vf8)((k2 + 127) << 23);
+    e = DM_SELF(tiny, DM_BCF(0.0f), e);
     memcpy(out, &e, sizeof e);
 }
 

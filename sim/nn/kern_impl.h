@@ -40,6 +40,7 @@ typedef int32_t vi8 __attribute__((vector_size(32)));
  * softmax and GELU's sigmoid; the 8-lane version gives the scalar's bits lane by lane. */
 #define det_expf(x) dm_fexpf(x)
 #define det_expf8(yp, xp) dm_fexpf8((float *)(yp), (const float *)(xp))
+#define det_expf8_nonpos(yp, xp) dm_fexpf8_nonpos((float *)(yp), (const float *)(xp)) /* x <= 0: the softmax */
 
 #ifdef KERN_AVX2
 #define KV(name) kv_##name##_avx2
@@ -228,7 +229,7 @@ KINLINE void attention_row_body(float *out, float *att_row, const float *q, cons
     vf8 sum8 = BC8(0.0f);
     for (int c = 0; c < np; c += 8) {
         vf8 e, s = LD8(sbuf + c) - BC8(maxval);
-        det_expf8(&e, &s); /* -inf lanes give exactly 0 */
+        det_expf8_nonpos(&e, &s); /* s <= 0; -inf lanes give exactly 0 */
         ST8(sbuf + c, e);
         sum8 += e;
     }
