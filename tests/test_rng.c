@@ -209,8 +209,9 @@ static int top_k_by_definition(const float *x, int V, int k, double t, int banne
     return -1;
 }
 
-/* sample_token's top-k (kept sorted by insertion with bisection) draws exactly the token and the
- * probability of the definition: many ties (logits from a few values), every k from 1 to V - 1. */
+/* sample_token's top-k (candidates by probability bucket, kept sorted by insertion) draws exactly
+ * the token and the probability of the definition: many ties (logits from a few values), every k
+ * from 1 to V - 1, probabilities in neighbouring buckets or spread below the last one. */
 static void test_top_k_matches_definition(void **state) {
     (void)state;
     static unsigned char scratch[600 * 16] __attribute__((aligned(8)));
@@ -220,7 +221,9 @@ static void test_top_k_matches_definition(void **state) {
         if (it % 4 == 0) k = k < 50 ? k : 50;
         float x[600];
         int levels = 1 + it % 40;
-        for (int i = 0; i < V; i++) x[i] = (float)rng_bounded(&r, (uint32_t)levels) * 0.37f - 3.0f;
+        /* close levels (neighbouring probability buckets), or far apart (most below 2^-31: bucket 0) */
+        float step = it % 2 ? 0.37f : 3.1f;
+        for (int i = 0; i < V; i++) x[i] = (float)rng_bounded(&r, (uint32_t)levels) * step - 3.0f;
         int banned = it % 5 == 0 ? (int)rng_bounded(&r, (uint32_t)V) : -1;
         sample_cfg_t cfg = {it % 3 ? 1.0 : 0.7, k, 1.0};
         rng_t a = rng_stream(7, (uint64_t)it, 0, 0), b = a;

@@ -3,6 +3,7 @@
 #include "kern.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 size_t sample_scratch_size(int V) { return (size_t)V * (sizeof(double) + 2 * sizeof(int)); }
@@ -33,6 +34,41 @@ static void sort_rank(int *idx, int *tmp, int n, const double *p) {
         }
         for (int t = 0; t < n; t++) idx[t] = tmp[t];
     }
+}
+
+/* The tokens that can be among the k of highest rank, in ascending id: every token whose
+ * probability bucket is at least that of the k-th highest. Buckets are the top bits of the
+ * probability's IEEE pattern (exponent and 3 mantissa bits: 8 per octave, from 1 down to 2^-31,
+ * everything smaller in bucket 0), so a lower bucket means a strictly smaller probability: a
+ * dropped token has k others above it and cannot be kept. Branch-free passes, so this costs a
+ * fraction of inserting every token into the kept list (most would enter and later fall out). */
+static int top_k_candidates(const double *p, int V, int k, int *cand) {
+    enum { NB = 256 };
+    const uint64_t top = 0x3FF0000000000000ull >> 49; /* the bucket key of 1.0 */
+    int hist[NB] = {0};
+    for (int i = 0; i < V; i++) {
+        uint64_t u;
+        memcpy(&u, &p[i], sizeof u);
+        uint64_t key = u >> 49, b = key + NB - 1 > top ? key + NB - 1 - top : 0;
+        hist[b < NB ? b : NB - 1]++;
+    }
+    int from = 0, above = 0;
+    for (int b = NB - 1; b >= 0; b--) {
+        above += hist[b];
+        if (above >= k) {
+            from = b;
+            break;
+        }
+    }
+    int n = 0;
+    for (int i = 0; i < V; i++) {
+        uint64_t u;
+        memcpy(&u, &p[i], sizeof u);
+        uint64_t key = u >> 49, b = key + NB - 1 > top ? key + NB - 1 - top : 0;
+        cand[n] = i;
+        n += (b < NB ? (int)b : NB - 1) >= from;
+    }
+    return n;
 }
 
 int sample_token(const float *logits, int V, const sample_cfg_t *cfg, int banned, rng_t *r,
@@ -76,23 +112,19 @@ int sample_token(const float *logits, int V, const sample_cfg_t *cfg, int banned
     if (filter_k) {
         /* Only the first top_k of the rank order are ever looked at: keep them sorted by insertion
          * instead of sorting all V. Rank order is strict (ties go to the lower id), so this is
-         * exactly the prefix the full sort would give. A token that does not beat the last kept
-         * one costs one comparison; one that does finds its place by bisection (the kept ones are
-         * in rank order, so "i ranks before idx[a]" is false, then true, along a) and the ones
-         * after it move down one, the last falling out when k are kept. */
-        int k = cfg->top_k;
-        for (int i = 0; i < V; i++) {
+         * exactly the prefix the full sort would give. Only tokens that can be among the top k are
+         * inserted: top_k_candidates drops those whose probability is below k others'. */
+        int k = cfg->top_k, *cand = idx + V;
+        int nc = top_k_candidates(p, V, k, cand);
+        for (int c = 0; c < nc; c++) {
+            int i = cand[c];
             if (n == k && !rank_before(i, idx[k - 1], p)) continue;
-            int end = n < k ? n++ : k - 1, lo = 0, hi = end;
-            while (lo < hi) {
-                int mid = (lo + hi) / 2;
-                if (rank_before(i, idx[mid], p))
-                    hi = mid;
-                else
-                    lo = mid + 1;
+            int at = n < k ? n++ : k - 1;
+            while (at > 0 && rank_before(i, idx[at - 1], p)) {
+                idx[at] = idx[at - 1];
+                at--;
             }
-            memmove(idx + lo + 1, idx + lo, (size_t)(end - lo) * sizeof(int));
-            idx[lo] = i;
+            idx[at] = i;
         }
         keep = k;
     } else {
