@@ -206,48 +206,94 @@ KINLINE void weighted_rows8(vf8 *out, const float *w, const float *rows, long st
     *out = (p[0] + p[1]) + (p[2] + p[3]);
 }
 
-KINLINE void attention_row_body(float *out, float *att_row, const float *q, const float *kT, int ldk, const float *v,
-                                long sv, int t, int hs) {
+/* Query rows r0 .. r1-1 of one head, all in one 8-aligned block (so all need np = pad8(r1)
+ * columns), from their raw scores: S[t][t2] = sum_i q[t][i] k[t2][i] (ascending i from 0) for
+ * t2 < np, computed by attention_scores_block or the row loop of attention_row_body (the same
+ * bits). Each row becomes its softmax in place (0 past t). Every row runs the same operations
+ * in the same order as alone; the phases go over all rows of the block in turn (scale and max,
+ * then the exps, then the normalisation), so the exps of different rows, which do not depend on
+ * each other, follow one another instead of each row waiting for its own sum. */
+KINLINE void softmax_rows_block(float *S, long ldT, int r0, int r1, int hs) { /* S: row r0 */
     float scale = 1.0f / sqrtf((float)hs);
-    int n = t + 1, np = pad8i(n);
-    float *sbuf = att_row; /* scores, exps and probabilities in place; lanes past t end as 0 */
-    /* scores, 8 keys at a time */
-    vf8 mx8 = BC8(-INFINITY);
-    for (int c = 0; c < np; c += 8) {
-        vf8 acc = BC8(0.0f);
-        KUNROLL8
-        for (int i = 0; i < hs; i++) acc += BC8(q[i]) * LD8(kT + (long)i * ldk + c);
-        acc *= BC8(scale);
-        if (c + 8 > n) { /* lanes past t take no part */
-            vi8 lane = {0, 1, 2, 3, 4, 5, 6, 7};
-            acc = SEL8(lane + c < n, acc, BC8(-INFINITY));
+    int np = pad8i(r1);
+    float mx[8];
+    vf8 sum8[8];
+    for (int t = r0; t < r1; t++) {
+        float *sbuf = S + (t - r0) * ldT;
+        int n = t + 1;
+        vf8 mx8 = BC8(-INFINITY);
+        for (int c = 0; c < np; c += 8) {
+            vf8 acc = LD8(sbuf + c) * BC8(scale);
+            if (c + 8 > n) { /* lanes past t take no part */
+                vi8 lane = {0, 1, 2, 3, 4, 5, 6, 7};
+                acc = SEL8(lane + c < n, acc, BC8(-INFINITY));
+            }
+            ST8(sbuf + c, acc);
+            mx8 = SEL8(acc > mx8, acc, mx8);
         }
-        ST8(sbuf + c, acc);
-        mx8 = SEL8(acc > mx8, acc, mx8);
+        mx[t - r0] = HMAX8(mx8);
     }
-    float maxval = HMAX8(mx8);
-    vf8 sum8 = BC8(0.0f);
-    for (int c = 0; c < np; c += 8) {
-        vf8 e, s = LD8(sbuf + c) - BC8(maxval);
-        det_expf8_nonpos(&e, &s); /* s <= 0; -inf lanes give exactly 0 */
-        ST8(sbuf + c, e);
-        sum8 += e;
+    for (int t = r0; t < r1; t++) {
+        float *sbuf = S + (t - r0) * ldT;
+        vf8 s8 = BC8(0.0f), m = BC8(mx[t - r0]);
+        for (int c = 0; c < np; c += 8) {
+            vf8 e, s = LD8(sbuf + c) - m;
+            det_expf8_nonpos(&e, &s); /* s <= 0; -inf lanes give exactly 0 */
+            ST8(sbuf + c, e);
+            s8 += e;
+        }
+        sum8[t - r0] = s8;
     }
-    float inv = 1.0f / HSUM8(sum8); /* >= 1: the max term is exp(0) */
-    for (int c = 0; c < np; c += 8) ST8(sbuf + c, LD8(sbuf + c) * BC8(inv));
-    /* weighted values */
+    for (int t = r0; t < r1; t++) {
+        float *sbuf = S + (t - r0) * ldT;
+        float inv = 1.0f / HSUM8(sum8[t - r0]); /* >= 1: the max term is exp(0) */
+        for (int c = 0; c < np; c += 8) ST8(sbuf + c, LD8(sbuf + c) * BC8(inv));
+    }
+}
+
+/* out (hs) = the weighted values of one query row t from its softmax row p (p[t2], t2 <= t) */
+KINLINE void values_row(float *out, const float *p, const float *v, long sv, int t, int hs) {
+    int n = t + 1;
     if (hs % 8 == 0) {
         for (int i0 = 0; i0 < hs; i0 += 8) {
             vf8 o;
-            weighted_rows8(&o, sbuf, v + i0, sv, n);
+            weighted_rows8(&o, p, v + i0, sv, n);
             ST8(out + i0, o);
         }
     } else {
         for (int i = 0; i < hs; i++) {
-            float p[4] = {0.0f, 0.0f, 0.0f, 0.0f};
-            for (int t2 = 0; t2 < n; t2++) p[t2 & 3] += sbuf[t2] * v[(long)t2 * sv + i];
-            out[i] = (p[0] + p[1]) + (p[2] + p[3]);
+            float q[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+            for (int t2 = 0; t2 < n; t2++) q[t2 & 3] += p[t2] * v[(long)t2 * sv + i];
+            out[i] = (q[0] + q[1]) + (q[2] + q[3]);
         }
+    }
+}
+
+/* The decode step's row (the KV cache): its raw scores 8 keys at a time, then the row as above */
+KINLINE void attention_row_body(float *out, float *att_row, const float *q, const float *kT, int ldk, const float *v,
+                                long sv, int t, int hs) {
+    int np = pad8i(t + 1);
+    for (int c = 0; c < np; c += 8) {
+        vf8 acc = BC8(0.0f);
+        KUNROLL8
+        for (int i = 0; i < hs; i++) acc += BC8(q[i]) * LD8(kT + (long)i * ldk + c);
+        ST8(att_row + c, acc);
+    }
+    softmax_rows_block(att_row, ldk, t, t + 1, hs); /* a block of one row */
+    values_row(out, att_row, v, sv, t, hs);
+}
+
+/* Rows t0 .. T-1 of a (T, hs) x (hs, T) product that attention needs, out[t][t2] for t2 < pad8(t+1):
+ * the query rows (or the backward's output-gradient rows) a at stride sa times the transposed keys
+ * (or values) b (hs, ldb), as the matmul kernel's register tiles (sum over i ascending from 0: the
+ * row loop's bits). Blocks of rows are aligned to 8, so that all rows of a block need the same
+ * pad8(t+1) columns and nothing past them is written. */
+KINLINE void attention_scores_block(float *out, long ldo, const float *a, long sa, const float *b, int ldb, int t0,
+                                    int T, int hs) {
+    for (int r0 = t0, r1; r0 < T; r0 = r1) {
+        r1 = (r0 / 8 + 1) * 8;
+        if (r1 > T) r1 = T;
+        gemm_rm_body(out + r0 * ldo, (int)ldo, a + r0 * sa, sa, b, ldb, NULL, 0, r1 - r0, hs, pad8i(r1));
     }
 }
 
@@ -263,9 +309,16 @@ KINLINE void attention_forward_body(float *out, float *att, const float *inp, in
                 for (int t2 = 0; t2 < T; t2++) row[t2] = base[(long)t2 * C3 + C + h * hs + i];
                 for (int t2 = T; t2 < ldk; t2++) row[t2] = 0.0f;
             }
-            for (int t = from ? from[b] : 0; t < T; t++)
-                attention_row_body(out + ((long)b * T + t) * C + h * hs, att + (((long)b * NH + h) * T + t) * ldT,
-                                   base + (long)t * C3 + h * hs, kT, ldk, base + 2 * C + h * hs, C3, t, hs);
+            int t0 = from ? from[b] : 0;
+            float *A = att + ((long)b * NH + h) * T * ldT;
+            attention_scores_block(A, ldT, base + h * hs, C3, kT, ldk, t0, T, hs);
+            for (int r0 = t0, r1; r0 < T; r0 = r1) {
+                r1 = (r0 / 8 + 1) * 8;
+                if (r1 > T) r1 = T;
+                softmax_rows_block(A + (long)r0 * ldT, ldT, r0, r1, hs);
+            }
+            for (int t = t0; t < T; t++)
+                values_row(out + ((long)b * T + t) * C + h * hs, A + (long)t * ldT, base + 2 * C + h * hs, C3, t, hs);
         }
 }
 
@@ -286,6 +339,27 @@ void KV(attention_forward)(float *out, float *att, const float *inp, int B, int 
 }
 void KV(attention_row)(float *out, float *att_row, const float *q, const float *kT, int ldk, const float *v, long sv, int t,
                int hs) { HS_DISPATCH(hs, attention_row_body(out, att_row, q, kT, ldk, v, sv, t, HSC)); }
+
+/* The keys' pass of the backward over n query rows for 4 keys: aV[j] += att[t][j] d[t] and
+ * aK[j] += ds[t][j] q[t] in ascending t, from pointers at the first row (d, q at strides sd, sq;
+ * the att and ds rows at ldT). Its own function with running pointers, so the compiler keeps the
+ * loop's counters and the eight accumulators in registers. */
+KINLINE void keys_rows4(vf8 *aK, vf8 *aV, const float *pd, long sd, const float *pq, long sq, const float *pa,
+                        const float *ps, long ldT, int n) {
+    vf8 k0 = aK[0], k1 = aK[1], k2 = aK[2], k3 = aK[3], v0 = aV[0], v1 = aV[1], v2 = aV[2], v3 = aV[3];
+    for (; n > 0; n--, pd += sd, pq += sq, pa += ldT, ps += ldT) {
+        vf8 dd = LD8(pd), qq = LD8(pq);
+        v0 = v0 + BC8(pa[0]) * dd;
+        k0 = k0 + BC8(ps[0]) * qq;
+        v1 = v1 + BC8(pa[1]) * dd;
+        k1 = k1 + BC8(ps[1]) * qq;
+        v2 = v2 + BC8(pa[2]) * dd;
+        k2 = k2 + BC8(ps[2]) * qq;
+        v3 = v3 + BC8(pa[3]) * dd;
+        k3 = k3 + BC8(ps[3]) * qq;
+    }
+    aK[0] = k0, aK[1] = k1, aK[2] = k2, aK[3] = k3, aV[0] = v0, aV[1] = v1, aV[2] = v2, aV[3] = v3;
+}
 
 KINLINE void attention_backward_body(float *dinp, const float *dout, const float *inp, const float *att, int B, int T,
                                      int C, int NH, const int *from, int accumulate, float *vT, float *ds, int hs) {
@@ -315,6 +389,9 @@ KINLINE void attention_backward_body(float *dinp, const float *dout, const float
                 for (int t2 = T; t2 < ldv; t2++) row[t2] = 0.0f;
             }
             int t0 = from ? from[b] : 0;
+            /* out = sum_t2 att[t2] v[t2]: da[t][t2] = v[t2] . d[t] for every row at once (the block
+             * product, sums over i ascending); dv[t2] += att[t2] d below */
+            attention_scores_block(ds, ldT, D, C, vT, ldv, t0 < T ? t0 : T, T, hs);
             for (int t = t0; t < T; t++) {
                 int n = t + 1, np = pad8i(n);
                 const float *q = base + (long)t * C3 + h * hs;
@@ -322,15 +399,8 @@ KINLINE void attention_backward_body(float *dinp, const float *dout, const float
                 const float *d = D + (long)t * C;
                 const float *abuf = A + (long)t * ldT;
                 float *da = ds + (long)t * ldT; /* this row's da, then its ds (kept for dK below) */
-                /* out = sum_t2 att[t2] v[t2]: da[t2] = v[t2] . d, dv[t2] += att[t2] d */
                 vf8 dot8 = BC8(0.0f);
-                for (int c = 0; c < np; c += 8) {
-                    vf8 acc = BC8(0.0f);
-                    KUNROLL8
-                    for (int i = 0; i < hs; i++) acc += BC8(d[i]) * LD8(vT + (long)i * ldv + c);
-                    ST8(da + c, acc);
-                    dot8 += LD8(abuf + c) * acc;
-                }
+                for (int c = 0; c < np; c += 8) dot8 += LD8(abuf + c) * LD8(da + c);
                 float dot = HSUM8(dot8);
                 /* softmax, then the scaled scores: ds[t2] = att (da - dot) scale */
                 for (int c = 0; c < np; c += 8)
@@ -374,20 +444,11 @@ KINLINE void attention_backward_body(float *dinp, const float *dout, const float
                             aK[j] = aK[j] + BC8(sr[j]) * qq;
                         }
                     }
-                    if (w == 4)
-                        for (; t < T; t++) {
-                            vf8 dd = LD8(D + (long)t * C + i0), qq = LD8(base + (long)t * C3 + h * hs + i0);
-                            const float *ar = A + (long)t * ldT + t2, *sr = ds + (long)t * ldT + t2;
-                            aV[0] = aV[0] + BC8(ar[0]) * dd;
-                            aK[0] = aK[0] + BC8(sr[0]) * qq;
-                            aV[1] = aV[1] + BC8(ar[1]) * dd;
-                            aK[1] = aK[1] + BC8(sr[1]) * qq;
-                            aV[2] = aV[2] + BC8(ar[2]) * dd;
-                            aK[2] = aK[2] + BC8(sr[2]) * qq;
-                            aV[3] = aV[3] + BC8(ar[3]) * dd;
-                            aK[3] = aK[3] + BC8(sr[3]) * qq;
-                        }
-                    else
+                    if (w == 4) {
+                        if (t < T)
+                            keys_rows4(aK, aV, D + (long)t * C + i0, C, base + (long)t * C3 + h * hs + i0, C3,
+                                       A + (long)t * ldT + t2, ds + (long)t * ldT + t2, ldT, T - t);
+                    } else
                         for (; t < T; t++) {
                             vf8 dd = LD8(D + (long)t * C + i0), qq = LD8(base + (long)t * C3 + h * hs + i0);
                             const float *ar = A + (long)t * ldT + t2, *sr = ds + (long)t * ldT + t2;
