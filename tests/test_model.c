@@ -804,7 +804,9 @@ static void check_reusing(model_t *m, const int32_t *a, const int *fa, const int
 /* model_forward_reusing keeps the rows it may and recomputes the rest: the result is always the
  * full forward's, whether the previous forward had `from` or not, a larger or smaller one, a
  * backward ran in between, or the parameters changed (then nothing may be kept). Sequences share
- * a prefix of 0, some, or all of their tokens with the previous forward. */
+ * a prefix of 0, some, or all of their tokens with the previous forward. It also pins that a
+ * workspace's second backward sees nothing of the first: the backward writes its gradient buffers
+ * instead of zeroing and adding, so any row it failed to write would still hold the first's. */
 static void test_forward_reusing(void **state) {
     (void)state;
     for (int head = 0; head < 2; head++)

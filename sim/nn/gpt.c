@@ -61,7 +61,7 @@ static void layernorm_forward(float *out, float *mean, float *rstd, const float 
 // dout, inp, dinp are (N,C); dweight, dbias (C)
 static void layernorm_backward(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
                                const float *weight, const float *mean, const float *rstd, int N, int C) {
-    kern_layernorm_backward(dinp, dweight, dbias, dout, inp, weight, mean, rstd, N, C);
+    kern_layernorm_backward(dinp, dweight, dbias, dout, inp, weight, mean, rstd, N, C, 1);
 }
 
 // weight is (OC,C); wT is (C,OC): its transpose, the layout kern_gemm wants for out = inp W^T
@@ -600,24 +600,25 @@ void gpt_backward(const model_t *m, gpt_ws_t *ws, const float *dout, float *grad
     int C = cfg->channels, L = cfg->layers, NH = cfg->heads, V = cfg->vocab, B = ws->B, T = ws->T;
     assert(B >= 1 && T >= 1);
     int N = B * T;
-    size_t BT = ws->BTmax, C_ = (size_t)C, NC = (size_t)N * C_;
+    size_t BT = ws->BTmax, C_ = (size_t)C;
 
     /* head: dbuf = d lnf, over the rows the forward computed (matmul_backward skips zero rows, so
-     * the runs per sequence give the bits of one call over all rows with zeros elsewhere) */
-    memset(ws->dbuf, 0, NC * sizeof(float));
+     * the runs per sequence give the bits of one call over all rows with zeros elsewhere). The
+     * runs' rows are written (0 + the sum: the bits of adding onto zeros), the rows before them
+     * zeroed; then the final norm's backward writes dres the same way. */
     int OD = cfg->head == HEAD_LM ? V : 1;
     for (int b = 0; b < B; b++) {
         size_t r0 = (size_t)b * T + ws->from[b];
         int R = T - ws->from[b];
+        memset(ws->dbuf + (size_t)b * T * C_, 0, (size_t)ws->from[b] * C_ * sizeof(float));
         if (R <= 0) continue;
         if (cfg->head == HEAD_LM)
-            matmul_backward(ws->dbuf + r0 * C_, g.wte, NULL, dout + r0 * OD, ws->lnf + r0 * C_, p->wte, R, C, V);
+            matmul_backward_to(ws->dbuf + r0 * C_, g.wte, NULL, dout + r0 * OD, ws->lnf + r0 * C_, p->wte, R, C, V, 1);
         else
-            matmul_backward(ws->dbuf + r0 * C_, g.vw, g.vb, dout + r0, ws->lnf + r0 * C_, p->vw, R, C, 1);
+            matmul_backward_to(ws->dbuf + r0 * C_, g.vw, g.vb, dout + r0, ws->lnf + r0 * C_, p->vw, R, C, 1, 1);
     }
-    memset(ws->dres, 0, NC * sizeof(float));
-    layernorm_backward(ws->dres, g.lnfw, g.lnfb, ws->dbuf, ws->residual3 + (L - 1) * BT * C_, p->lnfw, ws->lnf_mean,
-                       ws->lnf_rstd, N, C);
+    kern_layernorm_backward(ws->dres, g.lnfw, g.lnfb, ws->dbuf, ws->residual3 + (L - 1) * BT * C_, p->lnfw,
+                            ws->lnf_mean, ws->lnf_rstd, N, C, 0);
 
     /* dres holds the gradient of the residual stream. A residual add out = a + b passes it on to
      * both inputs unchanged (residual_backward), so the stream's buffer is kept for `a` and only the

@@ -78,8 +78,8 @@ void kern_layernorm_forward(float *out, float *mean, float *rstd, const float *i
     KPICK(layernorm_forward)(out, mean, rstd, inp, weight, bias, N, C);
 }
 void kern_layernorm_backward(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
-                             const float *weight, const float *mean, const float *rstd, int N, int C) {
-    KPICK(layernorm_backward)(dinp, dweight, dbias, dout, inp, weight, mean, rstd, N, C);
+                             const float *weight, const float *mean, const float *rstd, int N, int C, int accumulate) {
+    KPICK(layernorm_backward)(dinp, dweight, dbias, dout, inp, weight, mean, rstd, N, C, accumulate);
 }
 
 void kern_colsum(float *out, const float *a, int N, int M) { KPICK(colsum)(out, a, N, M); }

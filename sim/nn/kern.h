@@ -54,9 +54,11 @@ void kern_gelu_backward(float *dinp, const float *inp, const float *sg, const fl
 // inp, out are (N,C); mean, rstd are (N); weight, bias are (C). Orders: sim/nn/kern_impl.h.
 void kern_layernorm_forward(float *out, float *mean, float *rstd, const float *inp, const float *weight,
                             const float *bias, int N, int C);
-// dout, inp, dinp are (N,C); dweight, dbias (C); all +=. Rows of dout that are all zero are skipped.
+// dout, inp, dinp are (N,C); dweight, dbias (C); all +=, except dinp without accumulate: then
+// written as 0 + the gradient (the bits of adding onto zeros), and zeroed where dout's row is.
+// Rows of dout that are all zero are skipped.
 void kern_layernorm_backward(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
-                             const float *weight, const float *mean, const float *rstd, int N, int C);
+                             const float *weight, const float *mean, const float *rstd, int N, int C, int accumulate);
 
 // a (N,M); out (M) += the column sums, each in ascending n
 void kern_colsum(float *out, const float *a, int N, int M);

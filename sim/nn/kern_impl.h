@@ -66,7 +66,7 @@ typedef int32_t vi8 __attribute__((vector_size(32)));
     void kv_layernorm_forward_##sfx(float *out, float *mean, float *rstd, const float *inp, const float *weight, \
                                     const float *bias, int N, int C); \
     void kv_layernorm_backward_##sfx(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp, \
-                                     const float *weight, const float *mean, const float *rstd, int N, int C);
+                                     const float *weight, const float *mean, const float *rstd, int N, int C, int accumulate);
 KERN_VARIANT_DECLS(base)
 KERN_VARIANT_DECLS(avx2)
 
@@ -571,14 +571,18 @@ KINLINE void layernorm_forward_body(float *out, float *mean, float *rstd, const 
 
 /* Rows of dout that are all zero are skipped (they would only add zeros). */
 KINLINE void layernorm_backward_body(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
-                                     const float *weight, const float *mean, const float *rstd, int N, int C) {
+                                     const float *weight, const float *mean, const float *rstd, int N, int C,
+                                     int accumulate) {
     int C8 = C / 8 * 8;
     for (int n = 0; n < N; n++) {
         const float *d = dout + (long)n * C, *x = inp + (long)n * C;
         float *di = dinp + (long)n * C;
         int zero = 1;
         for (int i = 0; i < C && zero; i++) zero = d[i] == 0.0f;
-        if (zero) continue;
+        if (zero) {
+            if (!accumulate) memset(di, 0, (size_t)C * sizeof(float));
+            continue;
+        }
         float m = mean[n], s = rstd[n];
         vf8 m8 = BC8(m), s8 = BC8(s), a8 = BC8(0.0f), b8 = BC8(0.0f);
         for (int i = 0; i < C8; i += 8) {
@@ -599,13 +603,13 @@ KINLINE void layernorm_backward_body(float *dinp, float *dweight, float *dbias, 
             vf8 dd = LD8(d + i), norm = (LD8(x + i) - m8) * s8, dnorm = LD8(weight + i) * dd;
             ST8(dbias + i, LD8(dbias + i) + dd);
             ST8(dweight + i, LD8(dweight + i) + norm * dd);
-            ST8(di + i, LD8(di + i) + ((dnorm - dm8) - norm * dnm8) * s8);
+            ST8(di + i, (accumulate ? LD8(di + i) : BC8(0.0f)) + ((dnorm - dm8) - norm * dnm8) * s8);
         }
         for (int i = C8; i < C; i++) {
             float norm = (x[i] - m) * s, dnorm = weight[i] * d[i];
             dbias[i] += d[i];
             dweight[i] += norm * d[i];
-            di[i] += ((dnorm - dnorm_mean) - norm * dnorm_norm_mean) * s;
+            di[i] = (accumulate ? di[i] : 0.0f) + ((dnorm - dnorm_mean) - norm * dnorm_norm_mean) * s;
         }
     }
 }
@@ -615,8 +619,8 @@ void KV(layernorm_forward)(float *out, float *mean, float *rstd, const float *in
     layernorm_forward_body(out, mean, rstd, inp, weight, bias, N, C);
 }
 void KV(layernorm_backward)(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
-                            const float *weight, const float *mean, const float *rstd, int N, int C) {
-    layernorm_backward_body(dinp, dweight, dbias, dout, inp, weight, mean, rstd, N, C);
+                            const float *weight, const float *mean, const float *rstd, int N, int C, int accumulate) {
+    layernorm_backward_body(dinp, dweight, dbias, dout, inp, weight, mean, rstd, N, C, accumulate);
 }
 
 /* ------------------------------------------------------------------------------------------
