@@ -315,7 +315,7 @@ static void run_attention(const att_variant_t *v, float *out, float *att, float 
         return;
     }
     int hs = C / NH, ld = (T + 7) / 8 * 8;
-    float *ws = malloc(((size_t)hs * ld + (size_t)T * ld) * sizeof(float));
+    float *ws = malloc(((size_t)hs * ld + (size_t)T * ld + 3 * (size_t)T * hs) * sizeof(float));
     v->fwd(out, att, inp, B, T, C, NH, from, ws);
     v->bwd(dinp, dout, inp, att, B, T, C, NH, from, accumulate, ws, ws + (size_t)hs * ld);
     free(ws);

@@ -46,7 +46,7 @@ void kern_gemm(float *out, int ldo, const float *a, long sa_n, long sa_k, const 
 
 void kern_attention_forward(float *out, float *att, const float *inp, int B, int T, int C, int NH, const int *from) {
     int hs = C / NH, ldk = pad8i(T);
-    float *kT = malloc((size_t)hs * ldk * sizeof(float));
+    float *kT = malloc(((size_t)hs * ldk + (size_t)T * hs) * sizeof(float)); /* kT, then the packed values */
     KPICK(attention_forward)(out, att, inp, B, T, C, NH, from, kT);
     free(kT);
 }
@@ -61,8 +61,9 @@ void kern_attention_row(float *out, float *att_row, const float *q, const float 
 void kern_attention_backward(float *dinp, const float *dout, const float *inp, const float *att, int B, int T, int C,
                              int NH, const int *from, int accumulate) {
     int hs = C / NH, ldv = pad8i(T);
-    /* vT (hs, ldv), then every query row's ds (T, ldv) for the dK pass */
-    float *vT = malloc(((size_t)hs * ldv + (size_t)(T > 0 ? T : 1) * ldv) * sizeof(float));
+    /* vT (hs, ldv), then every query row's ds (T, ldv) for the dK pass, then the packed keys,
+     * queries and output gradients (T, hs) each */
+    float *vT = malloc(((size_t)hs * ldv + (size_t)(T > 0 ? T : 1) * ldv + 3 * (size_t)T * hs) * sizeof(float));
     KPICK(attention_backward)(dinp, dout, inp, att, B, T, C, NH, from, accumulate, vT, vT + (size_t)hs * ldv);
     free(vT);
 }

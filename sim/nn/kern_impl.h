@@ -309,6 +309,10 @@ KINLINE void attention_forward_body(float *out, float *att, const float *inp, in
                 for (int t2 = 0; t2 < T; t2++) row[t2] = base[(long)t2 * C3 + C + h * hs + i];
                 for (int t2 = T; t2 < ldk; t2++) row[t2] = 0.0f;
             }
+            /* and its values packed (T, hs): the weighted sums stream them from a few cache lines
+             * instead of one line per position */
+            float *Vp = kT + (long)hs * ldk;
+            for (int t2 = 0; t2 < T; t2++) memcpy(Vp + (long)t2 * hs, base + (long)t2 * C3 + 2 * C + h * hs, (size_t)hs * sizeof(float));
             int t0 = from ? from[b] : 0;
             float *A = att + ((long)b * NH + h) * T * ldT;
             attention_scores_block(A, ldT, base + h * hs, C3, kT, ldk, t0, T, hs);
@@ -318,7 +322,7 @@ KINLINE void attention_forward_body(float *out, float *att, const float *inp, in
                 softmax_rows_block(A + (long)r0 * ldT, ldT, r0, r1, hs);
             }
             for (int t = t0; t < T; t++)
-                values_row(out + ((long)b * T + t) * C + h * hs, A + (long)t * ldT, base + 2 * C + h * hs, C3, t, hs);
+                values_row(out + ((long)b * T + t) * C + h * hs, A + (long)t * ldT, Vp, hs, t, hs);
         }
 }
 
@@ -388,10 +392,18 @@ KINLINE void attention_backward_body(float *dinp, const float *dout, const float
                 for (int t2 = 0; t2 < T; t2++) row[t2] = V[(long)t2 * C3 + i];
                 for (int t2 = T; t2 < ldv; t2++) row[t2] = 0.0f;
             }
+            /* this head's keys, queries and output gradients packed (T, hs): the loops over positions
+             * below stream them from a few cache lines instead of one line per position */
+            float *Kp = ds + (long)T * ldT, *Qp = Kp + (long)T * hs, *Dp = Qp + (long)T * hs;
+            for (int t2 = 0; t2 < T; t2++) {
+                memcpy(Kp + (long)t2 * hs, K + (long)t2 * C3, (size_t)hs * sizeof(float));
+                memcpy(Qp + (long)t2 * hs, base + (long)t2 * C3 + h * hs, (size_t)hs * sizeof(float));
+                memcpy(Dp + (long)t2 * hs, D + (long)t2 * C, (size_t)hs * sizeof(float));
+            }
             int t0 = from ? from[b] : 0;
             /* out = sum_t2 att[t2] v[t2]: da[t][t2] = v[t2] . d[t] for every row at once (the block
              * product, sums over i ascending); dv[t2] += att[t2] d below */
-            attention_scores_block(ds, ldT, D, C, vT, ldv, t0 < T ? t0 : T, T, hs);
+            attention_scores_block(ds, ldT, Dp, hs, vT, ldv, t0 < T ? t0 : T, T, hs);
             for (int t = t0; t < T; t++) {
                 int n = t + 1, np = pad8i(n);
                 const float *q = base + (long)t * C3 + h * hs;
@@ -408,7 +420,7 @@ KINLINE void attention_backward_body(float *dinp, const float *dout, const float
                 if (hs % 8 == 0) {
                     for (int i0 = 0; i0 < hs; i0 += 8) {
                         vf8 g;
-                        weighted_rows8(&g, da, K + i0, C3, n);
+                        weighted_rows8(&g, da, Kp + i0, hs, n);
                         ST8(dq + i0, (set ? BC8(0.0f) : LD8(dq + i0)) + g);
                     }
                 } else {
@@ -437,7 +449,7 @@ KINLINE void attention_backward_body(float *dinp, const float *dout, const float
                     }
                     int t = t2 > t0 ? t2 : t0;
                     for (; t < T && t < t2 + w - 1; t++) { /* the triangle: keys t2 + j <= t only */
-                        vf8 dd = LD8(D + (long)t * C + i0), qq = LD8(base + (long)t * C3 + h * hs + i0);
+                        vf8 dd = LD8(Dp + (long)t * hs + i0), qq = LD8(Qp + (long)t * hs + i0);
                         const float *ar = A + (long)t * ldT + t2, *sr = ds + (long)t * ldT + t2;
                         for (int j = 0; j < w && t2 + j <= t; j++) {
                             aV[j] = aV[j] + BC8(ar[j]) * dd;
@@ -446,11 +458,11 @@ KINLINE void attention_backward_body(float *dinp, const float *dout, const float
                     }
                     if (w == 4) {
                         if (t < T)
-                            keys_rows4(aK, aV, D + (long)t * C + i0, C, base + (long)t * C3 + h * hs + i0, C3,
+                            keys_rows4(aK, aV, Dp + (long)t * hs + i0, hs, Qp + (long)t * hs + i0, hs,
                                        A + (long)t * ldT + t2, ds + (long)t * ldT + t2, ldT, T - t);
                     } else
                         for (; t < T; t++) {
-                            vf8 dd = LD8(D + (long)t * C + i0), qq = LD8(base + (long)t * C3 + h * hs + i0);
+                            vf8 dd = LD8(Dp + (long)t * hs + i0), qq = LD8(Qp + (long)t * hs + i0);
                             const float *ar = A + (long)t * ldT + t2, *sr = ds + (long)t * ldT + t2;
                             for (int j = 0; j < w; j++) {
                                 aV[j] = aV[j] + BC8(ar[j]) * dd;
