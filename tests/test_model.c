@@ -837,6 +837,33 @@ static void test_forward_reusing(void **state) {
         }
 }
 
+/* model_flops counts a forward's model FLOPs exactly: 2 per multiply-add of every matmul and of
+ * attention's scores and weighted values, nothing else; with `from`, only what runs. */
+static void test_model_flops(void **state) {
+    (void)state;
+    model_config_t cfg = {.kind = MODEL_GPT, .head = HEAD_LM, .vocab = 40, .max_seq = 9, .channels = 16, .layers = 2,
+                          .heads = 2};
+    model_t *m = make(&cfg, 31);
+    enum { B = 3, T = 9 };
+    int32_t tok[B * T];
+    for (int i = 0; i < B * T; i++) tok[i] = i % 40;
+    model_ws_t *ws = model_ws_create(m, B, T);
+    unsigned long long C = 16, V = 40, N = B * T, L = 2, pairs = B * T * (T + 1) / 2;
+    unsigned long long f0 = model_flops();
+    model_forward(m, ws, tok, B, T);
+    unsigned long long layer = 2 * N * C * (3 * C + C + 4 * C) + 2 * N * 4 * C * C + 2 * (2 * pairs * C);
+    assert_int_equal(model_flops() - f0, L * layer + 2 * N * C * V);
+    /* from = {8, 0, 9}: the last layer's queries, MLP and head run on 1 + 9 + 0 rows */
+    int from[B] = {8, 0, 9};
+    unsigned long long R = 1 + 9 + 0, lpairs = 9 + pairs / B + 0; /* row 8 of sequence 0: 9 keys */
+    f0 = model_flops();
+    model_forward_from(m, ws, tok, B, T, from);
+    unsigned long long last = 2 * N * C * 3 * C + 2 * R * C * (C + 4 * C) + 2 * R * 4 * C * C + 2 * (2 * lpairs * C);
+    assert_int_equal(model_flops() - f0, layer + last + 2 * R * C * V);
+    model_ws_destroy(ws);
+    model_destroy(m);
+}
+
 /* Changing the token at position k leaves outputs before k bit-identical and changes position k. */
 static void test_causality(void **state) {
     (void)state;
@@ -973,7 +1000,7 @@ int main(void) {
         cmocka_unit_test(test_causality),        cmocka_unit_test(test_init),
         cmocka_unit_test(test_clone_and_copy),   cmocka_unit_test(test_config_errors),
         cmocka_unit_test(test_kv_rows_equal_forward), cmocka_unit_test(test_forward_from),
-        cmocka_unit_test(test_forward_reusing),
+        cmocka_unit_test(test_forward_reusing), cmocka_unit_test(test_model_flops),
         cmocka_unit_test(test_det_math_vector),  cmocka_unit_test(test_matmul_row_independent),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

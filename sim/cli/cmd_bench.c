@@ -65,6 +65,7 @@ typedef struct {
     int64_t *idx;
     double *roll, *upd, *iter; /* per timed rep */
     double toks;               /* generated tokens, summed over the timed reps */
+    double flops;              /* model FLOPs of one iteration (model_flops; the same every rep) */
 } bench_lane_t;
 
 static int lane_init(bench_lane_t *l, const config_t *cfg, const task_t *task, int threads, int reps) {
@@ -109,6 +110,7 @@ static void lane_rep(bench_lane_t *l, const config_t *cfg, model_t *policy, cons
                        cfg->ppo.epochs, cfg->ppo.minibatch, cfg->ppo.grad_clip,
                        (float)cfg->ppo.weight_decay, (float)cfg->ppo.adam_eps};
     for (int i = 0; i < b->n; i++) l->idx[i] = (int64_t)rep * b->n + i;
+    unsigned long long f0 = model_flops(); /* this lane's: the lanes run one after the other */
     double t0 = util_now_s();
     rollout_generate(l->eng, &plan, actors, b, SPLIT_TRAIN, l->idx, 1, purpose, (uint64_t)rep);
     rollout_score(l->eng, b, policy, ref, critic);
@@ -120,6 +122,7 @@ static void lane_rep(bench_lane_t *l, const config_t *cfg, model_t *policy, cons
     ppo_update(l->tr, b, &pp, 1e-4f, policy, critic, &steps[0], &steps[1], 1, rep, &st);
     double t2 = util_now_s();
     if (!timed || rep == 0) return;
+    l->flops = (double)(model_flops() - f0);
     for (int i = 0; i < b->n; i++) l->toks += b->gen_len[i];
     l->roll[rep - 1] = t1 - t0;
     l->upd[rep - 1] = t2 - t1;
@@ -313,6 +316,17 @@ int bench_main(int argc, char **argv) {
         /* one line for tools/bench.sh to read */
         fprintf(stderr, "BENCH threads=%d rollout_s=%.6f update_s=%.6f iteration_s=%.6f rollout_tok=%.0f update_tok=%.0f "
                 "iteration_speedup=%.4f\n", lanes[k].threads, x.roll_s, x.upd_s, it, x.roll_tok, x.upd_tok, iter_speedup);
+    }
+    /* model FLOP utilisation: a figure that does not depend on the machine's speed of the day when
+     * set against a yardstick measured in the same run (tools/bench.sh: OpenBLAS sgemm) */
+    printf("model FLOPs per iteration: %.2f GFLOP (matmuls and attention's products, forward and backward);",
+           lanes[0].flops * 1e-9);
+    for (int k = 0; k < n_lanes; k++) {
+        bench_result_t x = lane_result(&lanes[k], &cfg, reps);
+        printf(" %d thread%s %.1f GFLOP/s%s", lanes[k].threads, lanes[k].threads == 1 ? "" : "s",
+               lanes[k].flops * 1e-9 / x.iter_s, k + 1 < n_lanes ? "," : "\n");
+        fprintf(stderr, "BENCHFLOPS threads=%d gflop=%.4f gflops=%.3f\n", lanes[k].threads, lanes[k].flops * 1e-9,
+                lanes[k].flops * 1e-9 / x.iter_s);
     }
     for (int k = 0; k < n_lanes; k++) lane_free(&lanes[k]);
     struct rusage ru;

@@ -589,6 +589,7 @@ const float *gpt_forward(const model_t *m, gpt_ws_t *ws, const int32_t *tokens, 
         else
             matmul_forward_t(ws->out + r0, ws->lnf + r0 * C_, wt_head(cfg, ws->wT), p->vb, R, C, 1);
     }
+    kern_flops_flush();
     return ws->out;
 }
 
@@ -661,6 +662,7 @@ void gpt_backward(const model_t *m, gpt_ws_t *ws, const float *dout, float *grad
                            ln1_rstd, N, C);
     }
     encoder_backward(g.wte, g.wpe, ws->dres, ws->tokens, B, T, C);
+    kern_flops_flush();
 }
 
 /* ------------------------------------------------------------------------------------------
@@ -791,5 +793,6 @@ const float *gpt_kv_step(const model_t *m, gpt_kv_t *kv, int n, const int *rows,
     else
         matmul_forward_t(kv->out, kv->ln, wt_head(cfg, kv->wT), p->vb, n, C, 1);
     for (int r = 0; r < n; r++) kv->pos[rows[r]]++;
+    kern_flops_flush();
     return kv->out;
 }

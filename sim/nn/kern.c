@@ -4,6 +4,8 @@
  * does each 8-float operation in one instruction instead of two. */
 #include "kern.h"
 
+#include <stdatomic.h>
+
 #include "kern_impl.h"
 
 #if defined(__x86_64__)
@@ -26,6 +28,27 @@ int kern_simd_avx2(void) {
 #endif
 }
 
+/* each thread counts its own (no shared cache line per kernel call) and adds them to the total
+ * when the model call it ran ends (kern_flops_flush) */
+static _Atomic unsigned long long flops_done;
+static _Thread_local unsigned long long flops_here;
+static void count_flops(unsigned long long n) { flops_here += n; }
+void kern_flops_flush(void) {
+    if (flops_here) atomic_fetch_add_explicit(&flops_done, flops_here, memory_order_relaxed);
+    flops_here = 0;
+}
+unsigned long long kern_flops(void) { return atomic_load_explicit(&flops_done, memory_order_relaxed); }
+
+/* the query-key pairs (t2 <= t) of the rows attention computes, times 2 hs: one product's FLOPs */
+static unsigned long long attention_pair_flops(int B, int T, int C, const int *from) {
+    unsigned long long pairs = 0;
+    for (int b = 0; b < B; b++) {
+        long t0 = from ? (from[b] < T ? from[b] : T) : 0;
+        pairs += (unsigned long long)((long)T * (T + 1) / 2 - t0 * (t0 + 1) / 2);
+    }
+    return pairs * 2ull * (unsigned long long)C; /* all heads: NH * hs = C */
+}
+
 #if KERN_X86
 #define KPICK(name) (kern_simd_avx2() ? kv_##name##_avx2 : kv_##name##_base)
 #else
@@ -35,6 +58,7 @@ int kern_simd_avx2(void) {
 void kern_gemm(float *out, int ldo, const float *a, long sa_n, long sa_k, const float *b, int ldb, const float *bias,
                int accumulate, int N, int K, int M) {
     if (N <= 0 || M <= 0) return;
+    count_flops(2ull * (unsigned long long)N * (unsigned long long)(K > 0 ? K : 0) * (unsigned long long)M);
     if (sa_k == 1)
         KPICK(gemm_rm)(out, ldo, a, sa_n, b, ldb, bias, accumulate, N, K, M);
     else if (sa_n == 1)
@@ -48,6 +72,7 @@ void kern_attention_forward(float *out, float *att, const float *inp, int B, int
     int hs = C / NH, ldk = pad8i(T);
     float *kT = malloc(((size_t)hs * ldk + (size_t)T * hs) * sizeof(float)); /* kT, then the packed values */
     KPICK(attention_forward)(out, att, inp, B, T, C, NH, from, kT);
+    count_flops(2 * attention_pair_flops(B, T, C, from)); /* scores, weighted values */
     free(kT);
 }
 
@@ -55,6 +80,7 @@ void kern_attention_forward(float *out, float *att, const float *inp, int B, int
 void kern_attention_row(float *out, float *att_row, const float *q, const float *kT, int ldk, const float *v,
                         long sv, int t, int hs) {
     KPICK(attention_row)(out, att_row, q, kT, ldk, v, sv, t, hs);
+    count_flops(4ull * (unsigned long long)(t + 1) * (unsigned long long)hs);
 }
 
 
@@ -65,6 +91,7 @@ void kern_attention_backward(float *dinp, const float *dout, const float *inp, c
      * queries and output gradients (T, hs) each */
     float *vT = malloc(((size_t)hs * ldv + (size_t)(T > 0 ? T : 1) * ldv + 3 * (size_t)T * hs) * sizeof(float));
     KPICK(attention_backward)(dinp, dout, inp, att, B, T, C, NH, from, accumulate, vT, vT + (size_t)hs * ldv);
+    count_flops(4 * attention_pair_flops(B, T, C, from)); /* da, dq, dk, dv */
     free(vT);
 }
 

@@ -76,6 +76,14 @@ void kern_softmax_grad_scaled(float *d, const double *p, double c, int V);
 float kern_det_expf(float x);
 void kern_det_expf8(float *out, const float *in);
 
+/* The model FLOPs done so far by the kernels of every thread: 2 per multiply-add of the matmuls
+ * and of attention's products (scores, weighted values and their gradients); exps, norms and
+ * element-wise work are not counted. For `rlgf bench`'s GFLOP/s (model FLOP utilisation). Each
+ * thread counts its own and adds them to the total at kern_flops_flush, which the model's
+ * forward, backward and KV step call when they end. */
+unsigned long long kern_flops(void);
+void kern_flops_flush(void);
+
 /* 1 when the AVX2 versions run (x86-64 with AVX2, and RLGF_SIMD not set to "base"). */
 int kern_simd_avx2(void);
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "gpt.h"
+#include "kern.h"
 
 struct model_ws {
     model_kind_t kind;
@@ -150,6 +151,8 @@ void model_ws_destroy(model_ws_t *ws) {
         tab_ws_destroy(ws->impl);
     free(ws);
 }
+
+unsigned long long model_flops(void) { return kern_flops(); }
 
 const float *model_forward(const model_t *m, model_ws_t *ws, const int32_t *tokens, int B, int T) {
     assert(ws->kind == m->cfg.kind);

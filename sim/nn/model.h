@@ -92,6 +92,11 @@ const float *model_forward_reusing(const model_t *m, model_ws_t *ws, const int32
  * ws, and ADDS the parameter gradients into grads (n_params floats). */
 void model_backward(const model_t *m, model_ws_t *ws, const float *dout, float *grads);
 
+/* The model FLOPs run so far by every model in this process, all threads: 2 per multiply-add of
+ * the matmuls and of attention's products, forward and backward (sim/nn/kern.h, kern_flops). For
+ * benchmarks: the difference over a piece of work divided by its seconds is its GFLOP/s. */
+unsigned long long model_flops(void);
+
 /* Generation: feed tokens one at a time; each step returns out for the prefix so far (out_dim
  * floats), bit for bit model_forward's out at that position. */
 model_kv_t *model_kv_create(const model_t *m, int max_T);
