@@ -16,6 +16,18 @@ echo "   digest threads=2: $dc"
 [ "$da" = "$dd" ] && ok timing-outside-digest || fail timing-outside-digest "timing changed the digest"
 golden=$(cat tests/golden/imdb_small.digest)
 [ "$da" = "$golden" ] && ok golden-digest || fail golden-digest "got $da, golden $golden (regenerate only on purpose: tests/golden/README.md)"
+# The model's reference shape (2 layers, head size 8: the kernels' unrolled vector paths, a
+# non-last layer and the target-NLL pass keeping prompt rows) has its own golden digest.
+shape="model.layers=2 model.channels=32"
+golden2=$(cat tests/golden/imdb_small_l2c32.digest)
+for th in 1 2; do
+  check run-shape-t$th $RLGF train $small $shape out=$TMP/s$th.h5 threads=$th
+  ds=$($RLGF digest $TMP/s$th.h5 | cut -d' ' -f1)
+  [ "$ds" = "$golden2" ] && ok golden-digest-l2c32-threads$th || fail golden-digest-l2c32-threads$th "got $ds, golden $golden2"
+done
+check run-shape-simd-base env RLGF_SIMD=base $RLGF train $small $shape out=$TMP/s3.h5
+ds=$($RLGF digest $TMP/s3.h5 | cut -d' ' -f1)
+[ "$ds" = "$golden2" ] && ok golden-digest-l2c32-simd-base || fail golden-digest-l2c32-simd-base "got $ds, golden $golden2"
 # The kernels' AVX2 build and the SSE2 baseline give the same bits (fixed-width vectors, no FMA).
 check run-simd-base env RLGF_SIMD=base $RLGF train $small out=$TMP/e.h5
 de=$($RLGF digest $TMP/e.h5 | cut -d' ' -f1)

@@ -22,6 +22,9 @@ if [ -x "$CLANG_RLGF" ]; then
   d=$($RLGF digest $TMP/clang.h5 | cut -d' ' -f1)
   echo "   digest, clang build: $d"
   [ "$d" = "$golden" ] && ok clang-golden || fail clang-golden "got $d, golden $golden"
+  check run-clang-l2c32 $CLANG_RLGF train $small model.layers=2 model.channels=32 cache_dir=$TMP/c3 out=$TMP/clang2.h5
+  d=$($RLGF digest $TMP/clang2.h5 | cut -d' ' -f1)
+  [ "$d" = "$(cat tests/golden/imdb_small_l2c32.digest)" ] && ok clang-golden-l2c32 || fail clang-golden-l2c32 "got $d"
   check clang-no-libm tools/check_libm.sh $CLANG_RLGF
   # the maths alone, every function against MPFR and its pinned result bits, compiled by clang
   check clang-dmath-bits env RLGF_SKIP_SLOW=1 build/clang/tests/test_dmath

@@ -773,7 +773,7 @@ static void test_forward_from(void **state) {
 /* One case of model_forward_reusing: forward `a` (from fa) on ws, optionally a backward and a
  * parameter change, then a reusing forward on `b` (from fb). Its outputs at the rows it computes
  * and its gradients must be those of model_forward_from on a fresh workspace, bit for bit. */
-static void check_reusing(model_t *m, const int32_t *a, const int *fa, const int32_t *b, const int *fb, int B, int T,
+static long check_reusing(model_t *m, const int32_t *a, const int *fa, const int32_t *b, const int *fb, int B, int T,
                           int backward_between, int change_params, uint64_t seed) {
     int D = model_out_dim(m);
     rng_t rg;
@@ -782,12 +782,14 @@ static void check_reusing(model_t *m, const int32_t *a, const int *fa, const int
     for (int q = 0; q < B; q++) /* the losses' case: no gradient before from */
         if (fb) memset(r + (size_t)q * T * D, 0, (size_t)fb[q] * D * sizeof(float));
     model_ws_t *ws = model_ws_create(m, B, T), *fresh = model_ws_create(m, B, T);
+    assert_int_equal(model_ws_track_rows(ws, m), 0);
     float *g = zeros(m->n_params), *g_ref = zeros(m->n_params);
     model_forward_from(m, ws, a, B, T, fa);
     if (backward_between) model_backward(m, ws, r, g);
     if (change_params) m->params[m->n_params / 2] += 0.25f; /* reuse must notice */
     memset(g, 0, m->n_params * sizeof(float));
     const float *o = model_forward_reusing(m, ws, b, B, T, fb);
+    long kept = model_ws_rows_kept(ws);
     const float *o_ref = model_forward_from(m, fresh, b, B, T, fb);
     for (int q = 0; q < B; q++) {
         int f = fb ? fb[q] : 0;
@@ -798,6 +800,19 @@ static void check_reusing(model_t *m, const int32_t *a, const int *fa, const int
     assert_memory_equal(g, g_ref, m->n_params * sizeof(float));
     if (change_params) m->params[m->n_params / 2] -= 0.25f;
     free(g), free(g_ref), free(r);
+    model_ws_destroy(ws), model_ws_destroy(fresh);
+    return kept;
+}
+
+/* The previous forward had another shape: nothing may be kept (the rows are laid out for it). */
+static void check_reusing_shape(model_t *m, const int32_t *a, int Ba, int Ta, const int32_t *b, int B, int T) {
+    int D = model_out_dim(m);
+    model_ws_t *ws = model_ws_create(m, 4, 14), *fresh = model_ws_create(m, 4, 14);
+    assert_int_equal(model_ws_track_rows(ws, m), 0);
+    model_forward(m, ws, a, Ba, Ta);
+    const float *o = model_forward_reusing(m, ws, b, B, T, NULL);
+    assert_int_equal(model_ws_rows_kept(ws), 0);
+    assert_memory_equal(o, model_forward(m, fresh, b, B, T), (size_t)B * T * D * sizeof(float));
     model_ws_destroy(ws), model_ws_destroy(fresh);
 }
 
@@ -829,12 +844,56 @@ static void test_forward_reusing(void **state) {
             const int *froms[] = {NULL, f_lo, f_hi};
             for (int i = 0; i < 3; i++)
                 for (int j = 0; j < 3; j++)
-                    for (int between = 0; between < 2; between++)
-                        check_reusing(m, a, froms[i], b, froms[j], B, T, between, 0, 30 + i * 3 + j);
-            check_reusing(m, a, f_lo, b, f_lo, B, T, 1, 1, 40); /* parameters changed: nothing kept */
-            check_reusing(m, a, f_lo, a, f_lo, B, T, 1, 0, 41); /* the same tokens: every row kept */
+                    for (int between = 0; between < 2; between++) /* the shared prefixes are kept */
+                        assert_int_equal(check_reusing(m, a, froms[i], b, froms[j], B, T, between, 0, 30 + i * 3 + j),
+                                         0 + 5 + T + 9);
+            /* parameters changed: nothing kept */
+            assert_int_equal(check_reusing(m, a, f_lo, b, f_lo, B, T, 1, 1, 40), 0);
+            /* the same tokens: every row kept */
+            assert_int_equal(check_reusing(m, a, f_lo, a, f_lo, B, T, 1, 0, 41), B * T);
+            /* a different T (the same tokens up to it) or B: nothing kept */
+            int32_t a12[B * 12];
+            for (int q = 0; q < B; q++) memcpy(a12 + q * 12, a + q * T, 12 * sizeof(int32_t));
+            check_reusing_shape(m, a, B, T, a12, B, 12);
+            check_reusing_shape(m, a12, B, 12, a, B, T);
+            check_reusing_shape(m, a, B, T, a, 3, T);
             model_destroy(m);
         }
+}
+
+/* The backward kernels' write mode (accumulate = 0) gives the bits of adding onto a zeroed buffer,
+ * signed zeros included: a product that is -0 or underflows to -0 must come out +0 (0 + -0), as it
+ * did onto the memset's +0. Inputs with zeros of both signs, tiny gradients (underflowing
+ * products), zero rows and ordinary values; the written buffer starts as NaN garbage. */
+static void test_backward_write_modes(void **state) {
+    (void)state;
+    enum { N = 7, C = 12, NE = N * C };
+    rng_t rg;
+    rng_seed(&rg, 51, 1);
+    float *x = randn(&rg, NE, 1), *d = randn(&rg, NE, 1), *w = randn(&rg, C, 1);
+    for (int i = 0; i < NE; i++) {
+        if (i % 5 == 0) d[i] = i % 2 ? -1e-30f : 1e-30f; /* products underflow to +-0 */
+        if (i % 7 == 0) d[i] = i % 2 ? -0.0f : 0.0f;
+        if (i % 11 == 0) x[i] = -0.0f;
+    }
+    memset(d + 3 * C, 0, C * sizeof(float)); /* a zero row: skipped by the layernorm backward */
+    float mean[N], rstd[N], y[NE], set[NE], acc[NE], dw1[C] = {0}, db1[C] = {0}, dw2[C] = {0}, db2[C] = {0};
+    kern_layernorm_forward(y, mean, rstd, x, w, w, N, C);
+    for (int i = 0; i < NE; i++) set[i] = NAN;
+    memset(acc, 0, sizeof acc);
+    kern_gelu_backward(set, x, NULL, d, NE, 0);
+    kern_gelu_backward(acc, x, NULL, d, NE, 1);
+    assert_memory_equal(set, acc, sizeof set);
+    long negzero = 0;
+    for (int i = 0; i < NE; i++) negzero += signbit(set[i]) && set[i] == 0.0f;
+    assert_int_equal(negzero, 0);
+    for (int i = 0; i < NE; i++) set[i] = NAN;
+    memset(acc, 0, sizeof acc);
+    kern_layernorm_backward(set, dw1, db1, d, x, w, mean, rstd, N, C, 0);
+    kern_layernorm_backward(acc, dw2, db2, d, x, w, mean, rstd, N, C, 1);
+    assert_memory_equal(set, acc, sizeof set);
+    assert_memory_equal(dw1, dw2, sizeof dw1);
+    free(x), free(d), free(w);
 }
 
 /* model_flops counts a forward's model FLOPs exactly: 2 per multiply-add of every matmul and of
@@ -1001,6 +1060,7 @@ int main(void) {
         cmocka_unit_test(test_clone_and_copy),   cmocka_unit_test(test_config_errors),
         cmocka_unit_test(test_kv_rows_equal_forward), cmocka_unit_test(test_forward_from),
         cmocka_unit_test(test_forward_reusing), cmocka_unit_test(test_model_flops),
+        cmocka_unit_test(test_backward_write_modes),
         cmocka_unit_test(test_det_math_vector),  cmocka_unit_test(test_matmul_row_independent),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

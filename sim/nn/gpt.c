@@ -359,9 +359,11 @@ struct gpt_ws {
     int32_t *tokens;      /* (B,T) copy of the last forward's tokens */
     int *from;            /* (max_B) first position with a head output, 0 when all */
     int part;             /* the last forward had `from`: its last layer only ran rows t >= from[b] */
-    /* reuse (gpt_forward with reuse): what the rows in the buffers were computed from */
-    int have_rows;        /* a forward has filled the buffers */
+    /* reuse (gpt_forward with reuse), once gpt_ws_track: what the rows in the buffers came from */
+    int track;            /* forwards record their parameters (a copy each) for a reusing one */
+    int have_rows;        /* a tracked forward has filled the buffers */
     float *params_seen;   /* (n_params) the parameters of that forward, bit for bit */
+    long rows_kept;       /* rows the last forward kept (gpt_ws_rows_kept) */
     int *keep;            /* (max_B) rows kept from that forward, per sequence */
     int *start_last;      /* (max_B) first row the last layer's queries and MLP run on */
     row_runs_t runs[2];   /* scratch of gpt_forward */
@@ -429,14 +431,13 @@ gpt_ws_t *gpt_ws_create(const model_t *m, int max_B, int max_T) {
     ws->from = calloc((size_t)max_B, sizeof(int));
     ws->keep = calloc((size_t)max_B, sizeof(int));
     ws->start_last = calloc((size_t)max_B, sizeof(int));
-    ws->params_seen = malloc(m->n_params * sizeof(float));
     int runs_ok = 1;
     for (int i = 0; i < 2; i++) {
         ws->runs[i].r0 = malloc((size_t)max_B * sizeof(size_t));
         ws->runs[i].R = malloc((size_t)max_B * sizeof(int));
         runs_ok &= ws->runs[i].r0 && ws->runs[i].R;
     }
-    if (!ws->mem || !ws->tokens || !ws->from || !ws->keep || !ws->start_last || !ws->params_seen || !runs_ok) {
+    if (!ws->mem || !ws->tokens || !ws->from || !ws->keep || !ws->start_last || !runs_ok) {
         gpt_ws_destroy(ws);
         return NULL;
     }
@@ -448,6 +449,17 @@ gpt_ws_t *gpt_ws_create(const model_t *m, int max_B, int max_T) {
     }
     return ws;
 }
+
+int gpt_ws_track(gpt_ws_t *ws, size_t n_params) {
+    if (ws->track) return 0;
+    ws->params_seen = malloc((n_params ? n_params : 1) * sizeof(float));
+    if (!ws->params_seen) return -1;
+    ws->track = 1;
+    ws->have_rows = 0;
+    return 0;
+}
+
+long gpt_ws_rows_kept(const gpt_ws_t *ws) { return ws->rows_kept; }
 
 void gpt_ws_destroy(gpt_ws_t *ws) {
     if (!ws) return;
@@ -470,14 +482,16 @@ void gpt_ws_destroy(gpt_ws_t *ws) {
  * same, sequence b's rows before its first differing token are already in the buffers. The PPO
  * update's target-NLL pass runs right after the trajectory pass on the same prompts: about half
  * its rows are such a prefix. */
-static void reusable_rows(const model_t *m, const gpt_ws_t *ws, const int32_t *tokens, int B, int T, int reuse) {
-    int ok = reuse && ws->have_rows && ws->B == B && ws->T == T &&
+static void reusable_rows(const model_t *m, gpt_ws_t *ws, const int32_t *tokens, int B, int T, int reuse) {
+    int ok = reuse && ws->track && ws->have_rows && ws->B == B && ws->T == T &&
              memcmp(ws->params_seen, m->params, m->n_params * sizeof(float)) == 0;
+    ws->rows_kept = 0;
     for (int b = 0; b < B; b++) {
         int k = 0;
         if (ok)
             while (k < T && tokens[(size_t)b * T + k] == ws->tokens[(size_t)b * T + k]) k++;
         ws->keep[b] = k;
+        ws->rows_kept += k;
     }
 }
 
@@ -521,14 +535,16 @@ const float *gpt_forward(const model_t *m, gpt_ws_t *ws, const int32_t *tokens, 
         any_kept |= k > 0;
     }
     memcpy(ws->tokens, tokens, (size_t)N * sizeof(int32_t));
-    if (!any_kept) memcpy(ws->params_seen, m->params, m->n_params * sizeof(float));
-    ws->have_rows = 1;
+    if (ws->track && !any_kept) memcpy(ws->params_seen, m->params, m->n_params * sizeof(float));
+    ws->have_rows = ws->track;
     ws->B = B;
     ws->T = T;
     ws->part = from != NULL;
     size_t BT = ws->BTmax, C_ = (size_t)C;
-    row_runs_t *kept = &ws->runs[0], *rest = &ws->runs[1], *runs;
-    row_runs(kept, any_kept ? ws->keep : NULL, B, T);
+    /* todo: the rows this forward computes, t >= keep[b] (all rows, one run, when none is kept);
+     * rest: the rows after the keys and values, per layer */
+    row_runs_t *todo = &ws->runs[0], *rest = &ws->runs[1], *runs;
+    row_runs(todo, any_kept ? ws->keep : NULL, B, T);
 
     if (!any_kept) transpose_all(cfg, p, ws->wT); /* else wT already holds these parameters */
     encoder_forward(ws->encoded, tokens, p->wte, p->wpe, B, T, C);
@@ -543,18 +559,20 @@ const float *gpt_forward(const model_t *m, gpt_ws_t *ws, const int32_t *tokens, 
         float *residual3 = ws->residual3 + l * BT * C_;
 
         /* keys and values: every row not kept */
-        for (int i = 0; i < kept->n; i++) {
-            size_t r0 = kept->r0[i];
+        for (int i = 0; i < todo->n; i++) {
+            size_t r0 = todo->r0[i];
             layernorm_forward(ln1 + r0 * C_, ln1_mean + r0, ln1_rstd + r0, residual + r0 * C_, p->ln1w + l * C_,
-                              p->ln1b + l * C_, kept->R[i], C);
-            matmul_forward_t(qkv + r0 * 3 * C_, ln1 + r0 * C_, w.qkv, p->qkvb + l * 3 * C_, kept->R[i], C, 3 * C);
+                              p->ln1b + l * C_, todo->R[i], C);
+            matmul_forward_t(qkv + r0 * 3 * C_, ln1 + r0 * C_, w.qkv, p->qkvb + l * 3 * C_, todo->R[i], C, 3 * C);
         }
         /* With `from`, the last layer's outputs are only read from position from[b] on: every
          * position still needs its keys and values (above), but queries, the MLP and the final
          * norm run on rows t >= from[b] only. Row-wise operations, so those rows keep their bits. */
         const int *start = l == L - 1 ? (ws->part || any_kept ? ws->start_last : NULL) : (any_kept ? ws->keep : NULL);
-        if (start == NULL)
-            runs = kept; /* all rows */
+        if (start == NULL) {
+            assert(!any_kept);
+            runs = todo; /* all rows */
+        }
         else {
             row_runs(rest, start, B, T);
             runs = rest;

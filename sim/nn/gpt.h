@@ -47,6 +47,9 @@ void gpt_init(model_t *m, rng_t *init);
 
 gpt_ws_t *gpt_ws_create(const model_t *m, int max_B, int max_T);
 void gpt_ws_destroy(gpt_ws_t *ws);
+/* model_ws_track_rows / model_ws_rows_kept (model.h) */
+int gpt_ws_track(gpt_ws_t *ws, size_t n_params);
+long gpt_ws_rows_kept(const gpt_ws_t *ws);
 /* from: NULL, or (B) first position of each sequence whose output is needed (model_forward_from);
  * reuse: keep the rows the previous forward on ws computed from the same parameters and tokens
  * (model_forward_reusing) */

@@ -55,8 +55,8 @@ void kern_gelu_backward(float *dinp, const float *inp, const float *sg, const fl
 void kern_layernorm_forward(float *out, float *mean, float *rstd, const float *inp, const float *weight,
                             const float *bias, int N, int C);
 // dout, inp, dinp are (N,C); dweight, dbias (C); all +=, except dinp without accumulate: then
-// written as 0 + the gradient (the bits of adding onto zeros), and zeroed where dout's row is.
-// Rows of dout that are all zero are skipped.
+// written as 0 + the gradient (the bits of adding onto zeros). A row of dout that is all zero
+// adds nothing (without accumulate, its dinp row is set to zeros).
 void kern_layernorm_backward(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
                              const float *weight, const float *mean, const float *rstd, int N, int C, int accumulate);
 

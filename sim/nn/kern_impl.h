@@ -4,6 +4,7 @@
 #ifndef RLGF_KERN_IMPL_H
 #define RLGF_KERN_IMPL_H
 
+#include <assert.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -214,6 +215,7 @@ KINLINE void weighted_rows8(vf8 *out, const float *w, const float *rows, long st
  * then the exps, then the normalisation), so the exps of different rows, which do not depend on
  * each other, follow one another instead of each row waiting for its own sum. */
 KINLINE void softmax_rows_block(float *S, long ldT, int r0, int r1, int hs) { /* S: row r0 */
+    assert(r0 < r1 && r1 - r0 <= 8 && r0 / 8 == (r1 - 1) / 8); /* one 8-aligned block: mx, sum8 below */
     float scale = 1.0f / sqrtf((float)hs);
     int np = pad8i(r1);
     float mx[8];
@@ -735,7 +737,8 @@ void KV(log_softmax)(const float *logits, int V, double *out, double *p) { log_s
 /* ------------------------------------------------------------------------------------------
  * the losses' gradients over a row of logits from its softmax p and log-softmax ls (double),
  * 4 at a time: element-wise, the scalar expression's operations in its order, so the bits are the
- * scalar loop's (sim/nn/sample.h). */
+ * scalar loop's (sim/nn/sample.h). Keep the grouping as written: the double result is rounded to
+ * float, which hides most regroupings from test_rng, but not all of them from a run's digest. */
 
 KINLINE void softmax_grad_pg_body(float *d, const double *p, const double *ls, double g, double ce, double H, int V) {
     int j = 0;

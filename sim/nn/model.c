@@ -167,6 +167,13 @@ const float *model_forward_from(const model_t *m, model_ws_t *ws, const int32_t 
     return tab_forward(m, ws->impl, tokens, B, T); /* a table row costs nothing to look up */
 }
 
+int model_ws_track_rows(model_ws_t *ws, const model_t *m) {
+    assert(ws->kind == m->cfg.kind);
+    return m->cfg.kind == MODEL_GPT ? gpt_ws_track(ws->impl, m->n_params) : 0;
+}
+
+long model_ws_rows_kept(const model_ws_t *ws) { return ws->kind == MODEL_GPT ? gpt_ws_rows_kept(ws->impl) : 0; }
+
 const float *model_forward_reusing(const model_t *m, model_ws_t *ws, const int32_t *tokens, int B, int T,
                                    const int *from) {
     assert(ws->kind == m->cfg.kind);

@@ -85,9 +85,15 @@ const float *model_forward_from(const model_t *m, model_ws_t *ws, const int32_t 
  * rows of sequence b before the first token where its tokens differ from then are kept (a causal
  * model's row depends only on the tokens up to it). Outputs and the following model_backward have
  * exactly model_forward_from's bits. For a second pass on the same prompts, e.g. PPO's target NLL
- * right after the trajectory pass. */
+ * right after the trajectory pass. Keeps nothing unless the workspace tracks its rows: */
 const float *model_forward_reusing(const model_t *m, model_ws_t *ws, const int32_t *tokens, int B, int T,
                                    const int *from);
+/* From now on every forward on ws records the parameters it ran on (a copy of them per forward,
+ * so only for a workspace a reusing forward will follow). 0, or -1 when out of memory; the
+ * tabular backend has nothing to keep (0). */
+int model_ws_track_rows(model_ws_t *ws, const model_t *m);
+/* Rows the last forward on ws kept from the one before (0 after a plain forward): for tests. */
+long model_ws_rows_kept(const model_ws_t *ws);
 /* Back-propagates dout (B,T,out_dim), the gradient of the loss w.r.t. out of the last forward on
  * ws, and ADDS the parameter gradients into grads (n_params floats). */
 void model_backward(const model_t *m, model_ws_t *ws, const float *dout, float *grads);

@@ -101,6 +101,12 @@ static model_ws_t *ws_for(ppo_trainer_t *t, pworker_t *w, const model_t *m) {
         if (!w->model[i]) {
             w->model[i] = m;
             w->ws[i] = model_ws_create(m, ROLLOUT_BLOCK, t->seq_cap);
+            /* a policy's workspace records its rows: the target-NLL pass keeps the prompt's */
+            if (w->ws[i] && m->cfg.head == HEAD_LM && model_ws_track_rows(w->ws[i], m)) {
+                model_ws_destroy(w->ws[i]);
+                w->ws[i] = NULL;
+                w->model[i] = NULL;
+            }
             return w->ws[i];
         }
     assert(!"more models than any algorithm uses: a programming error");
