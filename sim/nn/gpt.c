@@ -101,8 +101,22 @@ static void matmul_forward(float *out, const float *inp, const float *weight, co
     }
 }
 
+/* 1 when every d[i] == 0 (either zero; NaN is not zero). 8 at a time: the last layer's prompt
+ * rows are all zero and were scanned one float at a time, about 1% of an iteration. */
 static int row_is_zero(const float *d, int n) {
-    for (int i = 0; i < n; i++)
+    typedef uint32_t u8 __attribute__((vector_size(32)));
+    const u8 magnitude = {0x7FFFFFFFu, 0x7FFFFFFFu, 0x7FFFFFFFu, 0x7FFFFFFFu,
+                          0x7FFFFFFFu, 0x7FFFFFFFu, 0x7FFFFFFFu, 0x7FFFFFFFu};
+    int i = 0;
+    for (; i + 8 <= n; i += 8) { /* a float is +-0 exactly when its bits but the sign are 0 */
+        u8 x;
+        uint64_t w[4];
+        memcpy(&x, d + i, sizeof x);
+        x &= magnitude;
+        memcpy(w, &x, sizeof w);
+        if (w[0] | w[1] | w[2] | w[3]) return 0;
+    }
+    for (; i < n; i++)
         if (d[i] != 0.0f) return 0;
     return 1;
 }
@@ -151,6 +165,25 @@ static void matmul_backward_to(float *dinp, float *dweight, float *dbias, const 
         n = n1;
     }
     free(dT);
+}
+
+/* matmul_backward_to in write mode over a (B,T) batch whose dout rows before from[b] are known to
+ * be zero (a partial forward's last layer): those rows of dinp are zeroed and the rest is one
+ * call per sequence, the bits of one call over all rows (zero rows are skipped, and runs never
+ * change an element's order) without scanning the known-zero rows. from NULL: one call. */
+static void matmul_backward_from(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
+                                 const float *weight, int B, int T, int C, int OC, const int *from) {
+    if (!from) {
+        matmul_backward_to(dinp, dweight, dbias, dout, inp, weight, B * T, C, OC, 1);
+        return;
+    }
+    for (int b = 0; b < B; b++) {
+        size_t r0 = (size_t)b * T, f = (size_t)from[b];
+        memset(dinp + r0 * C, 0, f * C * sizeof(float));
+        if ((int)f < T)
+            matmul_backward_to(dinp + (r0 + f) * C, dweight, dbias, dout + (r0 + f) * OC, inp + (r0 + f) * C, weight,
+                               T - (int)f, C, OC, 1);
+    }
 }
 
 static void matmul_backward(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
@@ -650,13 +683,15 @@ void gpt_backward(const model_t *m, gpt_ws_t *ws, const float *dout, float *grad
         const float *ln2 = ws->ln2 + l * BT * C_, *ln2_mean = ws->ln2_mean + l * BT, *ln2_rstd = ws->ln2_rstd + l * BT;
         const float *fch = ws->fch + l * BT * 4 * C_, *fch_gelu = ws->fch_gelu + l * BT * 4 * C_;
 
-        /* MLP branch: residual3 = residual2 + fcproj(gelu(fc(ln2(residual2)))) */
-        matmul_backward_to(ws->dfchg, g.fcprojw + l * 4 * C_ * C_, g.fcprojb + l * C_, ws->dres, fch_gelu,
-                           p->fcprojw + l * 4 * C_ * C_, N, 4 * C, C, 1);
         /* after a partial forward (from), the last layer's rows before from[b] hold no activations
-         * and no gradient: they get zeros (the fc backward skips zero rows), the others are written
-         * as 0 + the gradient, the bits of accumulating onto a zeroed buffer */
+         * and no gradient: dres, dfch and dbuf are zero there until the attention backward gives
+         * those positions' keys and values theirs. The matmuls' backward skips them (zero rows
+         * add nothing) without scanning them, GELU's writes zeros there. */
         int part = ws->part && l == L - 1;
+        const int *zero_before = part ? ws->from : NULL;
+        /* MLP branch: residual3 = residual2 + fcproj(gelu(fc(ln2(residual2)))) */
+        matmul_backward_from(ws->dfchg, g.fcprojw + l * 4 * C_ * C_, g.fcprojb + l * C_, ws->dres, fch_gelu,
+                             p->fcprojw + l * 4 * C_ * C_, B, T, 4 * C, C, zero_before);
         for (int b = 0; b < (part ? B : 1); b++) {
             size_t r0 = part ? (size_t)b * T + ws->from[b] : 0;
             int R = part ? T - ws->from[b] : N;
@@ -665,14 +700,14 @@ void gpt_backward(const model_t *m, gpt_ws_t *ws, const float *dout, float *grad
                 kern_gelu_backward(ws->dfch + r0 * 4 * C_, fch + r0 * 4 * C_, ws->fch_sg + l * BT * 4 * C_ + r0 * 4 * C_,
                                    ws->dfchg + r0 * 4 * C_, R * 4 * C, 0);
         }
-        matmul_backward_to(ws->dbuf, g.fcw + l * 4 * C_ * C_, g.fcb + l * 4 * C_, ws->dfch, ln2,
-                           p->fcw + l * 4 * C_ * C_, N, C, 4 * C, 1);
+        matmul_backward_from(ws->dbuf, g.fcw + l * 4 * C_ * C_, g.fcb + l * 4 * C_, ws->dfch, ln2,
+                             p->fcw + l * 4 * C_ * C_, B, T, C, 4 * C, zero_before);
         layernorm_backward(ws->dres, g.ln2w + l * C_, g.ln2b + l * C_, ws->dbuf, residual2, p->ln2w + l * C_, ln2_mean,
                            ln2_rstd, N, C);
 
         /* attention branch: residual2 = residual + attproj(attention(qkv(ln1(residual)))) */
-        matmul_backward_to(ws->dbuf, g.attprojw + l * C_ * C_, g.attprojb + l * C_, ws->dres, atty,
-                           p->attprojw + l * C_ * C_, N, C, C, 1);
+        matmul_backward_from(ws->dbuf, g.attprojw + l * C_ * C_, g.attprojb + l * C_, ws->dres, atty,
+                             p->attprojw + l * C_ * C_, B, T, C, C, zero_before);
         kern_attention_backward(ws->dqkv, ws->dbuf, qkv, att, B, T, C, NH, part ? ws->from : NULL, 0);
         matmul_backward_to(ws->dbuf, g.qkvw + l * 3 * C_ * C_, g.qkvb + l * 3 * C_, ws->dqkv, ln1,
                            p->qkvw + l * 3 * C_ * C_, N, C, 3 * C, 1);
