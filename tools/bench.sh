@@ -5,7 +5,9 @@
 #      iterations=50 trajectories=112 ppo.minibatch=28, 5 epochs), 1 and 2 threads, peak memory;
 #   3. the same model and batch in PyTorch (tools/bench_peer.py, Debian python3-torch) when it is
 #      installed (`make bench-peer` installs it), as ratios;
-#   4. a larger model (L=4, C=128) so a model-size ablation can be costed.
+#   4. a larger model (L=4, C=128) so a model-size ablation can be costed;
+#   5. the model FLOP utilisation: rlgf bench's GFLOP/s of an iteration against part 1's OpenBLAS
+#      rate, and the least time an iteration could take on this core at that rate.
 # The targets of issue 11 are printed next to the figures; nothing here is asserted.
 set -u
 cd "$(dirname "$0")/.."
