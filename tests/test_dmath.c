@@ -320,34 +320,55 @@ static void test_fexpf(void **state) {
 
 /* ---- the 8-lane versions give the scalar functions' bits, lane by lane ---- */
 
-static void test_vector_lanes(void **state) {
-    (void)state;
-    rng_t r = rng_stream(2026, 9, 3, 0);
+/* f8 against dm_fexpf lane by lane on n_args() arguments from arg(u, kind) (kind = 0..3 cycling
+ * over the lanes), the first vector being the 8 specials; NaN must give NaN. */
+typedef float (*lane_arg_fn)(uint32_t u, int kind);
+static long check_fexpf8(const char *name, void (*f8)(float *, const float *), lane_arg_fn arg, const float sp[8],
+                         uint64_t stream) {
+    rng_t r = rng_stream(2026, 9, stream, 0);
     int n = n_args();
     long checked = 0;
     for (int i = 0; i < n; i += 8) {
         float x[8], yf[8];
-        for (int j = 0; j < 8; j++) {
-            uint32_t u = rng_next(&r);
-            switch ((i / 8 + j) % 4) {
-            case 0: x[j] = f_of(u); break;                                       /* every bit pattern */
-            case 1: x[j] = -110.0f + 200.0f * (float)(u >> 8) * (1.0f / 16777216.0f); break;
-            case 2: x[j] = -20.0f + 40.0f * (float)(u >> 8) * (1.0f / 16777216.0f); break; /* softmax-like */
-            default: x[j] = (float)ldexp((double)(u >> 8) / 16777216.0 - 0.5, -(int)(u & 31)); break;
-            }
-        }
-        if (i == 0) { /* the specials in the first vector */
-            const float sp[8] = {0.0f, -0.0f, INFINITY, -INFINITY, NAN, 88.8f, -104.5f, 0x1p-149f};
-            memcpy(x, sp, sizeof x);
-        }
-        dm_fexpf8(yf, x);
+        for (int j = 0; j < 8; j++) x[j] = arg(rng_next(&r), (i / 8 + j) % 4);
+        if (i == 0) memcpy(x, sp, sizeof x);
+        f8(yf, x);
         for (int j = 0; j < 8; j++) {
             float sf = dm_fexpf(x[j]);
             if (!((sf != sf && yf[j] != yf[j]) || memcmp(&sf, &yf[j], sizeof sf) == 0))
-                fail_msg("dm_fexpf8 lane %d: x = %a gives %a, dm_fexpf %a", j, x[j], yf[j], sf);
+                fail_msg("%s lane %d: x = %a gives %a, dm_fexpf %a", name, j, x[j], yf[j], sf);
             checked++;
         }
     }
+    return checked;
+}
+
+static float any_arg(uint32_t u, int kind) {
+    switch (kind) {
+    case 0: return f_of(u);                                                  /* every bit pattern */
+    case 1: return -110.0f + 200.0f * (float)(u >> 8) * (1.0f / 16777216.0f);
+    case 2: return -20.0f + 40.0f * (float)(u >> 8) * (1.0f / 16777216.0f); /* softmax-like */
+    default: return (float)ldexp((double)(u >> 8) / 16777216.0 - 0.5, -(int)(u & 31));
+    }
+}
+
+static float nonpos_arg(uint32_t u, int kind) {
+    float x;
+    switch (kind) {
+    case 0: x = -fabsf(f_of(u)); return x != x ? -0.0f : x; /* every sign-cleared pattern */
+    case 1: return -110.0f * (float)(u >> 8) * (1.0f / 16777216.0f);
+    case 2: return -104.0f + 17.0f * (float)(u >> 8) * (1.0f / 16777216.0f) - 0.5f; /* subnormal results */
+    default: return -(float)ldexp((double)(u >> 8) / 16777216.0, -(int)(u & 31));
+    }
+}
+
+static void dm_fexpf8_fn(float *out, const float *in) { dm_fexpf8(out, in); }
+static void dm_fexpf8_nonpos_fn(float *out, const float *in) { dm_fexpf8_nonpos(out, in); }
+
+static void test_vector_lanes(void **state) {
+    (void)state;
+    const float sp[8] = {0.0f, -0.0f, INFINITY, -INFINITY, NAN, 88.8f, -104.5f, 0x1p-149f};
+    long checked = check_fexpf8("dm_fexpf8", dm_fexpf8_fn, any_arg, sp, 3);
     printf("dmath: dm_fexpf8 equals dm_fexpf bit for bit on %ld arguments\n", checked);
 }
 
@@ -356,32 +377,8 @@ static void test_vector_lanes(void **state) {
  * of them; NaN stays NaN. */
 static void test_vector_nonpos(void **state) {
     (void)state;
-    rng_t r = rng_stream(2026, 9, 4, 0);
-    int n = n_args();
-    long checked = 0;
-    for (int i = 0; i < n; i += 8) {
-        float x[8], yf[8];
-        for (int j = 0; j < 8; j++) {
-            uint32_t u = rng_next(&r);
-            switch ((i / 8 + j) % 4) {
-            case 0: x[j] = -fabsf(f_of(u)); if (x[j] != x[j]) x[j] = -0.0f; break; /* every sign-cleared pattern */
-            case 1: x[j] = -110.0f * (float)(u >> 8) * (1.0f / 16777216.0f); break;
-            case 2: x[j] = -104.0f + 17.0f * (float)(u >> 8) * (1.0f / 16777216.0f) - 0.5f; break; /* subnormal results */
-            default: x[j] = -(float)ldexp((double)(u >> 8) / 16777216.0, -(int)(u & 31)); break;
-            }
-        }
-        if (i == 0) {
-            const float sp[8] = {0.0f, -0.0f, -INFINITY, -104.0f, -0x1.a0p6f, -103.99999f, -87.33655f, -0x1p-149f};
-            memcpy(x, sp, sizeof x);
-        }
-        dm_fexpf8_nonpos(yf, x);
-        for (int j = 0; j < 8; j++) {
-            float sf = dm_fexpf(x[j]);
-            if (memcmp(&sf, &yf[j], sizeof sf) != 0)
-                fail_msg("dm_fexpf8_nonpos lane %d: x = %a gives %a, dm_fexpf %a", j, x[j], yf[j], sf);
-            checked++;
-        }
-    }
+    const float sp[8] = {0.0f, -0.0f, -INFINITY, -104.0f, -0x1.a0p6f, -103.99999f, -87.33655f, -0x1p-149f};
+    long checked = check_fexpf8("dm_fexpf8_nonpos", dm_fexpf8_nonpos_fn, nonpos_arg, sp, 4);
     float nan8[8] = {NAN, -1.0f, NAN, 0.0f, -INFINITY, NAN, -2.0f, NAN}, y8[8];
     dm_fexpf8_nonpos(y8, nan8);
     for (int j = 0; j < 8; j++) assert_true((nan8[j] != nan8[j]) == (y8[j] != y8[j]));

@@ -131,12 +131,10 @@ typedef int32_t dm_vi8 __attribute__((vector_size(32)));
 #define DM_BCI(x) ((dm_vi8){(x), (x), (x), (x), (x), (x), (x), (x)})
 #define DM_SELF(m, a, b) ((dm_vf8)(((dm_vi8)(a) & (m)) | ((dm_vi8)(b) & ~(m))))
 
-/* out[i] = dm_fexpf(in[i]) for i < 8 (out may equal in) */
-DM_VINLINE void dm_fexpf8(float *out, const float *in) {
-    dm_vf8 x;
-    memcpy(&x, in, sizeof x);
-    dm_vi8 nan = x != x, big = x >= DM_BCF(89.0f), tiny = x < DM_BCF(-104.0f);
-    dm_vf8 xc = DM_SELF(nan | big | tiny, DM_BCF(0.0f), x);
+/* dm_fexpf's main path, 8 lanes: *out = e^xc for xc in [-104, 89) (the callers clamp the other
+ * lanes). Pointers, not vector values, so that no ABI depends on the vector width. */
+DM_VINLINE void dm__fexpf8_core(dm_vf8 *out, const dm_vf8 *xcp) {
+    dm_vf8 xc = *xcp;
     dm_vf8 sh = xc * DM_BCF(DM_FEXP_LOG2E) + DM_BCF(DM_FEXP_SHIFT);
     dm_vf8 k = sh - DM_BCF(DM_FEXP_SHIFT);
     dm_vf8 r = (xc - k * DM_BCF(DM_FEXP_LN2_HI)) - k * DM_BCF(DM_FEXP_LN2_LO);
@@ -149,7 +147,16 @@ DM_VINLINE void dm_fexpf8(float *out, const float *in) {
     dm_vf8 e = DM_BCF(1.0f) + (r + (r * r) * q);
     dm_vi8 ki = (dm_vi8)sh - DM_BCI(0x4B400000);
     dm_vi8 k1 = ki / 2, k2 = ki - k1;
-    e = (e * (dm_vf8)((k1 + 127) << 23)) * (dm_vf8)((k2 + 127) << 23);
+    *out = (e * (dm_vf8)((k1 + 127) << 23)) * (dm_vf8)((k2 + 127) << 23);
+}
+
+/* out[i] = dm_fexpf(in[i]) for i < 8 (out may equal in) */
+DM_VINLINE void dm_fexpf8(float *out, const float *in) {
+    dm_vf8 x;
+    memcpy(&x, in, sizeof x);
+    dm_vi8 nan = x != x, big = x >= DM_BCF(89.0f), tiny = x < DM_BCF(-104.0f);
+    dm_vf8 e, xc = DM_SELF(nan | big | tiny, DM_BCF(0.0f), x);
+    dm__fexpf8_core(&e, &xc);
     e = DM_SELF(tiny, DM_BCF(0.0f), e);
     e = DM_SELF(big, DM_BCF(__builtin_inff()), e);
     e = DM_SELF(nan, x + x, e);
@@ -157,27 +164,14 @@ DM_VINLINE void dm_fexpf8(float *out, const float *in) {
 }
 
 /* out[i] = dm_fexpf(in[i]) for i < 8 where in[i] <= 0 or -inf, the softmax's shifted scores (out may
- * equal in). The same operations as dm_fexpf8 on those arguments, without its NaN and overflow
- * lanes: x - max cannot overflow. A NaN argument (a NaN score) still gives a NaN, with some
- * payload, as every operation propagates it. */
+ * equal in). dm_fexpf8 without its NaN and overflow lanes: x - max cannot overflow. A NaN argument
+ * (a NaN score) still gives a NaN, with some payload, as every operation propagates it. */
 DM_VINLINE void dm_fexpf8_nonpos(float *out, const float *in) {
     dm_vf8 x;
     memcpy(&x, in, sizeof x);
     dm_vi8 tiny = x < DM_BCF(-104.0f);
-    dm_vf8 xc = DM_SELF(tiny, DM_BCF(0.0f), x);
-    dm_vf8 sh = xc * DM_BCF(DM_FEXP_LOG2E) + DM_BCF(DM_FEXP_SHIFT);
-    dm_vf8 k = sh - DM_BCF(DM_FEXP_SHIFT);
-    dm_vf8 r = (xc - k * DM_BCF(DM_FEXP_LN2_HI)) - k * DM_BCF(DM_FEXP_LN2_LO);
-    dm_vf8 q = DM_BCF(1.0f / 5040.0f);
-    q = q * r + DM_BCF(1.0f / 720.0f);
-    q = q * r + DM_BCF(1.0f / 120.0f);
-    q = q * r + DM_BCF(1.0f / 24.0f);
-    q = q * r + DM_BCF(1.0f / 6.0f);
-    q = q * r + DM_BCF(0.5f);
-    dm_vf8 e = DM_BCF(1.0f) + (r + (r * r) * q);
-    dm_vi8 ki = (dm_vi8)sh - DM_BCI(0x4B400000);
-    dm_vi8 k1 = ki / 2, k2 = ki - k1;
-    e = (e * (dm_vf8)((k1 + 127) << 23)) * (dm_vf8)((k2 + 127) << 23);
+    dm_vf8 e, xc = DM_SELF(tiny, DM_BCF(0.0f), x);
+    dm__fexpf8_core(&e, &xc);
     e = DM_SELF(tiny, DM_BCF(0.0f), e);
     memcpy(out, &e, sizeof e);
 }

@@ -209,7 +209,7 @@ KINLINE void weighted_rows8(vf8 *out, const float *w, const float *rows, long st
 
 /* Query rows r0 .. r1-1 of one head, all in one 8-aligned block (so all need np = pad8(r1)
  * columns), from their raw scores: S[t][t2] = sum_i q[t][i] k[t2][i] (ascending i from 0) for
- * t2 < np, computed by attention_scores_block or the row loop of attention_row_body (the same
+ * t2 < np, computed by attention_scores_rows or the row loop of attention_row_body (the same
  * bits). Each row becomes its softmax in place (0 past t). Every row runs the same operations
  * in the same order as alone; the phases go over all rows of the block in turn (scale and max,
  * then the exps, then the normalisation), so the exps of different rows, which do not depend on
@@ -285,18 +285,17 @@ KINLINE void attention_row_body(float *out, float *att_row, const float *q, cons
     values_row(out, att_row, v, sv, t, hs);
 }
 
-/* Rows t0 .. T-1 of a (T, hs) x (hs, T) product that attention needs, out[t][t2] for t2 < pad8(t+1):
- * the query rows (or the backward's output-gradient rows) a at stride sa times the transposed keys
- * (or values) b (hs, ldb), as the matmul kernel's register tiles (sum over i ascending from 0: the
- * row loop's bits). Blocks of rows are aligned to 8, so that all rows of a block need the same
- * pad8(t+1) columns and nothing past them is written. */
-KINLINE void attention_scores_block(float *out, long ldo, const float *a, long sa, const float *b, int ldb, int t0,
-                                    int T, int hs) {
-    for (int r0 = t0, r1; r0 < T; r0 = r1) {
-        r1 = (r0 / 8 + 1) * 8;
-        if (r1 > T) r1 = T;
-        gemm_rm_body(out + r0 * ldo, (int)ldo, a + r0 * sa, sa, b, ldb, NULL, 0, r1 - r0, hs, pad8i(r1));
-    }
+/* Attention runs its query rows in blocks aligned to 8, so that all rows t of a block need the
+ * same pad8(t+1) columns: the block from r0 ends here. */
+KINLINE int block8_end(int r0, int T) { return (r0 / 8 + 1) * 8 < T ? (r0 / 8 + 1) * 8 : T; }
+
+/* Rows r0 .. r1-1 (one 8-aligned block) of a (T, hs) x (hs, T) product that attention needs,
+ * out[t][t2] for t2 < pad8(r1): the query rows (or the backward's output-gradient rows) a at
+ * stride sa times the transposed keys (or values) b (hs, ldb), as the matmul kernel's register
+ * tiles (sum over i ascending from 0: the row loop's bits); nothing past the padding is written. */
+KINLINE void attention_scores_rows(float *out, long ldo, const float *a, long sa, const float *b, int ldb, int r0,
+                                   int r1, int hs) {
+    gemm_rm_body(out + r0 * ldo, (int)ldo, a + r0 * sa, sa, b, ldb, NULL, 0, r1 - r0, hs, pad8i(r1));
 }
 
 KINLINE void attention_forward_body(float *out, float *att, const float *inp, int B, int T, int C, int NH,
@@ -314,13 +313,13 @@ KINLINE void attention_forward_body(float *out, float *att, const float *inp, in
             /* and its values packed (T, hs): the weighted sums stream them from a few cache lines
              * instead of one line per position */
             float *Vp = kT + (long)hs * ldk;
-            for (int t2 = 0; t2 < T; t2++) memcpy(Vp + (long)t2 * hs, base + (long)t2 * C3 + 2 * C + h * hs, (size_t)hs * sizeof(float));
+            for (int t2 = 0; t2 < T; t2++)
+                memcpy(Vp + (long)t2 * hs, base + (long)t2 * C3 + 2 * C + h * hs, (size_t)hs * sizeof(float));
             int t0 = from ? from[b] : 0;
             float *A = att + ((long)b * NH + h) * T * ldT;
-            attention_scores_block(A, ldT, base + h * hs, C3, kT, ldk, t0, T, hs);
-            for (int r0 = t0, r1; r0 < T; r0 = r1) {
-                r1 = (r0 / 8 + 1) * 8;
-                if (r1 > T) r1 = T;
+            for (int r0 = t0, r1; r0 < T; r0 = r1) { /* each block's raw scores, then its softmax */
+                r1 = block8_end(r0, T);
+                attention_scores_rows(A, ldT, base + h * hs, C3, kT, ldk, r0, r1, hs);
                 softmax_rows_block(A + (long)r0 * ldT, ldT, r0, r1, hs);
             }
             for (int t = t0; t < T; t++)
@@ -405,7 +404,10 @@ KINLINE void attention_backward_body(float *dinp, const float *dout, const float
             int t0 = from ? from[b] : 0;
             /* out = sum_t2 att[t2] v[t2]: da[t][t2] = v[t2] . d[t] for every row at once (the block
              * product, sums over i ascending); dv[t2] += att[t2] d below */
-            attention_scores_block(ds, ldT, Dp, hs, vT, ldv, t0 < T ? t0 : T, T, hs);
+            for (int r0 = t0, r1; r0 < T; r0 = r1) {
+                r1 = block8_end(r0, T);
+                attention_scores_rows(ds, ldT, Dp, hs, vT, ldv, r0, r1, hs);
+            }
             for (int t = t0; t < T; t++) {
                 int n = t + 1, np = pad8i(n);
                 const float *q = base + (long)t * C3 + h * hs;

@@ -42,16 +42,19 @@ static void sort_rank(int *idx, int *tmp, int n, const double *p) {
  * everything smaller in bucket 0), so a lower bucket means a strictly smaller probability: a
  * dropped token has k others above it and cannot be kept. Branch-free passes, so this costs a
  * fraction of inserting every token into the kept list (most would enter and later fall out). */
-static int top_k_candidates(const double *p, int V, int k, int *cand) {
-    enum { NB = 256 };
+enum { TOPK_BUCKETS = 256 };
+static inline int prob_bucket(double p) {
     const uint64_t top = 0x3FF0000000000000ull >> 49; /* the bucket key of 1.0 */
+    uint64_t u;
+    memcpy(&u, &p, sizeof u);
+    uint64_t key = u >> 49, b = key + TOPK_BUCKETS - 1 > top ? key + TOPK_BUCKETS - 1 - top : 0;
+    return b < TOPK_BUCKETS ? (int)b : TOPK_BUCKETS - 1;
+}
+
+static int top_k_candidates(const double *p, int V, int k, int *cand) {
+    enum { NB = TOPK_BUCKETS };
     int hist[NB] = {0};
-    for (int i = 0; i < V; i++) {
-        uint64_t u;
-        memcpy(&u, &p[i], sizeof u);
-        uint64_t key = u >> 49, b = key + NB - 1 > top ? key + NB - 1 - top : 0;
-        hist[b < NB ? b : NB - 1]++;
-    }
+    for (int i = 0; i < V; i++) hist[prob_bucket(p[i])]++;
     int from = 0, above = 0;
     for (int b = NB - 1; b >= 0; b--) {
         above += hist[b];
@@ -62,11 +65,8 @@ static int top_k_candidates(const double *p, int V, int k, int *cand) {
     }
     int n = 0;
     for (int i = 0; i < V; i++) {
-        uint64_t u;
-        memcpy(&u, &p[i], sizeof u);
-        uint64_t key = u >> 49, b = key + NB - 1 > top ? key + NB - 1 - top : 0;
         cand[n] = i;
-        n += (b < NB ? (int)b : NB - 1) >= from;
+        n += prob_bucket(p[i]) >= from;
     }
     return n;
 }
