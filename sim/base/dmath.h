@@ -131,9 +131,10 @@ typedef int32_t dm_vi8 __attribute__((vector_size(32)));
 #define DM_BCI(x) ((dm_vi8){(x), (x), (x), (x), (x), (x), (x), (x)})
 #define DM_SELF(m, a, b) ((dm_vf8)(((dm_vi8)(a) & (m)) | ((dm_vi8)(b) & ~(m))))
 
-/* dm_fexpf's main path, 8 lanes: *out = e^xc for xc in [-104, 89) (the callers clamp the other
- * lanes). Pointers, not vector values, so that no ABI depends on the vector width. */
-DM_VINLINE void dm__fexpf8_core(dm_vf8 *out, const dm_vf8 *xcp) {
+/* dm_fexpf's main path, 8 lanes, up to the scaling: *e = e^r and *ki = k for xc = k ln2 + r (every
+ * lane's bits those of dm_fexpf's same steps). Pointers, not vector values, so that no ABI
+ * depends on the vector width. */
+DM_VINLINE void dm__fexpf8_poly(dm_vf8 *e, dm_vi8 *ki, const dm_vf8 *xcp) {
     dm_vf8 xc = *xcp;
     dm_vf8 sh = xc * DM_BCF(DM_FEXP_LOG2E) + DM_BCF(DM_FEXP_SHIFT);
     dm_vf8 k = sh - DM_BCF(DM_FEXP_SHIFT);
@@ -144,8 +145,16 @@ DM_VINLINE void dm__fexpf8_core(dm_vf8 *out, const dm_vf8 *xcp) {
     q = q * r + DM_BCF(1.0f / 24.0f);
     q = q * r + DM_BCF(1.0f / 6.0f);
     q = q * r + DM_BCF(0.5f);
-    dm_vf8 e = DM_BCF(1.0f) + (r + (r * r) * q);
-    dm_vi8 ki = (dm_vi8)sh - DM_BCI(0x4B400000);
+    *e = DM_BCF(1.0f) + (r + (r * r) * q);
+    *ki = (dm_vi8)sh - DM_BCI(0x4B400000);
+}
+
+/* dm_fexpf's main path, 8 lanes: *out = e^xc for xc in [-104, 89) (the callers clamp the other
+ * lanes), scaled by 2^k in dm_fexpf's two steps */
+DM_VINLINE void dm__fexpf8_core(dm_vf8 *out, const dm_vf8 *xcp) {
+    dm_vf8 e;
+    dm_vi8 ki;
+    dm__fexpf8_poly(&e, &ki, xcp);
     dm_vi8 k1 = ki / 2, k2 = ki - k1;
     *out = (e * (dm_vf8)((k1 + 127) << 23)) * (dm_vf8)((k2 + 127) << 23);
 }
@@ -165,13 +174,22 @@ DM_VINLINE void dm_fexpf8(float *out, const float *in) {
 
 /* out[i] = dm_fexpf(in[i]) for i < 8 where in[i] <= 0 or -inf, the softmax's shifted scores (out may
  * equal in). dm_fexpf8 without its NaN and overflow lanes: x - max cannot overflow. A NaN argument
- * (a NaN score) still gives a NaN, with some payload, as every operation propagates it. */
+ * (a NaN score) still gives a NaN, with some payload, as every operation propagates it.
+ * And with one scaling instead of two: dm_fexpf scales e (in [0.70, 1.42]) by 2^k1 then 2^k2,
+ * k1 + k2 = k, so that the first product is exact and the second rounds once, to RN(e 2^k). For
+ * x in [-104, 0], k is in [-150, 0], so e 2^(k+64) is a normal float, exact, and times 2^-64 it
+ * rounds once to the same RN(e 2^k). The lanes below -104 (the masked scores, -inf) still take
+ * x = 0 and give +0 by a select: computing them would underflow, which costs this CPU a slow
+ * path per lane. Every non-positive float gives dm_fexpf's bits (checked exhaustively once;
+ * tests/test_dmath.c checks every float in [-110, -80] and a sample of all others). */
 DM_VINLINE void dm_fexpf8_nonpos(float *out, const float *in) {
-    dm_vf8 x;
+    dm_vf8 x, e;
+    dm_vi8 ki;
     memcpy(&x, in, sizeof x);
     dm_vi8 tiny = x < DM_BCF(-104.0f);
-    dm_vf8 e, xc = DM_SELF(tiny, DM_BCF(0.0f), x);
-    dm__fexpf8_core(&e, &xc);
+    dm_vf8 xc = DM_SELF(tiny, DM_BCF(0.0f), x);
+    dm__fexpf8_poly(&e, &ki, &xc);
+    e = (e * (dm_vf8)((ki + (127 + 64)) << 23)) * DM_BCF(0x1p-64f);
     e = DM_SELF(tiny, DM_BCF(0.0f), e);
     memcpy(out, &e, sizeof e);
 }
