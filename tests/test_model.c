@@ -475,6 +475,45 @@ static void test_matmul_row_independent(void **state) {
     free(x), free(w), free(bias), free(all), free(one), free(wT);
 }
 
+/* kern_gemm on shapes whose right operand does not fit in L1 (packed panels of 16 columns and 256
+ * rows of k, rows of a in blocks) gives the plain loop's bits: every init (bias, accumulate, zero),
+ * two panels of k, leftover columns past the last 16, row blocks, strides wider than the shape.
+ * The reference is the loop of kern.h's definition, compiled with the same -ffp-contract=off. */
+static void check_gemm_plain(int N, int K, int M, int mode, uint64_t seed) {
+    rng_t rg;
+    rng_seed(&rg, seed, 3);
+    int sa = K + 3, ldb = M + 5, ldo = M + 2; /* strides wider than the shape */
+    float *a = randn(&rg, (size_t)N * sa, 1), *b = randn(&rg, (size_t)K * ldb, 1);
+    float *bias = randn(&rg, (size_t)M, 1), *init = randn(&rg, (size_t)N * ldo, 1);
+    float *got = malloc((size_t)N * ldo * sizeof(float)), *want = malloc((size_t)N * ldo * sizeof(float));
+    assert_non_null(got), assert_non_null(want);
+    memcpy(got, init, (size_t)N * ldo * sizeof(float));
+    memcpy(want, init, (size_t)N * ldo * sizeof(float));
+    kern_gemm(got, ldo, a, sa, 1, b, ldb, mode == 0 ? bias : NULL, mode == 1, N, K, M);
+    for (int n = 0; n < N; n++)
+        for (int j = 0; j < M; j++) {
+            float acc = mode == 0 ? bias[j] : mode == 1 ? want[(size_t)n * ldo + j] : 0.0f;
+            for (int k = 0; k < K; k++) acc += a[(size_t)n * sa + k] * b[(size_t)k * ldb + j];
+            want[(size_t)n * ldo + j] = acc;
+        }
+    for (size_t i = 0; i < (size_t)N * ldo; i++)
+        if (memcmp(&got[i], &want[i], sizeof(float)))
+            fail_msg("kern_gemm N=%d K=%d M=%d mode %d: element %zu is %a, the plain loop %a", N, K, M, mode, i,
+                     got[i], want[i]);
+    free(a), free(b), free(bias), free(init), free(got), free(want);
+}
+
+static void test_gemm_panels(void **state) {
+    (void)state;
+    for (int mode = 0; mode < 3; mode++) {
+        check_gemm_plain(50, 300, 37, mode, 1);  /* two panels of k, 5 columns past 32 */
+        check_gemm_plain(45, 2000, 20, mode, 2); /* row blocks of 32 (256 KiB of a), 8 panels of k */
+        check_gemm_plain(9, 40, 257, mode, 3);   /* one k panel, 16 blocks of columns and one more */
+        check_gemm_plain(61, 32, 512, mode, 4);  /* the LM head's shape */
+        check_gemm_plain(7, 300, 64, mode, 5);   /* too few rows for panels: the direct path */
+    }
+}
+
 /* ---- whole models ---- */
 
 static model_config_t small_cfg(head_kind_t head) {
@@ -1061,7 +1100,7 @@ int main(void) {
         cmocka_unit_test(test_kv_rows_equal_forward), cmocka_unit_test(test_forward_from),
         cmocka_unit_test(test_forward_reusing), cmocka_unit_test(test_model_flops),
         cmocka_unit_test(test_backward_write_modes),
-        cmocka_unit_test(test_det_math_vector),  cmocka_unit_test(test_matmul_row_independent),
+        cmocka_unit_test(test_det_math_vector),  cmocka_unit_test(test_matmul_row_independent), cmocka_unit_test(test_gemm_panels),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

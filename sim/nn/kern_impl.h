@@ -162,6 +162,43 @@ KINLINE void gemm_body(float *out, int ldo, const float *a, long sa_n, long sa_k
 
 /* The two access patterns the model uses get their own copies so the compiler sees the unit
  * stride: a row-major (forward, dinp) and a transposed (dweight = dout^T inp). */
+/* A right operand b that does not fit in L1 is read in packed panels: 16 of its columns and up to
+ * GEMM_PANEL_K of its rows copied contiguous (16 KiB), then every row of a block of a passes over
+ * the panel while it stays in L1. Read in place, the 16 columns of successive k lie ldb floats
+ * apart; at the model's widths (ldb = 384, 512) those lines fall in a few of L1's sets and evict
+ * each other. Only the loops move: an element still adds a(n,k) b[k][j] for k ascending onto one
+ * float (the next panel of k continues from the float the last one stored), so the bits are the
+ * plain loop's. */
+enum { GEMM_PANEL_K = 256, GEMM_PANEL_A_BYTES = 256 * 1024 };
+static _Thread_local float gemm_panel[GEMM_PANEL_K * 16] __attribute__((aligned(64)));
+
+KINLINE int gemm_wants_panels(int N, int K, int M) {
+    return N >= 8 && M >= 16 && K > 0 && (long)K * M * (long)sizeof(float) > 32 * 1024;
+}
+
+KINLINE void gemm_rm_panels(float *out, int ldo, const float *a, long sa_n, const float *b, int ldb, const float *bias,
+                            int accumulate, int N, int K, int M) {
+    int M16 = M / 16 * 16;
+    int NB = GEMM_PANEL_A_BYTES / (K * (int)sizeof(float)); /* the block of a stays in L2 over its panels */
+    NB = NB < 16 ? 16 : NB / 4 * 4;
+    for (int n0 = 0; n0 < N; n0 += NB) {
+        int nb = N - n0 < NB ? N - n0 : NB;
+        float *o = out + (long)n0 * ldo;
+        const float *an = a + n0 * sa_n;
+        for (int j0 = 0; j0 < M16; j0 += 16)
+            for (int k0 = 0; k0 < K; k0 += GEMM_PANEL_K) {
+                int kc = K - k0 < GEMM_PANEL_K ? K - k0 : GEMM_PANEL_K;
+                for (int k = 0; k < kc; k++) memcpy(gemm_panel + k * 16, b + (long)(k0 + k) * ldb + j0, 16 * sizeof(float));
+                if (k0 == 0)
+                    gemm_body(o + j0, ldo, an, sa_n, 1, gemm_panel, 16, bias ? bias + j0 : NULL, accumulate, nb, kc, 16);
+                else /* onto the sums the previous panel stored */
+                    gemm_body(o + j0, ldo, an + k0, sa_n, 1, gemm_panel, 16, NULL, 1, nb, kc, 16);
+            }
+        if (M16 < M)
+            gemm_body(o + M16, ldo, an, sa_n, 1, b + M16, ldb, bias ? bias + M16 : NULL, accumulate, nb, K, M - M16);
+    }
+}
+
 KINLINE void gemm_rm_body(float *out, int ldo, const float *a, long sa_n, const float *b, int ldb, const float *bias,
                           int accumulate, int N, int K, int M) {
     gemm_body(out, ldo, a, sa_n, 1, b, ldb, bias, accumulate, N, K, M);
@@ -172,7 +209,12 @@ KINLINE void gemm_tr_body(float *out, int ldo, const float *a, long sa_k, const 
 }
 #define gemm_gen_body gemm_body
 void KV(gemm_rm)(float *out, int ldo, const float *a, long sa_n, const float *b, int ldb, const float *bias,
-               int accumulate, int N, int K, int M) { gemm_rm_body(out, ldo, a, sa_n, b, ldb, bias, accumulate, N, K, M); }
+               int accumulate, int N, int K, int M) {
+    if (gemm_wants_panels(N, K, M))
+        gemm_rm_panels(out, ldo, a, sa_n, b, ldb, bias, accumulate, N, K, M);
+    else
+        gemm_rm_body(out, ldo, a, sa_n, b, ldb, bias, accumulate, N, K, M);
+}
 void KV(gemm_tr)(float *out, int ldo, const float *a, long sa_k, const float *b, int ldb, const float *bias,
                int accumulate, int N, int K, int M) { gemm_tr_body(out, ldo, a, sa_k, b, ldb, bias, accumulate, N, K, M); }
 void KV(gemm_gen)(float *out, int ldo, const float *a, long sa_n, long sa_k, const float *b, int ldb, const float *bias,
