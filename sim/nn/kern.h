@@ -22,7 +22,8 @@
 // out (N,M) row stride ldo; a(n,k) = a[n*sa_n + k*sa_k] for n < N, k < K; b (K,M) row stride ldb.
 // out[n][j] = init + sum_k a(n,k) b[k][j], summed one k at a time in ascending k, where init is
 // bias[j] (bias != NULL), out[n][j] itself (accumulate != 0) or 0. No element's bits depend on N, M
-// or on which tile computed it.
+// or on which tile or panel computed it, except which payload a NaN carries when several NaNs meet
+// (the run log writes every NaN as the one quiet NaN). out must not overlap a or b.
 void kern_gemm(float *out, int ldo, const float *a, long sa_n, long sa_k, const float *b, int ldb, const float *bias,
                int accumulate, int N, int K, int M);
 
