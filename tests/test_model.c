@@ -476,42 +476,50 @@ static void test_matmul_row_independent(void **state) {
 }
 
 /* kern_gemm on shapes whose right operand does not fit in L1 (packed panels of 16 columns and 256
- * rows of k, rows of a in blocks) gives the plain loop's bits: every init (bias, accumulate, zero),
+ * rows of k, rows of a in blocks), or whose transposed left operand has rows 1 KiB or more apart
+ * (packed panels of 16 of its rows), gives the plain loop's bits: every init (bias, accumulate, zero),
  * two panels of k, leftover columns past the last 16, row blocks, strides wider than the shape.
  * The reference is the loop of kern.h's definition, compiled with the same -ffp-contract=off.
  * Finite inputs only: with NaNs the payload that survives may differ (kern.h). */
-static void check_gemm_plain(int N, int K, int M, int mode, uint64_t seed) {
+static void check_gemm_plain(int N, int K, int M, int mode, int trans, uint64_t seed) {
     rng_t rg;
     rng_seed(&rg, seed, 3);
-    int sa = K + 3, ldb = M + 5, ldo = M + 2; /* strides wider than the shape */
-    float *a = randn(&rg, (size_t)N * sa, 1), *b = randn(&rg, (size_t)K * ldb, 1);
+    /* a(n,k) at a[n sa + k], or transposed (dout^T of the weight gradient) at a[n + k sa] */
+    int sa = trans ? (N + 3 > 260 ? N + 3 : 260) : K + 3, ldb = M + 5, ldo = M + 2; /* wider than the shape */
+    long sn = trans ? 1 : sa, sk = trans ? sa : 1;
+    float *a = randn(&rg, (size_t)(trans ? K : N) * sa, 1), *b = randn(&rg, (size_t)K * ldb, 1);
     float *bias = randn(&rg, (size_t)M, 1), *init = randn(&rg, (size_t)N * ldo, 1);
     float *got = malloc((size_t)N * ldo * sizeof(float)), *want = malloc((size_t)N * ldo * sizeof(float));
     assert_non_null(got), assert_non_null(want);
     memcpy(got, init, (size_t)N * ldo * sizeof(float));
     memcpy(want, init, (size_t)N * ldo * sizeof(float));
-    kern_gemm(got, ldo, a, sa, 1, b, ldb, mode == 0 ? bias : NULL, mode == 1, N, K, M);
+    kern_gemm(got, ldo, a, sn, sk, b, ldb, mode == 0 ? bias : NULL, mode == 1, N, K, M);
     for (int n = 0; n < N; n++)
         for (int j = 0; j < M; j++) {
             float acc = mode == 0 ? bias[j] : mode == 1 ? want[(size_t)n * ldo + j] : 0.0f;
-            for (int k = 0; k < K; k++) acc += a[(size_t)n * sa + k] * b[(size_t)k * ldb + j];
+            for (int k = 0; k < K; k++) acc += a[(size_t)n * sn + (size_t)k * sk] * b[(size_t)k * ldb + j];
             want[(size_t)n * ldo + j] = acc;
         }
     for (size_t i = 0; i < (size_t)N * ldo; i++)
         if (memcmp(&got[i], &want[i], sizeof(float)))
-            fail_msg("kern_gemm N=%d K=%d M=%d mode %d: element %zu is %a, the plain loop %a", N, K, M, mode, i,
-                     got[i], want[i]);
+            fail_msg("kern_gemm N=%d K=%d M=%d mode %d trans %d: element %zu is %a, the plain loop %a", N, K, M,
+                     mode, trans, i, got[i], want[i]);
     free(a), free(b), free(bias), free(init), free(got), free(want);
 }
 
 static void test_gemm_panels(void **state) {
     (void)state;
     for (int mode = 0; mode < 3; mode++) {
-        check_gemm_plain(50, 300, 37, mode, 1);  /* two panels of k, 5 columns past 32 */
-        check_gemm_plain(45, 2000, 20, mode, 2); /* row blocks of 32 (256 KiB of a), 8 panels of k */
-        check_gemm_plain(9, 40, 257, mode, 3);   /* one k panel, 16 blocks of columns and one more */
-        check_gemm_plain(61, 32, 512, mode, 4);  /* the LM head's shape */
-        check_gemm_plain(7, 300, 64, mode, 5);   /* too few rows for panels: the direct path */
+        check_gemm_plain(50, 300, 37, mode, 0, 1);  /* two panels of k, 5 columns past 32 */
+        check_gemm_plain(45, 2000, 20, mode, 0, 2); /* row blocks of 32 (256 KiB of a), 8 panels of k */
+        check_gemm_plain(9, 40, 257, mode, 0, 3);   /* one k panel, 16 blocks of columns and one more */
+        check_gemm_plain(61, 32, 512, mode, 0, 4);  /* the LM head's shape */
+        check_gemm_plain(7, 300, 64, mode, 0, 5);   /* too few rows for panels: the direct path */
+        /* transposed a (panels of 16 of its rows): the LM head's weight gradient, two panels of k
+         * and 8 rows past the last 16, fewer than 16 rows (the direct path) */
+        check_gemm_plain(512, 336, 32, mode, 1, 6);
+        check_gemm_plain(40, 300, 19, mode, 1, 7);
+        check_gemm_plain(15, 300, 32, mode, 1, 8);
     }
 }
 

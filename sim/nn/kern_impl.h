@@ -208,6 +208,31 @@ KINLINE void gemm_tr_body(float *out, int ldo, const float *a, long sa_k, const 
     gemm_body(out, ldo, a, 1, sa_k, b, ldb, bias, accumulate, N, K, M);
 }
 #define gemm_gen_body gemm_body
+
+/* The transposed left operand (a(n,k) = a[n + k sa_k], the weight gradient's dout^T) has the
+ * same trouble in a: the 4 rows of a tile are 4 floats of one line per k, successive k sa_k floats
+ * apart, and the next tiles want the same lines after L1 has lost them. So 16 of its rows and up to
+ * GEMM_PANEL_K of its k are copied contiguous and the 4 tiles over them read the copy; the same
+ * continuation over k as above keeps the plain loop's bits. */
+KINLINE int gemm_tr_wants_panels(int N, int K, long sa_k) {
+    return N >= 16 && K > 0 && sa_k >= 256; /* lines 1 KiB or more apart */
+}
+
+KINLINE void gemm_tr_panels(float *out, int ldo, const float *a, long sa_k, const float *b, int ldb, const float *bias,
+                            int accumulate, int N, int K, int M) {
+    int N16 = N / 16 * 16;
+    for (int n0 = 0; n0 < N16; n0 += 16)
+        for (int k0 = 0; k0 < K; k0 += GEMM_PANEL_K) {
+            int kc = K - k0 < GEMM_PANEL_K ? K - k0 : GEMM_PANEL_K;
+            for (int k = 0; k < kc; k++) memcpy(gemm_panel + k * 16, a + n0 + (k0 + k) * sa_k, 16 * sizeof(float));
+            if (k0 == 0)
+                gemm_tr_body(out + (long)n0 * ldo, ldo, gemm_panel, 16, b, ldb, bias, accumulate, 16, kc, M);
+            else /* onto the sums the previous panel stored */
+                gemm_tr_body(out + (long)n0 * ldo, ldo, gemm_panel, 16, b + (long)k0 * ldb, ldb, NULL, 1, 16, kc, M);
+        }
+    if (N16 < N) gemm_tr_body(out + (long)N16 * ldo, ldo, a + N16, sa_k, b, ldb, bias, accumulate, N - N16, K, M);
+}
+
 void KV(gemm_rm)(float *out, int ldo, const float *a, long sa_n, const float *b, int ldb, const float *bias,
                int accumulate, int N, int K, int M) {
     if (gemm_wants_panels(N, K, M))
@@ -216,7 +241,12 @@ void KV(gemm_rm)(float *out, int ldo, const float *a, long sa_n, const float *b,
         gemm_rm_body(out, ldo, a, sa_n, b, ldb, bias, accumulate, N, K, M);
 }
 void KV(gemm_tr)(float *out, int ldo, const float *a, long sa_k, const float *b, int ldb, const float *bias,
-               int accumulate, int N, int K, int M) { gemm_tr_body(out, ldo, a, sa_k, b, ldb, bias, accumulate, N, K, M); }
+               int accumulate, int N, int K, int M) {
+    if (gemm_tr_wants_panels(N, K, sa_k))
+        gemm_tr_panels(out, ldo, a, sa_k, b, ldb, bias, accumulate, N, K, M);
+    else
+        gemm_tr_body(out, ldo, a, sa_k, b, ldb, bias, accumulate, N, K, M);
+}
 void KV(gemm_gen)(float *out, int ldo, const float *a, long sa_n, long sa_k, const float *b, int ldb, const float *bias,
                int accumulate, int N, int K, int M) { gemm_gen_body(out, ldo, a, sa_n, sa_k, b, ldb, bias, accumulate, N, K, M); }
 
