@@ -605,8 +605,7 @@ const float *gpt_forward(const model_t *m, gpt_ws_t *ws, const int32_t *tokens, 
         if (start == NULL) {
             assert(!any_kept);
             runs = todo; /* all rows */
-        }
-        else {
+        } else {
             row_runs(rest, start, B, T);
             runs = rest;
         }

@@ -162,6 +162,16 @@ KINLINE void gemm_body(float *out, int ldo, const float *a, long sa_n, long sa_k
 
 /* The two access patterns the model uses get their own copies so the compiler sees the unit
  * stride: a row-major (forward, dinp) and a transposed (dweight = dout^T inp). */
+KINLINE void gemm_rm_body(float *out, int ldo, const float *a, long sa_n, const float *b, int ldb, const float *bias,
+                          int accumulate, int N, int K, int M) {
+    gemm_body(out, ldo, a, sa_n, 1, b, ldb, bias, accumulate, N, K, M);
+}
+KINLINE void gemm_tr_body(float *out, int ldo, const float *a, long sa_k, const float *b, int ldb, const float *bias,
+                          int accumulate, int N, int K, int M) {
+    gemm_body(out, ldo, a, 1, sa_k, b, ldb, bias, accumulate, N, K, M);
+}
+#define gemm_gen_body gemm_body
+
 /* A right operand b that does not fit in L1 is read in packed panels: 16 of its columns and up to
  * GEMM_PANEL_K of its rows copied contiguous (16 KiB), then every row of a block of a passes over
  * the panel while it stays in L1. Read in place, the 16 columns of successive k lie ldb floats
@@ -189,25 +199,14 @@ KINLINE void gemm_rm_panels(float *out, int ldo, const float *a, long sa_n, cons
             for (int k0 = 0; k0 < K; k0 += GEMM_PANEL_K) {
                 int kc = K - k0 < GEMM_PANEL_K ? K - k0 : GEMM_PANEL_K;
                 for (int k = 0; k < kc; k++) memcpy(gemm_panel + k * 16, b + (long)(k0 + k) * ldb + j0, 16 * sizeof(float));
-                if (k0 == 0)
-                    gemm_body(o + j0, ldo, an, sa_n, 1, gemm_panel, 16, bias ? bias + j0 : NULL, accumulate, nb, kc, 16);
-                else /* onto the sums the previous panel stored */
-                    gemm_body(o + j0, ldo, an + k0, sa_n, 1, gemm_panel, 16, NULL, 1, nb, kc, 16);
+                /* the first panel of k starts from init, the next ones from the sums it stored */
+                gemm_rm_body(o + j0, ldo, an + k0, sa_n, gemm_panel, 16, k0 || !bias ? NULL : bias + j0,
+                             k0 ? 1 : accumulate, nb, kc, 16);
             }
         if (M16 < M)
-            gemm_body(o + M16, ldo, an, sa_n, 1, b + M16, ldb, bias ? bias + M16 : NULL, accumulate, nb, K, M - M16);
+            gemm_rm_body(o + M16, ldo, an, sa_n, b + M16, ldb, bias ? bias + M16 : NULL, accumulate, nb, K, M - M16);
     }
 }
-
-KINLINE void gemm_rm_body(float *out, int ldo, const float *a, long sa_n, const float *b, int ldb, const float *bias,
-                          int accumulate, int N, int K, int M) {
-    gemm_body(out, ldo, a, sa_n, 1, b, ldb, bias, accumulate, N, K, M);
-}
-KINLINE void gemm_tr_body(float *out, int ldo, const float *a, long sa_k, const float *b, int ldb, const float *bias,
-                          int accumulate, int N, int K, int M) {
-    gemm_body(out, ldo, a, 1, sa_k, b, ldb, bias, accumulate, N, K, M);
-}
-#define gemm_gen_body gemm_body
 
 /* The transposed left operand (a(n,k) = a[n + k sa_k], the weight gradient's dout^T) has the
  * same trouble in a: the 4 rows of a tile are 4 floats of one line per k, successive k sa_k floats
@@ -225,10 +224,8 @@ KINLINE void gemm_tr_panels(float *out, int ldo, const float *a, long sa_k, cons
         for (int k0 = 0; k0 < K; k0 += GEMM_PANEL_K) {
             int kc = K - k0 < GEMM_PANEL_K ? K - k0 : GEMM_PANEL_K;
             for (int k = 0; k < kc; k++) memcpy(gemm_panel + k * 16, a + n0 + (k0 + k) * sa_k, 16 * sizeof(float));
-            if (k0 == 0)
-                gemm_tr_body(out + (long)n0 * ldo, ldo, gemm_panel, 16, b, ldb, bias, accumulate, 16, kc, M);
-            else /* onto the sums the previous panel stored */
-                gemm_tr_body(out + (long)n0 * ldo, ldo, gemm_panel, 16, b + (long)k0 * ldb, ldb, NULL, 1, 16, kc, M);
+            gemm_tr_body(out + (long)n0 * ldo, ldo, gemm_panel, 16, b + (long)k0 * ldb, ldb, k0 ? NULL : bias,
+                         k0 ? 1 : accumulate, 16, kc, M); /* as above: later panels continue the sums */
         }
     if (N16 < N) gemm_tr_body(out + (long)N16 * ldo, ldo, a + N16, sa_k, b, ldb, bias, accumulate, N - N16, K, M);
 }
